@@ -1,0 +1,8 @@
+use crate::error::{Error, Result};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> Result<()> {
+    Err(Error::tool("'export' is not built yet"))
+}

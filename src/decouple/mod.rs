@@ -1,0 +1,1 @@
+//! Pass: LIFB layers -> LIF arrays (docs/semantics.md, "Decoupling").

@@ -1,0 +1,16 @@
+//! lifb-hdl: LIFB spiking networks to spike-exact FPGA hardware.
+//!
+//! The crate is a small compiler. Front ends produce the network IR ([`ir`]); passes transform it
+//! ([`quant`], [`decouple`]); back ends consume it ([`golden`] simulators); [`format`] stores it.
+//! docs/semantics.md is the contract that the golden model and the generated RTL share.
+
+pub mod cli;
+pub mod decouple;
+pub mod error;
+pub mod format;
+pub mod golden;
+pub mod ir;
+pub mod quant;
+pub mod util;
+
+pub use error::{Error, Result};

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(lifb_hdl::cli::main());
+}

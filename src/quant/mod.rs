@@ -1,0 +1,1 @@
+//! Pass: float network -> integer network (docs/semantics.md, "Quantization").
