@@ -131,10 +131,10 @@ pub fn build(design: &Design, cache_dir: &Path) -> Result<(PathBuf, bool, f64)> 
     }
     let t0 = Instant::now();
     let tmp = cache_dir.join(format!(
-        ".build-{}-{}-{:?}",
+        ".build-{}-{}-{}",
         &key[..12],
         std::process::id(),
-        std::thread::current().id()
+        RUN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&tmp);
     let src = tmp.join("src");
@@ -251,13 +251,16 @@ pub fn cosim_design(
         golden.push(sim.run(x, s as u64, steps, topts)?);
     }
     std::fs::create_dir_all(&opts.cache_dir).map_err(|e| Error::io(&opts.cache_dir, e))?;
-    let (exe, cached, build_seconds) = build(design, &opts.cache_dir)?;
+    let cache_dir = opts
+        .cache_dir
+        .canonicalize()
+        .map_err(|e| Error::io(&opts.cache_dir, e))?;
+    let (exe, cached, build_seconds) = build(design, &cache_dir)?;
     let plan = &design.plan;
     // A private run directory with the ROM files ($readmemh paths are relative to it).
-    let run_dir = opts.cache_dir.join(format!(
-        ".run-{}-{:?}-{}",
+    let run_dir = cache_dir.join(format!(
+        ".run-{}-{}",
         std::process::id(),
-        std::thread::current().id(),
         RUN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&run_dir);
