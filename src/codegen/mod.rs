@@ -167,7 +167,6 @@ struct Tap {
 #[template(path = "top.v", escape = "none")]
 struct TopTpl<'a> {
     version: &'a str,
-    model_hash: &'a str,
     form: &'a str,
     top: &'a str,
     const_in: bool,
@@ -272,12 +271,11 @@ fn taps(p: &Plan) -> Vec<Tap> {
         .collect()
 }
 
-fn top_verilog(p: &Plan, model_hash: &str, form: Form) -> Result<String> {
+fn top_verilog(p: &Plan, form: Form) -> Result<String> {
     let last = p.engines.last().expect("plan has engines");
     let first = &p.engines[0];
     let t = TopTpl {
         version: env!("CARGO_PKG_VERSION"),
-        model_hash,
         form: form.name(),
         top: TOP,
         const_in: first.const_in,
@@ -333,7 +331,7 @@ pub fn generate(net: &IntNetwork, opts: &Options) -> Result<Design> {
     let p = plan(&net, opts)?;
     let model_hash = crate::format::model_hash(&net)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    files.push((format!("{TOP}.v"), top_verilog(&p, &model_hash, opts.form)?.into_bytes()));
+    files.push((format!("{TOP}.v"), top_verilog(&p, opts.form)?.into_bytes()));
     for (i, e) in p.engines.iter().enumerate() {
         files.push((format!("{}.v", e.module), engine_verilog(e, i)?.into_bytes()));
     }

@@ -1,0 +1,116 @@
+//! Planted faults must be caught: a corrupted weight ROM word, a wrong threshold in the neuron
+//! ROM, and an off-by-one in an engine's step counter each make co-simulation report a divergence.
+
+mod common;
+
+use common::{random_net, Neuron, Spec};
+use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options};
+use lifb_hdl::cosim::{cosim_design, CosimOptions};
+use lifb_hdl::ir::{Encoding, IntNetwork, Layer, Reset};
+
+fn spec() -> Spec {
+    Spec {
+        inputs: 8,
+        layers: vec![(6, Neuron::Lifb(3, Reset::Subtract, 2)), (4, Neuron::Lifb(2, Reset::Zero, 0))],
+        encoding: Encoding::Direct,
+        weight_bits: 6,
+        membrane_bits: 12,
+        input_bits: 4,
+        leak_frac_bits: 4,
+    }
+}
+
+fn options() -> CosimOptions {
+    CosimOptions {
+        steps: 5,
+        codegen: Options {
+            lanes: Lanes::List(vec![2, 0]),
+            form: Form::Native,
+        },
+        cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
+        stall: false,
+    }
+}
+
+/// A network whose first layer fires on every input, so every fault below is visible.
+fn setup() -> (IntNetwork, Vec<Vec<u32>>) {
+    let net = random_net(&spec(), 7);
+    let inputs = vec![vec![15u32; 8], vec![9, 0, 15, 3, 0, 15, 1, 7]];
+    (net, inputs)
+}
+
+fn file_mut<'a>(d: &'a mut Design, name: &str) -> &'a mut Vec<u8> {
+    &mut d.files.iter_mut().find(|(n, _)| n == name).unwrap().1
+}
+
+fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &str) {
+    let clean = generate(net, &options().codegen).unwrap();
+    let ok = cosim_design(net, &clean, inputs, &options()).unwrap();
+    assert!(ok.divergence.is_none(), "clean design diverged: {:?}", ok.divergence);
+    let bad = cosim_design(net, design, inputs, &options()).unwrap();
+    let d = bad.divergence.unwrap_or_else(|| panic!("{what} was not caught"));
+    eprintln!("{what}: {d}");
+    assert!(d.contains("sample") && d.contains("step"), "report lacks location: {d}");
+}
+
+#[test]
+fn corrupted_rom_word_is_caught() {
+    if !common::have_tool("verilator") {
+        return;
+    }
+    let (net, inputs) = setup();
+    let mut d = generate(&net, &options().codegen).unwrap();
+    // Word 0 of the first weight ROM (input 0, lanes 0-1): invert every bit.
+    let hex = file_mut(&mut d, "lifb_top_l0_w.hex");
+    let text = String::from_utf8(hex.clone()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let digits = lines[0].len();
+    let v = u64::from_str_radix(&lines[0], 16).unwrap();
+    let mask = if digits * 4 >= 64 { u64::MAX } else { (1u64 << (digits * 4)) - 1 };
+    lines[0] = format!("{:0digits$x}", !v & mask);
+    *hex = (lines.join("\n") + "\n").into_bytes();
+    check_caught(&net, &d, &inputs, "corrupted ROM word");
+}
+
+#[test]
+fn wrong_threshold_is_caught() {
+    if !common::have_tool("verilator") {
+        return;
+    }
+    let (net, inputs) = setup();
+    let mut d = generate(&net, &options().codegen).unwrap();
+    // The neuron ROM of a network that differs in one threshold only (neuron 0 of layer 1).
+    let mut other = net.clone();
+    if let Layer::Lifb(l) = &mut other.layers[1] {
+        let n = 6;
+        if l.threshold.len() == 1 {
+            l.threshold = vec![l.threshold[0]; n];
+        }
+        l.threshold[0] = if l.threshold[0] > 1 { 1 } else { 40 };
+        if l.spacing.len() == 1 {
+            l.spacing = vec![l.spacing[0]; n];
+        }
+    }
+    let od = generate(&other, &options().codegen).unwrap();
+    let wrong = od.files.iter().find(|(n, _)| n == "lifb_top_l0_n.hex").unwrap().1.clone();
+    assert_ne!(&wrong, file_mut(&mut d, "lifb_top_l0_n.hex"));
+    *file_mut(&mut d, "lifb_top_l0_n.hex") = wrong;
+    check_caught(&net, &d, &inputs, "wrong threshold");
+}
+
+#[test]
+fn step_counter_off_by_one_is_caught() {
+    if !common::have_tool("verilator") {
+        return;
+    }
+    let (net, inputs) = setup();
+    let mut d = generate(&net, &options().codegen).unwrap();
+    let v = file_mut(&mut d, "lifb_top_l0.v");
+    let text = String::from_utf8(v.clone()).unwrap();
+    let good = "wire last_step = (step == steps_m1);";
+    assert!(text.contains(good));
+    *v = text
+        .replace(good, "wire last_step = (step == steps_m1 - 16'd1);")
+        .into_bytes();
+    check_caught(&net, &d, &inputs, "step counter off by one");
+}
