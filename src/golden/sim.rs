@@ -246,10 +246,12 @@ mod kernels {
     fn add_row_portable(acc: &mut [i32], row: &[i16], c: i32) {
         let n = acc.len().min(row.len());
         let (acc, row) = (&mut acc[..n], &row[..n]);
-        // Fixed-width chunks so the compiler emits straight vector code.
+        // Fixed-size array chunks: no bounds checks, straight vector code.
         let mut a = acc.chunks_exact_mut(16);
         let mut r = row.chunks_exact(16);
         for (a, r) in (&mut a).zip(&mut r) {
+            let a: &mut [i32; 16] = a.try_into().expect("chunk of 16");
+            let r: &[i16; 16] = r.try_into().expect("chunk of 16");
             for k in 0..16 {
                 a[k] += c * r[k] as i32;
             }
