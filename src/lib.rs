@@ -11,6 +11,7 @@ pub mod decouple;
 pub mod error;
 pub mod format;
 pub mod golden;
+pub mod inputs;
 pub mod ir;
 pub mod quant;
 pub mod util;
