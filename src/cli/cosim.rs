@@ -12,8 +12,8 @@ pub struct Args {
     /// Integer model (manifest .json written by lifb-hdl).
     #[arg(long)]
     pub model: PathBuf,
-    /// Input samples: a JSON array of arrays of integers 0..=2^input_bits-1 (or an object with
-    /// an "inputs" array of them).
+    /// Input set (docs/file-formats.md: {"samples": [[values in 0..1]]}); each value becomes
+    /// round(x * input_max).
     #[arg(long, conflicts_with = "random")]
     pub inputs: Option<PathBuf>,
     /// Co-simulate this many random samples (each value 0 with probability 1/2, else uniform).
@@ -38,28 +38,21 @@ pub struct Args {
     pub stall: bool,
 }
 
-fn read_inputs(path: &PathBuf) -> Result<Vec<Vec<u32>>> {
-    let bytes = crate::util::read_limited(path, 1 << 28)?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::bad_input(format!("{}: not JSON: {e}", path.display()))
-    })?;
-    let arr = match &v {
-        serde_json::Value::Object(o) => o.get("inputs").cloned().unwrap_or(serde_json::Value::Null),
-        other => other.clone(),
-    };
-    serde_json::from_value::<Vec<Vec<u32>>>(arr).map_err(|e| {
-        Error::bad_input(format!(
-            "{}: expected an array of samples, each an array of non-negative integers ({e})",
-            path.display()
-        ))
-    })
-}
-
 pub fn run(args: Args) -> Result<()> {
     let net = crate::format::load_integer(&args.model)?;
     let fx = net.fixed.as_ref().expect("integer model");
-    let inputs = match (&args.inputs, args.random) {
-        (Some(p), None) => read_inputs(p)?,
+    let inputs: Vec<Vec<u32>> = match (&args.inputs, args.random) {
+        (Some(p), None) => {
+            let set = crate::inputs::InputSet::read(p, net.input.shape.len())?;
+            set.samples
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|&x| crate::golden::encode::quantize_input(x, fx.input_max()))
+                        .collect()
+                })
+                .collect()
+        }
         (None, Some(n)) => {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
             let max = fx.input_max();

@@ -124,68 +124,8 @@ pub fn apply_form(net: &IntNetwork, form: Form) -> Result<IntNetwork> {
     net.validate()?;
     match form {
         Form::Native => Ok(net.clone()),
-        Form::Decoupled => to_lif_groups(net),
+        Form::Decoupled => crate::decouple::to_lif_groups(net),
     }
-}
-
-/// LIFB -> LifGroup (docs/semantics.md, "Decoupling"): sub-unit k of a neuron fires at
-/// theta + k*D; rho is theta for the first sub-unit and D for the others, so subtracting the
-/// rho of every fired sub-unit equals subtracting theta + (c-1)*D. The next dense layer's input
-/// columns are copied B times. Local until `crate::decouple::to_lif_groups` lands in main.
-pub fn to_lif_groups(net: &IntNetwork) -> Result<IntNetwork> {
-    let mut out = net.clone();
-    let shapes = net.shapes()?;
-    let mut copy_next: Option<usize> = None;
-    for (i, layer) in out.layers.iter_mut().enumerate() {
-        match layer {
-            Layer::Lifb(n) => {
-                let input = net.input_shape_of(&shapes, i);
-                if !input.is_flat() {
-                    return Err(refuse(i, &net.layers[i], "decoupling is implemented here for dense networks only"));
-                }
-                let b = n.max_burst as usize;
-                let rows = n.threshold.len().max(n.spacing.len());
-                let (mut th, mut rho) = (Vec::with_capacity(rows * b), Vec::with_capacity(rows * b));
-                for r in 0..rows {
-                    let t = n.threshold[r % n.threshold.len()];
-                    let d = n.spacing[r % n.spacing.len()];
-                    for k in 0..b {
-                        th.push(t + k as i32 * if k > 0 { d } else { 0 });
-                        rho.push(if k == 0 { t } else { d });
-                    }
-                }
-                *layer = Layer::LifGroup(crate::ir::LifGroup {
-                    leak: n.leak,
-                    group: n.max_burst,
-                    thresholds: th,
-                    rho,
-                    reset: n.reset,
-                });
-                copy_next = Some(b);
-            }
-            Layer::Dense(d) => {
-                if let Some(b) = copy_next.take() {
-                    let mut w = Vec::with_capacity(d.weight.len() * b);
-                    for o in 0..d.out_features {
-                        for i in 0..d.in_features {
-                            let x = d.weight[o * d.in_features + i];
-                            w.extend(std::iter::repeat_n(x, b));
-                        }
-                    }
-                    d.in_features *= b;
-                    d.weight = w;
-                }
-            }
-            Layer::Flatten => {}
-            _ => {
-                if copy_next.is_some() {
-                    return Err(refuse(i, &net.layers[i], "decoupling is implemented here for dense networks only"));
-                }
-            }
-        }
-    }
-    out.validate()?;
-    Ok(out)
 }
 
 fn refuse(i: usize, l: &Layer<i32>, why: &str) -> Error {
