@@ -6,6 +6,7 @@ mod common;
 use common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim_design, CosimOptions};
+use lifb_hdl::golden::{IntSim, TraceOptions};
 use lifb_hdl::ir::{Encoding, IntNetwork, Layer, Reset};
 
 fn spec() -> Spec {
@@ -32,11 +33,26 @@ fn options() -> CosimOptions {
     }
 }
 
-/// A network whose first layer fires on every input, so every fault below is visible.
 fn setup() -> (IntNetwork, Vec<Vec<u32>>) {
     let net = random_net(&spec(), 7);
-    let inputs = vec![vec![15u32; 8], vec![9, 0, 15, 3, 0, 15, 1, 7]];
+    let inputs = common::random_inputs(&net, 60, 5);
     (net, inputs)
+}
+
+/// The inputs on which the faulty network's golden trace differs from the clean one's: a fault
+/// that changes no spike on any input is not observable, so the test streams only these.
+fn observable(net: &IntNetwork, faulty: &IntNetwork, candidates: &[Vec<u32>]) -> Vec<Vec<u32>> {
+    let (a, b) = (IntSim::new(net).unwrap(), IntSim::new(faulty).unwrap());
+    let o = TraceOptions { counts: true, membranes: false };
+    let picked: Vec<Vec<u32>> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(s, x)| a.run(x, *s as u64, 5, o).unwrap() != b.run(x, *s as u64, 5, o).unwrap())
+        .map(|(_, x)| x.clone())
+        .take(3)
+        .collect();
+    assert!(!picked.is_empty(), "the planted fault changes no spike on any candidate input");
+    picked
 }
 
 fn file_mut<'a>(d: &'a mut Design, name: &str) -> &'a mut Vec<u8> {
@@ -69,6 +85,15 @@ fn corrupted_rom_word_is_caught() {
     let mask = if digits * 4 >= 64 { u64::MAX } else { (1u64 << (digits * 4)) - 1 };
     lines[0] = format!("{:0digits$x}", !v & mask);
     *hex = (lines.join("\n") + "\n").into_bytes();
+    // The same fault as a network: lanes 0 and 1 of input 0 get weight !w = -w - 1.
+    let mut faulty = net.clone();
+    if let Layer::Dense(dl) = &mut faulty.layers[0] {
+        for o in 0..2 {
+            let w = &mut dl.weight[o * dl.in_features];
+            *w = -*w - 1;
+        }
+    }
+    let inputs = observable(&net, &faulty, &inputs);
     check_caught(&net, &d, &inputs, "corrupted ROM word");
 }
 
@@ -95,6 +120,7 @@ fn wrong_threshold_is_caught() {
     let wrong = od.files.iter().find(|(n, _)| n == "lifb_top_l0_n.hex").unwrap().1.clone();
     assert_ne!(&wrong, file_mut(&mut d, "lifb_top_l0_n.hex"));
     *file_mut(&mut d, "lifb_top_l0_n.hex") = wrong;
+    let inputs = observable(&net, &other, &inputs);
     check_caught(&net, &d, &inputs, "wrong threshold");
 }
 
