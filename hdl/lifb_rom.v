@@ -4,13 +4,18 @@ module lifb_rom #(
     parameter W    = 8,
     parameter D    = 2,
     parameter AW   = 1,
-    parameter FILE = "rom.hex"
+    parameter FILE = ""
 ) (
     input  wire          clk,
     input  wire [AW-1:0] addr,
     output reg  [W-1:0]  q
 );
     reg [W-1:0] mem [0:D-1];
-    initial $readmemh(FILE, mem);
+    // Guarded so that reading this file alone (default parameters) opens no file.
+    generate
+        if (FILE != "") begin : load
+            initial $readmemh(FILE, mem);
+        end
+    endgenerate
     always @(posedge clk) q <= mem[addr];
 endmodule

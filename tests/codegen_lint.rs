@@ -28,10 +28,7 @@ fn specs() -> Vec<(Spec, Lanes)> {
         (
             Spec {
                 inputs: 9,
-                layers: vec![
-                    (6, Neuron::Group(4, Reset::Subtract, 8)),
-                    (3, Neuron::None),
-                ],
+                layers: vec![(6, Neuron::Group(4, Reset::Subtract, 8)), (3, Neuron::None)],
                 encoding: Encoding::Rate { seed: 7 },
                 weight_bits: 5,
                 membrane_bits: 10,
@@ -72,7 +69,11 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
             assert_eq!(a.files, b.files, "generation is not deterministic");
-            let dir = std::env::temp_dir().join(format!("lifb-lint-{}-{si}-{}", std::process::id(), form.name()));
+            let dir = std::env::temp_dir().join(format!(
+                "lifb-lint-{}-{si}-{}",
+                std::process::id(),
+                form.name()
+            ));
             write(&a, &dir).unwrap();
             let files: Vec<String> = verilog_files(&a)
                 .map(|(n, _)| dir.join(n).display().to_string())

@@ -26,7 +26,10 @@ fn run(name: &str, spec: &Spec, samples: usize, steps: u32, lanes: Vec<usize>) {
         // Twice: the first run builds (or reuses) the simulator, the second measures it warm.
         cosim(&net, &inputs, &opts).unwrap();
         let r = cosim(&net, &inputs, &opts).unwrap();
-        println!("{name}, {} form, lanes {lanes:?}, T = {steps}:", form.name());
+        println!(
+            "{name}, {} form, lanes {lanes:?}, T = {steps}:",
+            form.name()
+        );
         print!("{}", r.summary());
         assert!(r.divergence.is_none(), "{}", r.divergence.unwrap());
     }

@@ -12,7 +12,10 @@ use lifb_hdl::ir::{Encoding, IntNetwork, Layer, Reset};
 fn spec() -> Spec {
     Spec {
         inputs: 8,
-        layers: vec![(6, Neuron::Lifb(3, Reset::Subtract, 2)), (4, Neuron::Lifb(2, Reset::Zero, 0))],
+        layers: vec![
+            (6, Neuron::Lifb(3, Reset::Subtract, 2)),
+            (4, Neuron::Lifb(2, Reset::Zero, 0)),
+        ],
         encoding: Encoding::Direct,
         weight_bits: 6,
         membrane_bits: 12,
@@ -43,7 +46,10 @@ fn setup() -> (IntNetwork, Vec<Vec<u32>>) {
 /// that changes no spike on any input is not observable, so the test streams only these.
 fn observable(net: &IntNetwork, faulty: &IntNetwork, candidates: &[Vec<u32>]) -> Vec<Vec<u32>> {
     let (a, b) = (IntSim::new(net).unwrap(), IntSim::new(faulty).unwrap());
-    let o = TraceOptions { counts: true, membranes: false };
+    let o = TraceOptions {
+        counts: true,
+        membranes: false,
+    };
     let picked: Vec<Vec<u32>> = candidates
         .iter()
         .enumerate()
@@ -51,7 +57,10 @@ fn observable(net: &IntNetwork, faulty: &IntNetwork, candidates: &[Vec<u32>]) ->
         .map(|(_, x)| x.clone())
         .take(3)
         .collect();
-    assert!(!picked.is_empty(), "the planted fault changes no spike on any candidate input");
+    assert!(
+        !picked.is_empty(),
+        "the planted fault changes no spike on any candidate input"
+    );
     picked
 }
 
@@ -62,11 +71,20 @@ fn file_mut<'a>(d: &'a mut Design, name: &str) -> &'a mut Vec<u8> {
 fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &str) {
     let clean = generate(net, &options().codegen).unwrap();
     let ok = cosim_design(net, &clean, inputs, &options()).unwrap();
-    assert!(ok.divergence.is_none(), "clean design diverged: {:?}", ok.divergence);
+    assert!(
+        ok.divergence.is_none(),
+        "clean design diverged: {:?}",
+        ok.divergence
+    );
     let bad = cosim_design(net, design, inputs, &options()).unwrap();
-    let d = bad.divergence.unwrap_or_else(|| panic!("{what} was not caught"));
+    let d = bad
+        .divergence
+        .unwrap_or_else(|| panic!("{what} was not caught"));
     eprintln!("{what}: {d}");
-    assert!(d.contains("sample") && d.contains("step"), "report lacks location: {d}");
+    assert!(
+        d.contains("sample") && d.contains("step"),
+        "report lacks location: {d}"
+    );
 }
 
 #[test]
@@ -82,7 +100,11 @@ fn corrupted_rom_word_is_caught() {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let digits = lines[0].len();
     let v = u64::from_str_radix(&lines[0], 16).unwrap();
-    let mask = if digits * 4 >= 64 { u64::MAX } else { (1u64 << (digits * 4)) - 1 };
+    let mask = if digits * 4 >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << (digits * 4)) - 1
+    };
     lines[0] = format!("{:0digits$x}", !v & mask);
     *hex = (lines.join("\n") + "\n").into_bytes();
     // The same fault as a network: lanes 0 and 1 of input 0 get weight !w = -w - 1.
@@ -117,7 +139,13 @@ fn wrong_threshold_is_caught() {
         }
     }
     let od = generate(&other, &options().codegen).unwrap();
-    let wrong = od.files.iter().find(|(n, _)| n == "lifb_top_l0_n.hex").unwrap().1.clone();
+    let wrong = od
+        .files
+        .iter()
+        .find(|(n, _)| n == "lifb_top_l0_n.hex")
+        .unwrap()
+        .1
+        .clone();
     assert_ne!(&wrong, file_mut(&mut d, "lifb_top_l0_n.hex"));
     *file_mut(&mut d, "lifb_top_l0_n.hex") = wrong;
     let inputs = observable(&net, &other, &inputs);

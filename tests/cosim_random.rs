@@ -29,7 +29,11 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
         (
             Spec {
                 inputs: 12,
-                layers: vec![(8, Lifb(1, Subtract, 8)), (5, Lifb(5, Subtract, 1)), (4, None)],
+                layers: vec![
+                    (8, Lifb(1, Subtract, 8)),
+                    (5, Lifb(5, Subtract, 1)),
+                    (4, None),
+                ],
                 encoding: Encoding::Rate { seed: 11 },
                 weight_bits: 5,
                 membrane_bits: 10,
@@ -53,7 +57,11 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
         (
             Spec {
                 inputs: 10,
-                layers: vec![(7, Lifb(3, Subtract, 2)), (7, Lifb(6, Zero, 7)), (4, Lifb(1, Subtract, 0))],
+                layers: vec![
+                    (7, Lifb(3, Subtract, 2)),
+                    (7, Lifb(6, Zero, 7)),
+                    (4, Lifb(1, Subtract, 0)),
+                ],
                 encoding: Encoding::Direct,
                 weight_bits: 8,
                 membrane_bits: 14,
@@ -98,10 +106,24 @@ fn random_networks_match_golden_in_both_forms() {
         let fx = net.fixed.as_ref().unwrap();
         let sim = IntSim::new(&net).unwrap();
         for (s, x) in inputs.iter().enumerate() {
-            let t = sim.run(x, s as u64, steps, TraceOptions { counts: true, membranes: true }).unwrap();
+            let t = sim
+                .run(
+                    x,
+                    s as u64,
+                    steps,
+                    TraceOptions {
+                        counts: true,
+                        membranes: true,
+                    },
+                )
+                .unwrap();
             for l in &t.layers {
                 let m = l.membranes.as_ref().unwrap();
-                saturated += m.iter().flatten().filter(|&&v| v == fx.v_min() as f64).count();
+                saturated += m
+                    .iter()
+                    .flatten()
+                    .filter(|&&v| v == fx.v_min() as f64)
+                    .count();
                 let b = net.layers[l.layer].max_count().unwrap();
                 if b > 1 {
                     full_burst += l.counts.iter().flatten().filter(|&&c| c == b).count();
@@ -119,7 +141,8 @@ fn random_networks_match_golden_in_both_forms() {
                 stall: i % 2 == 1,
             };
             apply_form(&net, form).unwrap();
-            let report = cosim(&net, &inputs, &opts).unwrap_or_else(|e| panic!("network {i} ({}): {e}", form.name()));
+            let report = cosim(&net, &inputs, &opts)
+                .unwrap_or_else(|e| panic!("network {i} ({}): {e}", form.name()));
             assert!(
                 report.divergence.is_none(),
                 "network {i} ({} form, structure {}): {}",
@@ -132,6 +155,9 @@ fn random_networks_match_golden_in_both_forms() {
         }
     }
     eprintln!("{runs} co-simulations, {saturated} membranes at the negative saturation bound, {full_burst} full bursts");
-    assert!(saturated > 0, "no random network reached membrane saturation");
+    assert!(
+        saturated > 0,
+        "no random network reached membrane saturation"
+    );
     assert!(full_burst > 0, "no random network reached a full burst");
 }

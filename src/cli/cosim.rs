@@ -59,7 +59,13 @@ pub fn run(args: Args) -> Result<()> {
             (0..n)
                 .map(|_| {
                     (0..net.input.shape.len())
-                        .map(|_| if rng.random_bool(0.5) { 0 } else { rng.random_range(0..=max) })
+                        .map(|_| {
+                            if rng.random_bool(0.5) {
+                                0
+                            } else {
+                                rng.random_range(0..=max)
+                            }
+                        })
                         .collect()
                 })
                 .collect()

@@ -16,7 +16,8 @@ impl Word {
     }
     fn push(&mut self, v: i64, w: usize) {
         for b in 0..w {
-            self.bits.push(if b < 64 { (v >> b) & 1 == 1 } else { v < 0 });
+            self.bits
+                .push(if b < 64 { (v >> b) & 1 == 1 } else { v < 0 });
         }
     }
     fn hex(&self, out: &mut String) {
@@ -47,7 +48,11 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(String, Str
             let mut word = Word::new();
             for l in 0..e.p {
                 let o = pass * e.p + l;
-                let v = if o < e.n { d.weight[o * d.in_features + i] as i64 } else { 0 };
+                let v = if o < e.n {
+                    d.weight[o * d.in_features + i] as i64
+                } else {
+                    0
+                };
                 word.push(v, e.wb);
             }
             word.hex(&mut w);

@@ -195,7 +195,11 @@ struct HarnessTpl<'a> {
 
 /// Signed literal of `bits` bits holding `v` (two's complement, hex).
 fn slit(bits: usize, v: i64) -> String {
-    let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     format!("{bits}'sh{:x}", (v as u64) & mask)
 }
 
@@ -327,13 +331,17 @@ pub fn harness_cpp(p: &Plan) -> Result<String> {
 
 /// Generate the whole design for a validated integer network.
 pub fn generate(net: &IntNetwork, opts: &Options) -> Result<Design> {
+    let model_hash = crate::format::model_hash(net)?;
     let net = plan::apply_form(net, opts.form)?;
     let p = plan(&net, opts)?;
-    let model_hash = crate::format::model_hash(&net)?;
+    let hw_hash = crate::format::model_hash(&net)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     files.push((format!("{TOP}.v"), top_verilog(&p, opts.form)?.into_bytes()));
     for (i, e) in p.engines.iter().enumerate() {
-        files.push((format!("{}.v", e.module), engine_verilog(e, i)?.into_bytes()));
+        files.push((
+            format!("{}.v", e.module),
+            engine_verilog(e, i)?.into_bytes(),
+        ));
     }
     files.push(("lifb_fifo.v".into(), HDL_FIFO.as_bytes().to_vec()));
     files.push(("lifb_rom.v".into(), HDL_ROM.as_bytes().to_vec()));
@@ -343,7 +351,7 @@ pub fn generate(net: &IntNetwork, opts: &Options) -> Result<Design> {
         files.push((e.w_file.clone(), w.into_bytes()));
         files.push((e.n_file.clone(), n.into_bytes()));
     }
-    let manifest = plan::manifest(&net, &p, opts, &model_hash, &files);
+    let manifest = plan::manifest(&net, &p, opts, &model_hash, &hw_hash, &files);
     let mut json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::tool(format!("serializing the manifest: {e}")))?;
     json.push(b'\n');

@@ -34,7 +34,10 @@ pub enum LeakImpl {
     /// d = 2^(f - s): leak = V - (V >>> s).
     Shift(u32),
     /// leak = V - ((V * d) >>> f).
-    Mul { d: u32, f: u32 },
+    Mul {
+        d: u32,
+        f: u32,
+    },
 }
 
 /// One engine: a dense layer and the neuron layer after it (if any).
@@ -199,9 +202,25 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                         bits_s(fx.v_min() - gk as i64 * ((1i64 << rw) - 1), fx.v_max())
                     }
                 };
-                (EngineKind::Group, gk, gk, 1, Some(g.leak), g.reset, 1, rw, vw)
+                (
+                    EngineKind::Group,
+                    gk,
+                    gk,
+                    1,
+                    Some(g.leak),
+                    g.reset,
+                    1,
+                    rw,
+                    vw,
+                )
             }
-            Some(l) => return Err(refuse(i + 1, l, "this neuron layer kind is not supported by the hardware generator")),
+            Some(l) => {
+                return Err(refuse(
+                    i + 1,
+                    l,
+                    "this neuron layer kind is not supported by the hardware generator",
+                ))
+            }
         };
         if vw > 64 {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
@@ -230,8 +249,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         let passes = n.div_ceil(p);
         let cw = bits_u(max_in);
         // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
-        let bound = (1u128 << (mb - 1))
-            + d.in_features as u128 * (1u128 << (wb - 1)) * max_in as u128;
+        let bound =
+            (1u128 << (mb - 1)) + d.in_features as u128 * (1u128 << (wb - 1)) * max_in as u128;
         let decl = bits_u(bound.min(u64::MAX as u128) as u64) + 1;
         let accw = decl.min(32).max(mb + 1).max(wb + 1).max(cw + 1);
         let leak_impl = match leak {
@@ -357,6 +376,7 @@ pub fn manifest(
     p: &Plan,
     opts: &Options,
     model_hash: &str,
+    hw_hash: &str,
     files: &[(String, Vec<u8>)],
 ) -> serde_json::Value {
     let first = &p.engines[0];
@@ -399,6 +419,8 @@ pub fn manifest(
         "generator": env!("CARGO_PKG_VERSION"),
         "model_name": net.name,
         "model_hash": model_hash,
+        "hardware_model_hash": hw_hash,
+        "hardware_model_doc": "hash of the network the RTL implements (after --form decoupled, the LifGroup network)",
         "form": opts.form.name(),
         "top": super::TOP,
         "files": names,

@@ -134,7 +134,13 @@ pub fn random_inputs(net: &IntNetwork, count: usize, seed: u64) -> Vec<Vec<u32>>
     (0..count)
         .map(|_| {
             (0..net.input.shape.len())
-                .map(|_| if rng.random_bool(0.5) { 0 } else { rng.random_range(0..=max) })
+                .map(|_| {
+                    if rng.random_bool(0.5) {
+                        0
+                    } else {
+                        rng.random_range(0..=max)
+                    }
+                })
                 .collect()
         })
         .collect()
@@ -142,7 +148,11 @@ pub fn random_inputs(net: &IntNetwork, count: usize, seed: u64) -> Vec<Vec<u32>>
 
 /// Whether an EDA tool is on PATH; if not, a loud skip, or a failure under LIFB_REQUIRE_EDA=1.
 pub fn have_tool(tool: &str) -> bool {
-    let flag = if tool == "iverilog" { "-V" } else { "--version" };
+    let flag = if tool == "iverilog" {
+        "-V"
+    } else {
+        "--version"
+    };
     let ok = std::process::Command::new(tool)
         .arg(flag)
         .output()
