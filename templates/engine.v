@@ -21,12 +21,18 @@ module {= module =} (
     output reg  [{= vw - 1 =}:0]  out_v,
     output wire              busy
 );
-    localparam [2:0] S_IDLE = 3'd0, S_INIT = 3'd1, S_ACC = 3'd2, S_PRE = 3'd3, S_FIRE = 3'd4;
+    // Two processes share the lanes: the accumulator consumes the input events of step t into
+    // accumulator bank t%2 while the fire process fires step t-1 from the other bank.
+    localparam [2:0] S_IDLE = 3'd0, S_INIT = 3'd1, S_WAIT = 3'd2, S_PRE = 3'd3, S_FIRE = 3'd4;
     localparam [{= pw - 1 =}:0] PASSES = {= pw =}'d{= passes =};
     localparam [{= pw - 1 =}:0] LAST_PASS = {= pw =}'d{= passes - 1 =};
 
-    reg  [2:0]          state;
-    reg  [15:0]         step;
+    reg  [2:0]          state;       // fire process
+    reg  [15:0]         step;        // step being fired
+    reg                 a_on;        // accumulator process running
+    reg  [15:0]         a_step;      // step being accumulated
+    reg  [1:0]          full;        // bank holds a complete step, not yet fired
+    reg                 b_bank;
     reg  [{= pw - 1 =}:0]     f_pass;      // init / fire pass, PASSES = all done
     reg  [{= ai - 1 =}:0]     a_pass;      // pass within the current input event
     reg                 b_valid;     // accumulate stage: weight word arrives this cycle
@@ -39,12 +45,24 @@ module {= module =} (
 
     // The step counter: the engine stops after step steps_m1 (the host's T - 1).
     wire last_step = (step == steps_m1);
-
+{% if const_in %}    // Constant input: one group of events per sample, accumulated once into bank 0.
+    wire a_last_step = 1'b1;
+    wire a_bank = 1'b0;
+    wire f_bank = 1'b0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0] a_step_unused = a_step;
+    wire full_unused = full[1];
+    /* verilator lint_on UNUSEDSIGNAL */
+{% else %}    wire a_last_step = (a_step == steps_m1);
+    wire a_bank = a_step[0];
+    wire f_bank = step[0];
+{% endif %}
+    wire a_can    = a_on && !full[a_bank];
     wire in_event = in_valid && !in_eos;
     wire a_last   = (a_pass == LAST_PASS[{= ai - 1 =}:0]);
-    assign in_ready = (state == S_ACC) && (in_eos || a_last);
+    assign in_ready = a_can && (in_eos || a_last);
     assign busy = (state == S_INIT) || (state == S_PRE) || (state == S_FIRE)
-                  || ((state == S_ACC) && in_valid) || b_valid;
+                  || (a_can && in_valid) || b_valid;
 
     // Weight ROM: word (index * PASSES + pass) holds the weights of lanes 0..{= p - 1 =}.
     /* verilator lint_off UNUSEDSIGNAL */
@@ -66,7 +84,13 @@ module {= module =} (
     wire [{= pe - 1 =}:0] pend_after = emit_now ? (pend_mask & ~pe_onehot) : pend_mask;
     wire compute_now = fire_active && (f_pass != PASSES) && (pend_after == {= pe =}'d0);
     wire init_we = (state == S_INIT);
-
+    wire fire_done = fire_active && !emit_now && (f_pass == PASSES) && !pe_any && out_free;
+{% if const_in %}    wire [1:0] full_clr = 2'b00;     // the constant input stays for every step
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire b_bank_unused = b_bank;
+    /* verilator lint_on UNUSEDSIGNAL */
+{% else %}    wire [1:0] full_clr = fire_done ? (2'b01 << f_bank) : 2'b00;
+{% endif %}
     // Neuron ROM: word = pass, per lane {= lb =} bits: bias, thresholds{% if kind == "group" && !reset_zero %}, rho{% endif %}.
     wire [{= pw - 1 =}:0] f_next = (f_pass == LAST_PASS || f_pass == PASSES) ? {= pw =}'d0 : f_pass + {= pw =}'d1;
     wire [{= pw - 1 =}:0] n_addr_w = compute_now ? f_next : ((f_pass == PASSES) ? {= pw =}'d0 : f_pass);
@@ -85,8 +109,9 @@ module {= module =} (
     genvar l;
     generate
         for (l = 0; l < {= p =}; l = l + 1) begin : lane
-            reg signed [{= accw - 1 =}:0] acc [0:{= passes - 1 =}];
-{% if kind != "none" %}            reg signed [{= vw - 1 =}:0] vm [0:{= passes - 1 =}];
+            reg signed [{= accw - 1 =}:0] acc0 [0:{= passes - 1 =}];
+{% if !const_in %}            reg signed [{= accw - 1 =}:0] acc1 [0:{= passes - 1 =}];
+{% endif %}{% if kind != "none" %}            reg signed [{= vw - 1 =}:0] vm [0:{= passes - 1 =}];
 {% endif %}            wire signed [{= wb - 1 =}:0] w = w_q[l*{= wb =} +: {= wb =}];
             wire signed [{= accw - 1 =}:0] w_x = {{{= accw - wb =}{w[{= wb - 1 =}]}}, w};
 {% if cw <= 4 %}            // count * weight by shift and add ({= cw =}-bit count).
@@ -101,17 +126,26 @@ module {= module =} (
             end
             wire [{= lb - 1 =}:0] nw = n_q[l*{= lb =} +: {= lb =}];
             wire signed [{= mb - 1 =}:0] bias = nw[{= mb - 1 =}:0];
-            wire signed [{= accw - 1 =}:0] x_acc = acc[f_idx];
-{% if kind == "none" %}            // Current readout: X = acc + bias is the output.
+{% if const_in %}            wire signed [{= accw - 1 =}:0] x_acc = acc0[f_idx];
+{% else %}            wire signed [{= accw - 1 =}:0] x_acc = f_bank ? acc1[f_idx] : acc0[f_idx];
+{% endif %}{% if kind == "none" %}            // Current readout: X = acc + bias is the output.
             wire signed [{= accw - 1 =}:0] x_cur = x_acc + {{{= accw - mb =}{bias[{= mb - 1 =}]}}, bias};
             assign fire_mask[l] = lane_ok;
             assign fire_cnt[l*{= ocw =} +: {= ocw =}] = x_cur;
             assign fire_v[l] = 1'b0;
             always @(posedge clk) begin
-                if (init_we) acc[f_idx] <= {= accw =}'sd0;
-                else if (b_valid) acc[b_idx] <= acc[b_idx] + prod;
-{% if !const_in %}                else if (compute_now) acc[f_idx] <= {= accw =}'sd0;
-{% endif %}            end
+                if (init_we) begin
+                    acc0[f_idx] <= {= accw =}'sd0;
+{% if !const_in %}                    acc1[f_idx] <= {= accw =}'sd0;
+{% endif %}                end else begin
+{% if const_in %}                    if (b_valid) acc0[b_idx] <= acc0[b_idx] + prod;
+{% else %}                    // the accumulator and the fire process never use the same bank
+                    if (b_valid && !b_bank) acc0[b_idx] <= acc0[b_idx] + prod;
+                    else if (compute_now && !f_bank) acc0[f_idx] <= {= accw =}'sd0;
+                    if (b_valid && b_bank) acc1[b_idx] <= acc1[b_idx] + prod;
+                    else if (compute_now && f_bank) acc1[f_idx] <= {= accw =}'sd0;
+{% endif %}                end
+            end
 {% else %}            wire signed [{= vw - 1 =}:0] v_old = vm[f_idx];
 {% if leak == "none" %}            wire signed [{= vw - 1 =}:0] v_lk = v_old;
 {% else if leak == "shift" %}            // leak: V - ((V * 2^k) >> f) = V - (V >>> {= leak_shift =})
@@ -172,14 +206,18 @@ module {= module =} (
 {% endif %}            assign fire_v[l*{= vw =} +: {= vw =}] = v_next;
             always @(posedge clk) begin
                 if (init_we) begin
-                    acc[f_idx] <= {= accw =}'sd0;
-                    vm[f_idx] <= {= vw =}'sd0;
-                end else if (b_valid) begin
-                    acc[b_idx] <= acc[b_idx] + prod;
-                end else if (compute_now) begin
-                    vm[f_idx] <= v_next;
-{% if !const_in %}                    acc[f_idx] <= {= accw =}'sd0;
-{% endif %}                end
+                    acc0[f_idx] <= {= accw =}'sd0;
+{% if !const_in %}                    acc1[f_idx] <= {= accw =}'sd0;
+{% endif %}                    vm[f_idx] <= {= vw =}'sd0;
+                end else begin
+{% if const_in %}                    if (b_valid) acc0[b_idx] <= acc0[b_idx] + prod;
+{% else %}                    // the accumulator and the fire process never use the same bank
+                    if (b_valid && !b_bank) acc0[b_idx] <= acc0[b_idx] + prod;
+                    else if (compute_now && !f_bank) acc0[f_idx] <= {= accw =}'sd0;
+                    if (b_valid && b_bank) acc1[b_idx] <= acc1[b_idx] + prod;
+                    else if (compute_now && f_bank) acc1[f_idx] <= {= accw =}'sd0;
+{% endif %}                    if (compute_now) vm[f_idx] <= v_next;
+                end
             end
 {% endif %}        end
     endgenerate
@@ -201,6 +239,10 @@ module {= module =} (
             f_pass <= {= pw =}'d0;
             a_pass <= {= ai =}'d0;
             b_valid <= 1'b0;
+            b_bank <= 1'b0;
+            a_on <= 1'b0;
+            a_step <= 16'd0;
+            full <= 2'b00;
             b_idx <= {= ai =}'d0;
             b_cnt <= {= cw =}'d0;
             pend_mask <= {= pe =}'d0;
@@ -220,28 +262,38 @@ module {= module =} (
                 step <= 16'd0;
                 f_pass <= {= pw =}'d0;
                 a_pass <= {= ai =}'d0;
+                a_on <= 1'b0;
+                a_step <= 16'd0;
+                full <= 2'b00;
                 pend_mask <= {= pe =}'d0;
                 out_valid <= 1'b0;
             end else begin
+                // accumulator process
+                if (a_can && in_event) begin
+                    b_valid <= 1'b1;
+                    b_idx <= a_pass;
+                    b_cnt <= in_count;
+                    b_bank <= a_bank;
+                    a_pass <= a_last ? {= ai =}'d0 : a_pass + {= ai =}'d1;
+                end
+                // end of the step's inputs: the bank is complete (the last add lands this cycle)
+                if (a_can && in_valid && in_eos) begin
+                    a_step <= a_step + 16'd1;
+                    if (a_last_step) a_on <= 1'b0;
+                end
+                full <= (full | ((a_can && in_valid && in_eos) ? (2'b01 << a_bank) : 2'b00)) & ~full_clr;
+                // fire process
                 case (state)
                     S_INIT: begin
                         if (f_pass == LAST_PASS) begin
                             f_pass <= {= pw =}'d0;
-                            state <= S_ACC;
+                            state <= S_WAIT;
+                            a_on <= 1'b1;
                         end else begin
                             f_pass <= f_pass + {= pw =}'d1;
                         end
                     end
-                    S_ACC: begin
-                        if (in_event) begin
-                            b_valid <= 1'b1;
-                            b_idx <= a_pass;
-                            b_cnt <= in_count;
-                            a_pass <= a_last ? {= ai =}'d0 : a_pass + {= ai =}'d1;
-                        end else if (in_valid) begin
-                            state <= S_PRE;
-                        end
-                    end
+                    S_WAIT: if (full[f_bank]) state <= S_PRE;
                     S_PRE: state <= S_FIRE;
                     S_FIRE: begin
                         if (compute_now) begin
@@ -259,7 +311,7 @@ module {= module =} (
                             out_index <= ev_index_full[{= oiw - 1 =}:0];
                             out_count <= pend_cnt[pe_lane*{= ocw =} +: {= ocw =}];
                             out_v <= pend_v[pe_lane*{= vw =} +: {= vw =}];
-                        end else if (f_pass == PASSES && !pe_any && out_free) begin
+                        end else if (fire_done) begin
                             // end of this step: send the end-of-step beat
                             out_valid <= 1'b1;
                             out_eos <= 1'b1;
@@ -268,7 +320,7 @@ module {= module =} (
                                 state <= S_IDLE;
                             end else begin
                                 step <= step + 16'd1;
-                                state <= {% if const_in %}S_PRE{% else %}S_ACC{% endif %};
+                                state <= S_WAIT;
                             end
                         end
                     end

@@ -2,7 +2,8 @@
 // Protocol (docs/hardware.md): pulse start with steps = T while idle; stream the encoded input events
 // (index, value), each step's events closed by one beat with in_eos = 1 ({% if const_in %}constant encoding: one group
 // for the whole sample{% else %}one group per step{% endif %}); the output stream carries the last layer's events of
-// every step, each step closed by an out_eos beat; done pulses with class_out after the last step.
+// every step, each step closed by an out_eos beat; done pulses with class_out once the last
+// output beat has been taken.
 `default_nettype none
 module {= top =} (
     input  wire              clk,
@@ -130,9 +131,12 @@ module {= top =} (
                 end
                 if (ro_argmax) begin
                     if (am_i == {= clw =}'d{= classes =}) begin
-                        ro_argmax <= 1'b0;
-                        done <= 1'b1;
-                        class_out <= am_best;
+                        // done only once the last output beat has been taken
+                        if (!out_valid || out_ready) begin
+                            ro_argmax <= 1'b0;
+                            done <= 1'b1;
+                            class_out <= am_best;
+                        end
                     end else begin
                         // strictly greater: ties keep the lower class
                         if (score[am_i_k] > score[am_best_k]) am_best <= am_i;

@@ -360,16 +360,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     })
 }
 
-impl EnginePlan {
-    /// Cycles of one step of this engine with `events` input events and `out_events` output
-    /// events, when its output is never stalled (docs/hardware.md):
-    /// events * passes + 2 + max(passes, out_events + 1) + 1 (upper estimate, see docs).
-    pub fn step_work_lower_bound(&self, events: u64) -> u64 {
-        events * self.passes as u64
-    }
-}
-
-pub const CYCLE_FORMULA: &str = "per engine and step: E*ceil(N/P) (accumulate: one weight word per cycle) + 2 (end of step, ROM prefetch) + F (fire: one pass of P lanes per cycle, one output event per cycle; F = passes + output events when every pass has at most one event, at most passes + output events) + 1 (end-of-step beat); constant-input first engine: accumulate only at step 0. Engines run concurrently (FIFOs), so an inference takes about max over engines of their total plus the pipeline fill. Lower bound: max over engines of sum over steps of E*ceil(N/P).";
+pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = 3 + F, passes <= F <= passes + S (S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} W_e'(0) + W_e), W_e = sum_t E_e(t)*ceil(N_e/P_e).";
 
 pub fn manifest(
     net: &IntNetwork,
