@@ -23,11 +23,11 @@ module {= module =} (
 );
     // Two processes share the lanes: the accumulator consumes the input events of step t into
     // accumulator bank t%2 while the fire process fires step t-1 from the other bank.
-    localparam [2:0] S_IDLE = 3'd0, S_INIT = 3'd1, S_WAIT = 3'd2, S_PRE = 3'd3, S_FIRE = 3'd4;
+    localparam [1:0] S_IDLE = 2'd0, S_INIT = 2'd1, S_WAIT = 2'd2, S_FIRE = 2'd3;
     localparam [{= pw - 1 =}:0] PASSES = {= pw =}'d{= passes =};
     localparam [{= pw - 1 =}:0] LAST_PASS = {= pw =}'d{= passes - 1 =};
 
-    reg  [2:0]          state;       // fire process
+    reg  [1:0]          state;       // fire process
     reg  [15:0]         step;        // step being fired
     reg                 a_on;        // accumulator process running
     reg  [15:0]         a_step;      // step being accumulated
@@ -61,7 +61,7 @@ module {= module =} (
     wire in_event = in_valid && !in_eos;
     wire a_last   = (a_pass == LAST_PASS[{= ai - 1 =}:0]);
     assign in_ready = a_can && (in_eos || a_last);
-    assign busy = (state == S_INIT) || (state == S_PRE) || (state == S_FIRE)
+    assign busy = (state == S_INIT) || (state == S_FIRE)
                   || (a_can && in_valid) || b_valid;
 
     // Weight ROM: word (index * PASSES + pass) holds the weights of lanes 0..{= p - 1 =}.
@@ -85,11 +85,13 @@ module {= module =} (
     wire compute_now = fire_active && (f_pass != PASSES) && (pend_after == {= pe =}'d0);
     wire init_we = (state == S_INIT);
     wire fire_done = fire_active && !emit_now && (f_pass == PASSES) && !pe_any && out_free;
-{% if const_in %}    wire [1:0] full_clr = 2'b00;     // the constant input stays for every step
+{% if const_in %}    wire next_full = 1'b1;
+    wire [1:0] full_clr = 2'b00;     // the constant input stays for every step
     /* verilator lint_off UNUSEDSIGNAL */
     wire b_bank_unused = b_bank;
     /* verilator lint_on UNUSEDSIGNAL */
-{% else %}    wire [1:0] full_clr = fire_done ? (2'b01 << f_bank) : 2'b00;
+{% else %}    wire next_full = full[~f_bank];
+    wire [1:0] full_clr = fire_done ? (2'b01 << f_bank) : 2'b00;
 {% endif %}
     // Neuron ROM: word = pass, per lane {= lb =} bits: bias, thresholds{% if kind == "group" && !reset_zero %}, rho{% endif %}.
     wire [{= pw - 1 =}:0] f_next = (f_pass == LAST_PASS || f_pass == PASSES) ? {= pw =}'d0 : f_pass + {= pw =}'d1;
@@ -293,8 +295,9 @@ module {= module =} (
                             f_pass <= f_pass + {= pw =}'d1;
                         end
                     end
-                    S_WAIT: if (full[f_bank]) state <= S_PRE;
-                    S_PRE: state <= S_FIRE;
+                    // neuron-ROM word 0 is already addressed (f_pass = 0), and the last add
+                    // into the bank landed by the time its full flag is seen
+                    S_WAIT: if (full[f_bank]) state <= S_FIRE;
                     S_FIRE: begin
                         if (compute_now) begin
                             pend_mask <= fire_mask;
@@ -320,7 +323,9 @@ module {= module =} (
                                 state <= S_IDLE;
                             end else begin
                                 step <= step + 16'd1;
-                                state <= S_WAIT;
+                                // the ROM reads word 0 this cycle (f_pass = PASSES): fire at once
+                                // if the next step's bank is complete
+                                state <= next_full ? S_FIRE : S_WAIT;
                             end
                         end
                     end
