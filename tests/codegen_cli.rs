@@ -2,9 +2,9 @@
 //! Yosys 0.23 synthesis with the weight ROMs in block RAM, exit codes for refused networks and
 //! for mismatches.
 
-mod common;
+mod hw_common;
 
-use common::{random_net, Neuron, Spec};
+use hw_common::{random_net, Neuron, Spec};
 use lifb_hdl::ir::{Conv2d, Encoding, Layer, Reset};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,7 +77,7 @@ fn generate_is_byte_identical_and_synthesizes() {
             manifest["model_hash"].as_str().unwrap(),
             lifb_hdl::format::model_hash(&lifb_hdl::format::load_integer(&model).unwrap()).unwrap()
         );
-        if form == "native" && common::have_tool("yosys") {
+        if form == "native" && hw_common::have_tool("yosys") {
             let files: Vec<String> = fa
                 .iter()
                 .filter(|(n, _)| n.ends_with(".v"))
@@ -150,7 +150,7 @@ fn refused_layers_exit_2() {
 
 #[test]
 fn cosim_command_reports_cycles() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let dir = tmp("cosim");

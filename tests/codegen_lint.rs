@@ -1,9 +1,9 @@
 //! The generated Verilog is lint-clean (Verilator -Wall, zero warnings), accepted by Icarus in
 //! Verilog-2005 mode, and byte-identical when generated twice.
 
-mod common;
+mod hw_common;
 
-use common::{random_net, Neuron, Spec};
+use hw_common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, verilog_files, write, Form, Lanes, Options};
 use lifb_hdl::ir::{Encoding, Reset};
 use std::process::Command;
@@ -57,8 +57,8 @@ fn specs() -> Vec<(Spec, Lanes)> {
 
 #[test]
 fn generated_verilog_is_lint_clean_and_deterministic() {
-    let have_verilator = common::have_tool("verilator");
-    let have_iverilog = common::have_tool("iverilog");
+    let have_verilator = hw_common::have_tool("verilator");
+    let have_iverilog = hw_common::have_tool("iverilog");
     for (si, (spec, lanes)) in specs().into_iter().enumerate() {
         for form in [Form::Native, Form::Decoupled] {
             let net = random_net(&spec, 100 + si as u64);

@@ -3,9 +3,9 @@
 //! docs/benchmarks.md:
 //!   cargo test --release --test cosim_bench -- --ignored --nocapture
 
-mod common;
+mod hw_common;
 
-use common::{random_inputs, random_net, Neuron, Spec};
+use hw_common::{random_inputs, random_net, Neuron, Spec};
 use lifb_hdl::codegen::{Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, CosimOptions};
 use lifb_hdl::ir::{Encoding, Reset};
@@ -38,7 +38,7 @@ fn run(name: &str, spec: &Spec, samples: usize, steps: u32, lanes: Vec<usize>) {
 #[test]
 #[ignore]
 fn cosim_speed_and_cycles() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let mlp = |inputs, hidden, b| Spec {

@@ -1,9 +1,9 @@
 //! Planted faults must be caught: a corrupted weight ROM word, a wrong threshold in the neuron
 //! ROM, and an off-by-one in an engine's step counter each make co-simulation report a divergence.
 
-mod common;
+mod hw_common;
 
-use common::{random_net, Neuron, Spec};
+use hw_common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim_design, CosimOptions};
 use lifb_hdl::golden::{IntSim, TraceOptions};
@@ -38,7 +38,7 @@ fn options() -> CosimOptions {
 
 fn setup() -> (IntNetwork, Vec<Vec<u32>>) {
     let net = random_net(&spec(), 7);
-    let inputs = common::random_inputs(&net, 60, 5);
+    let inputs = hw_common::random_inputs(&net, 60, 5);
     (net, inputs)
 }
 
@@ -89,7 +89,7 @@ fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &s
 
 #[test]
 fn corrupted_rom_word_is_caught() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let (net, inputs) = setup();
@@ -121,7 +121,7 @@ fn corrupted_rom_word_is_caught() {
 
 #[test]
 fn wrong_threshold_is_caught() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let (net, inputs) = setup();
@@ -154,7 +154,7 @@ fn wrong_threshold_is_caught() {
 
 #[test]
 fn step_counter_off_by_one_is_caught() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let (net, inputs) = setup();

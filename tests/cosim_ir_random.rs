@@ -1,7 +1,7 @@
 //! Random structures from `lifb_hdl::ir::random` (random widths, depths, encodings, readouts):
 //! each is its own Verilator build, so the count is small (LIFB_COSIM_STRUCTURES raises it).
 
-mod common;
+mod hw_common;
 
 use lifb_hdl::codegen::{Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, CosimOptions};
@@ -9,7 +9,7 @@ use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 
 #[test]
 fn random_structures_match_golden() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let count: u64 = std::env::var("LIFB_COSIM_STRUCTURES")

@@ -2,9 +2,9 @@
 //! zero mismatches at every layer and step. LIFB_COSIM_NETWORKS raises the count (default 100).
 //! Networks of one structure share one Verilator build (the RTL text depends only on structure).
 
-mod common;
+mod hw_common;
 
-use common::{random_inputs, random_net, Neuron, Spec};
+use hw_common::{random_inputs, random_net, Neuron, Spec};
 use lifb_hdl::codegen::{plan::apply_form, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, CosimOptions};
 use lifb_hdl::golden::{IntSim, TraceOptions};
@@ -87,7 +87,7 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
 
 #[test]
 fn random_networks_match_golden_in_both_forms() {
-    if !common::have_tool("verilator") {
+    if !hw_common::have_tool("verilator") {
         return;
     }
     let count: usize = std::env::var("LIFB_COSIM_NETWORKS")

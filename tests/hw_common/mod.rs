@@ -1,4 +1,5 @@
-//! Random integer networks of a given structure, for the co-simulation and codegen tests.
+//! Random integer networks of a given structure, for the co-simulation and codegen tests
+//! (tests/cosim_*.rs, tests/codegen_*.rs).
 #![allow(dead_code)]
 
 use lifb_hdl::ir::{
