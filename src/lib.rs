@@ -11,6 +11,8 @@ pub mod format;
 pub mod golden;
 pub mod ir;
 pub mod quant;
+pub mod report;
+pub mod synth;
 pub mod util;
 
 pub use error::{Error, Result};
