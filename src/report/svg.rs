@@ -37,7 +37,7 @@ pub fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -56,10 +56,10 @@ fn open(id: &str, height: f64, title: &str) -> String {
 fn legend(s: &mut String, x: f64, y: f64, items: &[(&str, &str)]) {
     let mut x = x;
     for (color, label) in items {
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{color}\"/>\
-             <text x=\"{:.1}\" y=\"{y:.1}\" class=\"lg\">{}</text>\n",
+             <text x=\"{:.1}\" y=\"{y:.1}\" class=\"lg\">{}</text>",
             y - 10.0,
             x + 16.0,
             esc(label)
