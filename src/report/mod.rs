@@ -295,3 +295,131 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<ReportFiles> {
     crate::util::write_atomic(&html, to_html(data).as_bytes())?;
     Ok(ReportFiles { json, html })
 }
+
+/// Spike raster of one traced sample: every neuron layer, named "<kind> <index>" (e.g. "lifb 1").
+pub fn raster_from_trace(
+    trace: &crate::golden::trace::Trace,
+    sample: usize,
+    input: impl Into<String>,
+) -> Option<Raster> {
+    let s = trace.samples.get(sample)?;
+    let layers = s
+        .layers
+        .iter()
+        .map(|l| {
+            let neurons = l.counts.first().map_or(0, |c| c.len()) as u32;
+            let events = l
+                .counts
+                .iter()
+                .enumerate()
+                .flat_map(|(step, row)| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(_, c)| **c > 0)
+                        .map(move |(n, c)| SpikeEvent {
+                            step: step as u32,
+                            neuron: n as u32,
+                            count: *c,
+                        })
+                })
+                .collect();
+            RasterLayer {
+                name: format!("{} {}", l.kind, l.layer),
+                neurons,
+                events,
+            }
+        })
+        .collect();
+    Some(Raster {
+        input: input.into(),
+        steps: trace.steps,
+        layers,
+    })
+}
+
+/// Resting/regular/burst counts per neuron layer over every sample of a trace (in the trace's layer order).
+pub fn mode_counts_from_trace(trace: &crate::golden::trace::Trace) -> Vec<ModeCounts> {
+    let mut counts: Vec<ModeCounts> = Vec::new();
+    for s in &trace.samples {
+        if counts.len() < s.layers.len() {
+            counts.resize(s.layers.len(), ModeCounts::default());
+        }
+        for (i, l) in s.layers.iter().enumerate() {
+            for row in &l.counts {
+                for &c in row {
+                    counts[i].add(c);
+                }
+            }
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::golden::trace::{LayerTrace, SampleTrace, Trace};
+
+    fn trace() -> Trace {
+        let mut t = Trace::new("integer", None, 3);
+        t.samples.push(SampleTrace {
+            sample: 0,
+            layers: vec![LayerTrace {
+                layer: 1,
+                kind: "lifb".into(),
+                counts: vec![vec![0, 1], vec![3, 0], vec![0, 0]],
+                membranes: None,
+            }],
+            readout: vec![],
+            predicted: 0,
+            label: None,
+        });
+        t
+    }
+
+    #[test]
+    fn raster_and_modes_from_a_trace() {
+        let t = trace();
+        let r = raster_from_trace(&t, 0, "sample 0").unwrap();
+        assert_eq!(r.steps, 3);
+        assert_eq!(r.layers[0].name, "lifb 1");
+        assert_eq!(r.layers[0].neurons, 2);
+        assert_eq!(
+            r.layers[0].events,
+            vec![
+                SpikeEvent {
+                    step: 0,
+                    neuron: 1,
+                    count: 1
+                },
+                SpikeEvent {
+                    step: 1,
+                    neuron: 0,
+                    count: 3
+                }
+            ]
+        );
+        assert!(raster_from_trace(&t, 1, "none").is_none());
+        let m = mode_counts_from_trace(&t);
+        assert_eq!(
+            m,
+            vec![ModeCounts {
+                resting: 4,
+                regular: 1,
+                burst: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn derived_figures() {
+        let mut d = ReportData::new("t");
+        assert_eq!(Derived::of(&d).latency_us, None);
+        d.cycles_per_image = Some(2000);
+        d.lower_bound_cycles = Some(1000);
+        d.synaptic_ops_per_image = Some(1e6);
+        let x = Derived::of(&d);
+        assert_eq!(x.cycles_over_lower_bound, Some(2.0));
+        assert!((x.energy_uj_per_image.unwrap() - 5.1).abs() < 1e-12);
+    }
+}
