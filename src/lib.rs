@@ -9,6 +9,7 @@ pub mod decouple;
 pub mod error;
 pub mod format;
 pub mod golden;
+pub mod inputs;
 pub mod ir;
 pub mod quant;
 pub mod report;
