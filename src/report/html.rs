@@ -254,13 +254,11 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
 fn synth_details(s: &mut String, r: &crate::synth::SynthResult) {
     let _ = writeln!(
         s,
-        "<table>\n<tr><th>top module</th><td>{}</td></tr>\n<tr><th>Yosys</th><td>{} <span class=\"na\">({:.1} s)</span></td></tr>\n\
-         <tr><th>nextpnr</th><td>{} <span class=\"na\">({:.1} s)</span></td></tr>",
+        "<table>\n<tr><th>top module</th><td>{}</td></tr>\n<tr><th>Yosys</th><td>{}</td></tr>\n\
+         <tr><th>nextpnr</th><td>{}</td></tr>",
         esc(&r.top),
         esc(&r.tools.yosys),
-        r.runtime.yosys_s,
         esc(&r.tools.nextpnr),
-        r.runtime.nextpnr_s
     );
     let res = &r.resources;
     let _ = writeln!(

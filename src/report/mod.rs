@@ -38,6 +38,7 @@ pub struct ReportData {
     pub steps: Option<u32>,
     pub layers: Vec<LayerReport>,
     pub raster: Option<Raster>,
+    /// Synthesis result; its run times are left out of the report (they differ between identical runs).
     pub synth: Option<SynthResult>,
     /// Synaptic operations (weight accumulations) and neuron updates per image, averaged over the test set.
     pub synaptic_ops_per_image: Option<f64>,
@@ -229,6 +230,18 @@ struct ReportJson<'a> {
     derived: Derived,
 }
 
+/// The data as reported: without tool run times, so the same model and options give the same bytes.
+fn reportable(data: &ReportData) -> std::borrow::Cow<'_, ReportData> {
+    match &data.synth {
+        Some(s) if s.runtime.is_some() => {
+            let mut d = data.clone();
+            d.synth = Some(s.without_runtime());
+            std::borrow::Cow::Owned(d)
+        }
+        _ => std::borrow::Cow::Borrowed(data),
+    }
+}
+
 /// Paths of the written files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFiles {
@@ -272,6 +285,7 @@ pub fn validate(data: &ReportData) -> Result<()> {
 
 /// The JSON text of the report (data plus derived figures).
 pub fn to_json(data: &ReportData) -> Result<Vec<u8>> {
+    let data = &*reportable(data);
     let mut json = serde_json::to_vec_pretty(&ReportJson {
         data,
         derived: Derived::of(data),
@@ -283,6 +297,7 @@ pub fn to_json(data: &ReportData) -> Result<Vec<u8>> {
 
 /// The self-contained HTML page.
 pub fn to_html(data: &ReportData) -> String {
+    let data = &*reportable(data);
     html::page(data, &Derived::of(data))
 }
 

