@@ -250,3 +250,55 @@ fn bad_manifest_is_bad_input() {
         "{err}"
     );
 }
+
+#[test]
+fn too_many_ports_are_measured_in_a_scan_wrapper() {
+    let test = "wide_ports_up5k";
+    if !tools_present(test, Backend::Debian, Family::Ice40) {
+        return;
+    }
+    let hdl = fixture(&["synth", "wide_ports"]);
+    // Without the wrapper: 106 port bits against 39 pins, with the numbers.
+    let out = scratch(test);
+    let mut req = SynthRequest::new(&hdl, Target::Ice40Up5k, Backend::Debian, &out);
+    req.io_wrap = synth::IoWrap::Never;
+    let err = synth::run(&req).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("I/O pins") && msg.contains("106") && msg.contains("39"),
+        "{msg}"
+    );
+    assert!(msg.contains("--io-wrap auto"), "{msg}");
+
+    req.io_wrap = synth::IoWrap::Auto;
+    let r = synth::run(&req).unwrap_or_else(|e| panic!("{test}: {e}"));
+    eprintln!("{}", r.summary());
+    check_against_tool_json(&r, &out);
+    let w = r.io_wrapper.as_ref().expect("wrapped");
+    assert_eq!(
+        (w.core_port_bits, w.input_bits, w.output_bits),
+        (106, 65, 40)
+    );
+    assert_eq!(w.clock_ports, vec!["clk"]);
+    assert_eq!(r.top, "wide_acc");
+    // clk, scan_in, scan_load, scan_out.
+    assert_eq!(r.resources.io.used, 4);
+    // Core 40 FFs + wrapper 2*65 + 40.
+    assert_eq!(r.resources.flip_flops.used, 40 + w.added_flip_flops);
+    // The core logic survived the wrapper: the same design unwrapped on the HX8K (206 pins) has the same
+    // carry chain and no more LUTs.
+    let bare_out = scratch("wide_ports_hx8k_bare");
+    let mut bare = SynthRequest::new(&hdl, Target::Ice40Hx8k, Backend::Debian, &bare_out);
+    bare.io_wrap = synth::IoWrap::Never;
+    let bare = synth::run(&bare).unwrap();
+    assert!(bare.io_wrapper.is_none());
+    assert_eq!(bare.resources.io.used, 106);
+    assert_eq!(r.resources.carry, bare.resources.carry);
+    assert!(bare.resources.carry >= 38);
+    assert!(
+        r.resources.lut4 >= bare.resources.lut4,
+        "{} < {}",
+        r.resources.lut4,
+        bare.resources.lut4
+    );
+}

@@ -1,7 +1,7 @@
 //! `lifb-hdl synth`: Yosys + nextpnr on a directory of Verilog; prints a resource/fmax table, writes synth.json.
 
 use crate::error::Result;
-use crate::synth::{self, Backend, SynthRequest, Target};
+use crate::synth::{self, Backend, IoWrap, SynthRequest, Target};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -30,6 +30,10 @@ pub struct Args {
     /// YoWASP venv (default: $LIFB_EDA_VENV, else .venv-eda in this or a parent directory).
     #[arg(long, value_name = "DIR")]
     pub venv: Option<PathBuf>,
+    /// Measure the design inside a scan wrapper (few pins) when its ports outnumber the package's pins (auto),
+    /// never, or always. The wrapper's flip-flops are included in the numbers and reported.
+    #[arg(long, value_enum, default_value_t = IoWrap::Auto)]
+    pub io_wrap: IoWrap,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -47,6 +51,7 @@ pub fn run(args: Args) -> Result<()> {
         freq_mhz: args.freq,
         seed: args.seed,
         venv: args.venv,
+        io_wrap: args.io_wrap,
     };
     let result = synth::run(&req)?;
     print!("{}", result.summary());

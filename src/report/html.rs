@@ -267,6 +267,14 @@ fn synth_details(s: &mut String, r: &crate::synth::SynthResult) {
         group(res.lut4),
         group(res.carry)
     );
+    if let Some(w) = &r.io_wrapper {
+        let _ = writeln!(
+            s,
+            "<tr><th>I/O wrapper</th><td>{} port bits &gt; {} pins: measured inside a scan wrapper \
+             (+{} flip-flops, included above)</td></tr>",
+            w.core_port_bits, w.package_pins, w.added_flip_flops
+        );
+    }
     for c in &r.fmax {
         let _ = writeln!(
             s,

@@ -13,10 +13,12 @@
 //! # Ok::<(), lifb_hdl::Error>(())
 //! ```
 
+pub mod io_wrap;
 pub mod parse;
 pub mod target;
 pub mod tools;
 
+pub use io_wrap::IoWrapper;
 pub use parse::Usage;
 pub use target::{Device, Family, Target};
 pub use tools::{Backend, Toolset};
@@ -42,6 +44,18 @@ pub struct SynthRequest {
     pub seed: u64,
     /// YoWASP venv; `None` searches (see [`tools::find_venv`]).
     pub venv: Option<PathBuf>,
+    /// When to measure the design inside a scan wrapper (see [`io_wrap`]).
+    pub io_wrap: IoWrap,
+}
+
+/// When to put the design in a scan wrapper (for designs with more port bits than the package has pins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum IoWrap {
+    /// Only when the ports do not fit the package's pins.
+    Auto,
+    Never,
+    Always,
 }
 
 impl SynthRequest {
@@ -60,6 +74,7 @@ impl SynthRequest {
             freq_mhz: None,
             seed: 1,
             venv: None,
+            io_wrap: IoWrap::Auto,
         }
     }
 }
@@ -79,6 +94,9 @@ pub struct SynthResult {
     pub fmax: Vec<ClockFmax>,
     /// Clock target given to nextpnr (MHz).
     pub freq_target_mhz: f64,
+    /// Set when the design was measured inside a scan wrapper; its flip-flops are included in `resources`.
+    #[serde(default)]
+    pub io_wrapper: Option<IoWrapper>,
     pub seed: u64,
     /// Yosys cell counts by type, after technology mapping (before packing).
     pub yosys_cells: BTreeMap<String, u64>,
@@ -171,6 +189,13 @@ impl SynthResult {
         row(&mut s, "block RAM", r.block_ram);
         row(&mut s, "DSP", r.dsp);
         row(&mut s, "I/O", r.io);
+        if let Some(w) = &self.io_wrapper {
+            let _ = writeln!(
+                s,
+                "  note         {} port bits > {} pins: measured in a scan wrapper (+{} flip-flops, included)",
+                w.core_port_bits, w.package_pins, w.added_flip_flops
+            );
+        }
         let _ = writeln!(s, "  {:<12} {:>7}", "LUT4", r.lut4);
         let _ = writeln!(s, "  {:<12} {:>7}", "carry", r.carry);
         for c in &self.fmax {
@@ -253,7 +278,11 @@ pub fn does_not_fit_error(
             .percent()
         );
     }
-    msg.push_str("To fix: choose a larger target (e.g. --target ecp5-45k) or generate the design with less parallelism.");
+    msg.push_str("To fix: choose a larger target (e.g. --target ecp5-45k) or generate the design with less parallelism");
+    if shortfalls.iter().any(|s| s.resource.starts_with("I/O")) {
+        msg.push_str(", or measure it inside a scan wrapper (--io-wrap auto)");
+    }
+    msg.push('.');
     Error::bad_input(msg)
 }
 
@@ -314,39 +343,62 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     let netlist = out_dir.join("netlist.json");
     let stat = out_dir.join("yosys-stat.json");
     let yosys_log = out_dir.join("yosys.log");
-    let script = yosys_script(
-        &sources,
-        &top,
-        target,
-        &rel_out.join("netlist.json"),
-        &rel_out.join("yosys-stat.json"),
-    );
-    // The log goes through Yosys's own -l: YoWASP's console output stops after the first ABC call.
-    let yosys_args: Vec<String> = vec![
-        "-q".into(),
-        "-l".into(),
-        rel_out.join("yosys.log").display().to_string(),
-        "-p".into(),
-        script,
-    ];
-    let _ = std::fs::remove_file(&stat);
-    let yosys_run = tools::run_logged(
-        &tools.yosys,
-        &yosys_args,
-        &hdl_dir,
-        &out_dir.join("yosys-console.log"),
-    )?;
-    if !yosys_run.success {
-        return Err(Error::tool(format!(
-            "yosys failed on '{top}' in {} ({}):\n{}\nFull log: {}",
-            hdl_dir.display(),
-            yosys_run.exit,
-            tools::failure_excerpt(&[&yosys_log, &out_dir.join("yosys-console.log")]),
-            yosys_log.display()
-        )));
+    let run_yosys = |sources: &[String], top: &str| -> Result<(YosysOut, f64)> {
+        let script = yosys_script(
+            sources,
+            top,
+            target,
+            &rel_out.join("netlist.json"),
+            &rel_out.join("yosys-stat.json"),
+        );
+        // The log goes through Yosys's own -l: YoWASP's console output stops after the first ABC call.
+        let yosys_args: Vec<String> = vec![
+            "-q".into(),
+            "-l".into(),
+            rel_out.join("yosys.log").display().to_string(),
+            "-p".into(),
+            script,
+        ];
+        let _ = std::fs::remove_file(&stat);
+        let run = tools::run_logged(
+            &tools.yosys,
+            &yosys_args,
+            &hdl_dir,
+            &out_dir.join("yosys-console.log"),
+        )?;
+        if !run.success {
+            return Err(Error::tool(format!(
+                "yosys failed on '{top}' in {} ({}):\n{}\nFull log: {}",
+                hdl_dir.display(),
+                run.exit,
+                tools::failure_excerpt(&[&yosys_log, &out_dir.join("yosys-console.log")]),
+                yosys_log.display()
+            )));
+        }
+        let cells = parse::yosys_cells(&parse::read_json_file(&stat)?, top, &stat)?;
+        let ports = parse::netlist_ports(&parse::read_json_file(&netlist)?, top, &netlist)?;
+        Ok((YosysOut { cells, ports }, run.seconds))
+    };
+    let (mut synthesized, mut yosys_s) = run_yosys(&sources, &top)?;
+    let core_bits: u64 = synthesized.ports.iter().map(|p| p.width).sum();
+    let wrap = match req.io_wrap {
+        IoWrap::Never => false,
+        IoWrap::Always => true,
+        IoWrap::Auto => core_bits > device.io_pins,
+    };
+    let mut io_wrapper = None;
+    if wrap {
+        let (text, info) = io_wrap::wrapper(&top, &synthesized.ports, device.io_pins)?;
+        crate::util::write_atomic(&out_dir.join(io_wrap::WRAPPER_FILE), text.as_bytes())?;
+        let mut wrapped_sources = sources.clone();
+        wrapped_sources.push(rel_out.join(io_wrap::WRAPPER_FILE).display().to_string());
+        let (wrapped, seconds) = run_yosys(&wrapped_sources, io_wrap::WRAPPER_TOP)?;
+        synthesized = wrapped;
+        yosys_s += seconds;
+        io_wrapper = Some(info);
     }
-    let yosys_cells = parse::yosys_cells(&parse::read_json_file(&stat)?, &top, &stat)?;
-    let io_bits = parse::netlist_port_bits(&parse::read_json_file(&netlist)?, &top, &netlist)?;
+    let yosys_cells = synthesized.cells;
+    let io_bits: u64 = synthesized.ports.iter().map(|p| p.width).sum();
     let demand = Demand::from_cells(device.family, &yosys_cells, io_bits);
     let shortfalls = demand.shortfalls(&device);
     if !shortfalls.is_empty() {
@@ -442,11 +494,12 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         resources,
         fmax,
         freq_target_mhz: freq,
+        io_wrapper,
         seed: req.seed,
         yosys_cells,
         utilisation: pnr.utilization,
         runtime: Some(Runtime {
-            yosys_s: yosys_run.seconds,
+            yosys_s,
             nextpnr_s: pnr_run.seconds,
         }),
         files,
@@ -456,6 +509,12 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     json.push(b'\n');
     crate::util::write_atomic(&synth_json, &json)?;
     Ok(Outcome::Fits(Box::new(result)))
+}
+
+/// What one Yosys run produced.
+struct YosysOut {
+    cells: BTreeMap<String, u64>,
+    ports: Vec<io_wrap::Port>,
 }
 
 /// Optional parts of `DIR/manifest.json` that synthesis reads.

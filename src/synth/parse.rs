@@ -69,8 +69,12 @@ pub fn yosys_cells(stat_json: &[u8], top: &str, path: &Path) -> Result<BTreeMap<
         })
 }
 
-/// Number of top-level port bits (each needs a pin) in a Yosys JSON netlist.
-pub fn netlist_port_bits(netlist_json: &[u8], top: &str, path: &Path) -> Result<u64> {
+/// The top module's ports in a Yosys JSON netlist (sorted by name).
+pub fn netlist_ports(
+    netlist_json: &[u8],
+    top: &str,
+    path: &Path,
+) -> Result<Vec<super::io_wrap::Port>> {
     #[derive(Deserialize)]
     struct Netlist {
         #[serde(default)]
@@ -83,6 +87,7 @@ pub fn netlist_port_bits(netlist_json: &[u8], top: &str, path: &Path) -> Result<
     }
     #[derive(Deserialize)]
     struct NetPort {
+        direction: String,
         bits: Vec<IgnoredAny>,
     }
     let net: Netlist = serde_json::from_slice(netlist_json)
@@ -93,7 +98,15 @@ pub fn netlist_port_bits(netlist_json: &[u8], top: &str, path: &Path) -> Result<
             path.display()
         ))
     })?;
-    Ok(module.ports.values().map(|p| p.bits.len() as u64).sum())
+    Ok(module
+        .ports
+        .iter()
+        .map(|(name, p)| super::io_wrap::Port {
+            name: name.clone(),
+            direction: p.direction.clone(),
+            width: p.bits.len() as u64,
+        })
+        .collect())
 }
 
 /// The parts of nextpnr's `--report` JSON we use.
