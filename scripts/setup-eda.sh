@@ -31,7 +31,8 @@ if [ "$do_apt" = 1 ]; then
   apt_pkgs+=(verilator iverilog yosys nextpnr-ice40 fpga-icestorm)
 fi
 if [ "$do_chromium" = 1 ]; then
-  apt_pkgs+=(chromium)
+  # Chromium renders report.html in the tests; it needs at least one font to draw text.
+  apt_pkgs+=(chromium fonts-dejavu-core)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
