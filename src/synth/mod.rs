@@ -399,6 +399,16 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     }
     let yosys_cells = synthesized.cells;
     let io_bits: u64 = synthesized.ports.iter().map(|p| p.width).sum();
+    // The wrapper's own cost is part of what did not fit: say so.
+    let found = |stage: &str| {
+        match &io_wrapper {
+        Some(w) => format!(
+            "{stage}; measured inside a scan wrapper that adds {} flip-flops for the design's {} port bits",
+            w.added_flip_flops, w.core_port_bits
+        ),
+        None => stage.to_string(),
+    }
+    };
     let demand = Demand::from_cells(device.family, &yosys_cells, io_bits);
     let shortfalls = demand.shortfalls(&device);
     if !shortfalls.is_empty() {
@@ -406,7 +416,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
             target,
             top,
             shortfalls,
-            found_by: "yosys (cell counts against the data sheet)".into(),
+            found_by: found("yosys (cell counts against the data sheet)"),
         });
     }
 
@@ -439,7 +449,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
                 target,
                 top,
                 shortfalls,
-                found_by: "nextpnr (packing)".into(),
+                found_by: found("nextpnr (packing)"),
             });
         }
         return Err(Error::tool(format!(
