@@ -9,7 +9,9 @@ pub mod decouple;
 pub mod error;
 pub mod format;
 pub mod golden;
+pub mod import;
 pub mod ir;
+pub mod nir;
 pub mod quant;
 pub mod util;
 

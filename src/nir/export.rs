@@ -1,0 +1,5 @@
+//! placeholder
+use crate::error::Result;
+pub struct ExportOptions;
+pub struct Exported;
+pub fn export(_: &ExportOptions) -> Result<Exported> { todo!() }
