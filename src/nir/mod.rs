@@ -12,7 +12,7 @@ pub mod graph;
 pub mod import;
 pub mod read;
 
-pub use export::{export, ExportOptions, Exported};
+pub use export::{export, export_any, ExportOptions, Exported};
 pub use import::{f32_above, import, Compare, ImportOptions, Imported, Preset};
 
 use crate::error::Result;
