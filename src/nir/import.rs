@@ -1345,8 +1345,12 @@ fn finish_int(l: B, fixed: &FixedPoint, cx: &Ctx) -> Result<Layer<i32>> {
                 }));
             }
             let spacing: Vec<i32> = match m.get("spacing") {
-                Some(v) => serde_json::from_value(v.clone())
-                    .map_err(|e| Error::bad_input(format!("node '{}': metadata spacing: {e}", nr.node)))?,
+                Some(v) => {
+                    let f: Vec<f64> = serde_json::from_value(v.clone()).map_err(|e| {
+                        Error::bad_input(format!("node '{}': metadata spacing: {e}", nr.node))
+                    })?;
+                    int_vec(&f, "spacing", &nr.node)?
+                }
                 None => vec![1],
             };
             let want = meta_len(m, "threshold_len");

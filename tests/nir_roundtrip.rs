@@ -1,0 +1,289 @@
+//! Export -> import is lossless (float and integer networks, LIF/IF, the group form with one
+//! sub-unit, and the pure-LIF decoupled form with recurrent weights); exported files are
+//! deterministic; and, when Python with the `nir` package is available, the files open with
+//! it and carry the expected node types, shapes and parameters.
+
+use lifb_hdl::format::AnyNetwork;
+use lifb_hdl::ir::*;
+use lifb_hdl::nir::{export, export_any, import_bytes, ExportOptions, ImportOptions, Preset};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn lcg(seed: &mut u64) -> f32 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+}
+
+fn float_conv_net() -> FloatNetwork {
+    let mut s = 7u64;
+    let mut r = |n: usize| (0..n).map(|_| lcg(&mut s)).collect::<Vec<f32>>();
+    Network {
+        name: "float-conv".into(),
+        input: InputSpec { shape: Shape::chw(1, 6, 6), encoding: Encoding::Direct },
+        layers: vec![
+            Layer::Conv2d(Conv2d {
+                in_channels: 1,
+                out_channels: 4,
+                kernel: [3, 3],
+                stride: [1, 1],
+                padding: [1, 1],
+                weight: r(36),
+                bias: None,
+            }),
+            Layer::LifRecurrent(LifRecurrent {
+                leak: Leak::Lambda { lam: 0.8125 },
+                group: 2,
+                thresholds: vec![0.3, 0.55, 0.4, 0.7],
+                lateral: vec![0.1, -0.3, -0.25, 0.05],
+            }),
+            Layer::Pool(Pool { kind: PoolKind::Sum, kernel: [2, 2], stride: [2, 2] }),
+            Layer::Flatten,
+            Layer::Dense(Dense { in_features: 36, out_features: 5, weight: r(180), bias: Some(r(5)) }),
+            Layer::Lifb(Lifb {
+                leak: Leak::Lambda { lam: 1.0 },
+                threshold: vec![0.5, 0.25, 0.75, 1.0, 0.3],
+                spacing: vec![1.0],
+                max_burst: 1,
+                reset: Reset::Zero,
+            }),
+        ],
+        fixed: None,
+        meta: BTreeMap::from([("trained".into(), serde_json::json!("by hand"))]),
+    }
+}
+
+fn float_mlp_net() -> FloatNetwork {
+    let mut s = 11u64;
+    let mut r = |n: usize| (0..n).map(|_| lcg(&mut s)).collect::<Vec<f32>>();
+    Network {
+        name: "float-mlp".into(),
+        input: InputSpec { shape: Shape::flat(8), encoding: Encoding::Rate { seed: 3 } },
+        layers: vec![
+            Layer::Dense(Dense { in_features: 8, out_features: 6, weight: r(48), bias: None }),
+            Layer::LifRecurrent(LifRecurrent {
+                leak: Leak::Lambda { lam: 0.9 },
+                group: 3,
+                thresholds: vec![0.2, 0.45, 0.7, 0.3, 0.5, 0.9],
+                lateral: r(18),
+            }),
+            Layer::Dense(Dense { in_features: 6, out_features: 4, weight: r(24), bias: Some(r(4)) }),
+            Layer::LifGroup(LifGroup {
+                leak: Leak::Lambda { lam: 0.5 },
+                group: 1,
+                thresholds: vec![0.5],
+                rho: vec![0.625],
+                reset: Reset::Subtract,
+            }),
+            Layer::Dense(Dense { in_features: 4, out_features: 4, weight: r(16), bias: Some(r(4)) }),
+            Layer::Lifb(Lifb {
+                leak: Leak::Lambda { lam: 0.1 },
+                threshold: vec![0.4],
+                spacing: vec![0.2],
+                max_burst: 1,
+                reset: Reset::Subtract,
+            }),
+            Layer::Dense(Dense { in_features: 4, out_features: 3, weight: r(12), bias: Some(r(3)) }),
+        ],
+        fixed: None,
+        meta: BTreeMap::new(),
+    }
+}
+
+fn int_net() -> IntNetwork {
+    let mut s = 5u64;
+    let mut r = |n: usize| (0..n).map(|_| (lcg(&mut s) * 100.0) as i32).collect::<Vec<i32>>();
+    let layers = vec![
+        Layer::Dense(Dense { in_features: 4, out_features: 6, weight: r(24), bias: Some(r(6)) }),
+        Layer::Lifb(Lifb {
+            leak: Leak::Fixed { d: 3 },
+            threshold: vec![40, 50, 60, 70, 80, 90],
+            spacing: vec![16],
+            max_burst: 1,
+            reset: Reset::Subtract,
+        }),
+        Layer::Dense(Dense { in_features: 6, out_features: 6, weight: r(36), bias: None }),
+        Layer::LifRecurrent(LifRecurrent {
+            leak: Leak::Fixed { d: 0 },
+            group: 3,
+            thresholds: vec![30, 45, 60],
+            lateral: vec![0, -30, -30, -15, -15, -30, -15, -30, 0],
+        }),
+        Layer::Dense(Dense { in_features: 6, out_features: 3, weight: r(18), bias: Some(r(3)) }),
+        Layer::Lifb(Lifb {
+            leak: Leak::Fixed { d: 16 },
+            threshold: vec![25],
+            spacing: vec![1],
+            max_burst: 1,
+            reset: Reset::Zero,
+        }),
+    ];
+    let n = layers.len();
+    Network {
+        name: "int".into(),
+        input: InputSpec { shape: Shape::flat(4), encoding: Encoding::Burst { max_count: 3 } },
+        layers,
+        fixed: Some(FixedPoint {
+            weight_bits: 8,
+            membrane_bits: 16,
+            input_bits: 4,
+            leak_frac_bits: 4,
+            scales: vec![0.5; n],
+        }),
+        meta: BTreeMap::new(),
+    }
+}
+
+fn round_trip(net: AnyNetwork) -> AnyNetwork {
+    let out = export_any(&net, &ExportOptions::default()).unwrap();
+    let again = export_any(&net, &ExportOptions::default()).unwrap();
+    assert_eq!(out.bytes, again.bytes, "export must be deterministic");
+    let imp = import_bytes(&out.bytes, &ImportOptions::default()).unwrap();
+    assert_eq!(imp.preset, Preset::LifbHdl);
+    assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
+    imp.network
+}
+
+#[test]
+fn float_networks_round_trip_exactly() {
+    for net in [float_conv_net(), float_mlp_net()] {
+        net.validate().unwrap();
+        let back = round_trip(AnyNetwork::Float(net.clone()));
+        assert_eq!(back, AnyNetwork::Float(net));
+    }
+}
+
+#[test]
+fn integer_network_round_trips_exactly() {
+    let net = int_net();
+    net.validate().unwrap();
+    let back = round_trip(AnyNetwork::Integer(net.clone()));
+    assert_eq!(back, AnyNetwork::Integer(net));
+}
+
+#[test]
+fn imported_fixtures_round_trip_exactly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nir");
+    let cases: [(&str, Preset, Option<f64>); 5] = [
+        ("snntorch_mlp_subtract.nir", Preset::Snntorch, None),
+        ("snntorch_mlp_zero.nir", Preset::Snntorch, None),
+        ("norse_mlp.nir", Preset::Norse, None),
+        ("generic_conv.nir", Preset::Generic, Some(1.0)),
+        ("legacy_avgpool.nir", Preset::Generic, Some(1.0)),
+    ];
+    for (f, preset, dt) in cases {
+        let opts = ImportOptions { preset: Some(preset), dt, ..ImportOptions::default() };
+        let net = lifb_hdl::nir::import_file(&dir.join(f), &opts).unwrap().network;
+        assert_eq!(round_trip(net.clone()), net, "{f}");
+    }
+}
+
+#[test]
+fn burst_layers_are_refused_with_the_way_out() {
+    let mut net = float_mlp_net();
+    if let Layer::Lifb(l) = &mut net.layers[5] {
+        l.max_burst = 3;
+    }
+    let e = export(&net, &ExportOptions::default()).unwrap_err();
+    assert!(e.message.contains("layer 5 (lifb)") && e.message.contains("decouple"), "{e}");
+}
+
+/// A Python interpreter with the `nir` package: $LIFB_PYTHON, the repo's .venv-nir, or python3.
+fn python_with_nir() -> Option<String> {
+    let mut candidates = vec![];
+    if let Ok(p) = std::env::var("LIFB_PYTHON") {
+        candidates.push(p);
+    }
+    for venv in [".venv-nir", ".venv"] {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(venv).join("bin/python");
+        candidates.push(p.to_string_lossy().into_owned());
+    }
+    candidates.push("python3".into());
+    candidates.into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import nir"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+const CHECK: &str = r#"
+import json, sys
+import numpy as np
+import nir
+g = nir.read(sys.argv[1])  # with nir's own type check
+want = json.load(open(sys.argv[2]))
+got = {k: type(v).__name__ for k, v in g.nodes.items()}
+assert got == want["types"], (got, want["types"])
+assert sorted(map(tuple, g.edges)) == sorted(map(tuple, want["edges"])), g.edges
+for name, params in want["params"].items():
+    node = g.nodes[name]
+    for p, (shape, values) in params.items():
+        a = np.asarray(getattr(node, p), dtype=np.float64)
+        assert list(a.shape) == shape, (name, p, a.shape, shape)
+        assert np.array_equal(a.reshape(-1), np.asarray(values, dtype=np.float64)), (name, p)
+meta = json.loads(g.metadata["lifb_hdl"].decode() if isinstance(g.metadata["lifb_hdl"], bytes) else g.metadata["lifb_hdl"])
+assert meta["format"] == "lifb-hdl"
+print("nir-check-ok")
+"#;
+
+#[test]
+fn exported_files_open_with_the_python_nir_package() {
+    let Some(py) = python_with_nir() else {
+        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("lifb-nir-py-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let net = float_mlp_net();
+    let out = export(&net, &ExportOptions::default()).unwrap();
+    let nir_path = dir.join("mlp.nir");
+    std::fs::write(&nir_path, &out.bytes).unwrap();
+    let (Layer::Dense(d0), Layer::LifRecurrent(rec), Layer::Lifb(lif5)) =
+        (&net.layers[0], &net.layers[1], &net.layers[5])
+    else {
+        panic!()
+    };
+    // Recurrent weights: block-diagonal 6x6 from the lateral rows.
+    let mut w = vec![0f64; 36];
+    for p in 0..2 {
+        for k in 0..3 {
+            for j in 0..3 {
+                w[(p * 3 + k) * 6 + p * 3 + j] = rec.lateral[p * 9 + k * 3 + j] as f64;
+            }
+        }
+    }
+    let th1: Vec<f64> = rec.thresholds.iter().map(|&t| t.next_down() as f64).collect();
+    let tau5 = 1e-4 / (1.0 - 0.1f32 as f64);
+    let want = serde_json::json!({
+        "types": {"input": "Input", "l0_dense": "Linear", "l1_lif_recurrent": "LIF",
+                  "l1_lif_recurrent_recurrent": "Linear", "l2_dense": "Affine", "l3_lif_group": "LIF",
+                  "l4_dense": "Affine", "l5_lif": "LIF", "l6_dense": "Affine", "readout": "I", "output": "Output"},
+        "edges": [["input", "l0_dense"], ["l0_dense", "l1_lif_recurrent"],
+                  ["l1_lif_recurrent", "l1_lif_recurrent_recurrent"], ["l1_lif_recurrent_recurrent", "l1_lif_recurrent"],
+                  ["l1_lif_recurrent", "l2_dense"], ["l2_dense", "l3_lif_group"], ["l3_lif_group", "l4_dense"],
+                  ["l4_dense", "l5_lif"], ["l5_lif", "l6_dense"], ["l6_dense", "readout"], ["readout", "output"]],
+        "params": {
+            "l0_dense": {"weight": [[6, 8], d0.weight.iter().map(|&x| x as f64).collect::<Vec<_>>()]},
+            "l1_lif_recurrent": {"v_threshold": [[6], th1]},
+            "l1_lif_recurrent_recurrent": {"weight": [[6, 6], w]},
+            "l5_lif": {"v_threshold": [[4], vec![lif5.threshold[0].next_down() as f64; 4]],
+                       "tau": [[4], vec![tau5; 4]], "r": [[4], vec![tau5 / 1e-4; 4]], "v_leak": [[4], vec![0.0; 4]]},
+            "readout": {"r": [[3], vec![1e4; 3]]},
+        }
+    });
+    let want_path = dir.join("want.json");
+    std::fs::write(&want_path, want.to_string()).unwrap();
+    let out = std::process::Command::new(&py)
+        .args(["-c", CHECK])
+        .arg(&nir_path)
+        .arg(&want_path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nir-check-ok"),
+        "python nir check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
