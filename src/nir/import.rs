@@ -203,7 +203,11 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
         }
         match node.kind.as_str() {
             "Output" => {
-                let s = shape_of(&node.tree, "shape", &node.name)?;
+                // NIR Outputs carry a shape; graphs built by the state_dict importer may not.
+                let s = match node.tree.members.get("shape") {
+                    Some(_) => shape_of(&node.tree, "shape", &node.name)?,
+                    None => cur,
+                };
                 if s.len() != cur.len() {
                     return Err(Error::bad_input(format!(
                         "node '{}' (Output): shape {s} does not match the network's output {cur}",
