@@ -9,9 +9,12 @@ use lifb_hdl::nir::{export, export_any, import_bytes, ExportOptions, ImportOptio
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Uniform in [-1, 1], in steps of 1/8 (dyadic: every product and sum below is exact in f32
+/// and f64, so an independent NIR simulation in Python must match spike for spike).
 fn lcg(seed: &mut u64) -> f32 {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    let u = ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
+    (u * 8.0).round() / 8.0
 }
 
 fn float_conv_net() -> FloatNetwork {
@@ -31,17 +34,17 @@ fn float_conv_net() -> FloatNetwork {
                 bias: None,
             }),
             Layer::LifRecurrent(LifRecurrent {
-                leak: Leak::Lambda { lam: 0.8125 },
+                leak: Leak::Lambda { lam: 0.75 },
                 group: 2,
-                thresholds: vec![0.3, 0.55, 0.4, 0.7],
-                lateral: vec![0.1, -0.3, -0.25, 0.05],
+                thresholds: vec![0.25, 0.5, 0.375, 0.75],
+                lateral: vec![0.125, -0.375, -0.25, 0.0625],
             }),
             Layer::Pool(Pool { kind: PoolKind::Sum, kernel: [2, 2], stride: [2, 2] }),
             Layer::Flatten,
             Layer::Dense(Dense { in_features: 36, out_features: 5, weight: r(180), bias: Some(r(5)) }),
             Layer::Lifb(Lifb {
                 leak: Leak::Lambda { lam: 1.0 },
-                threshold: vec![0.5, 0.25, 0.75, 1.0, 0.3],
+                threshold: vec![0.5, 0.25, 0.75, 1.0, 0.375],
                 spacing: vec![1.0],
                 max_burst: 1,
                 reset: Reset::Zero,
@@ -61,9 +64,9 @@ fn float_mlp_net() -> FloatNetwork {
         layers: vec![
             Layer::Dense(Dense { in_features: 8, out_features: 6, weight: r(48), bias: None }),
             Layer::LifRecurrent(LifRecurrent {
-                leak: Leak::Lambda { lam: 0.9 },
+                leak: Leak::Lambda { lam: 0.875 },
                 group: 3,
-                thresholds: vec![0.2, 0.45, 0.7, 0.3, 0.5, 0.9],
+                thresholds: vec![0.25, 0.5, 0.75, 0.375, 0.5, 0.875],
                 lateral: r(18),
             }),
             Layer::Dense(Dense { in_features: 6, out_features: 4, weight: r(24), bias: Some(r(4)) }),
@@ -76,9 +79,9 @@ fn float_mlp_net() -> FloatNetwork {
             }),
             Layer::Dense(Dense { in_features: 4, out_features: 4, weight: r(16), bias: Some(r(4)) }),
             Layer::Lifb(Lifb {
-                leak: Leak::Lambda { lam: 0.1 },
-                threshold: vec![0.4],
-                spacing: vec![0.2],
+                leak: Leak::Lambda { lam: 0.5 },
+                threshold: vec![0.375],
+                spacing: vec![0.25],
                 max_burst: 1,
                 reset: Reset::Subtract,
             }),
@@ -253,7 +256,7 @@ fn exported_files_open_with_the_python_nir_package() {
         }
     }
     let th1: Vec<f64> = rec.thresholds.iter().map(|&t| t.next_down() as f64).collect();
-    let tau5 = 1e-4 / (1.0 - 0.1f32 as f64);
+    let tau5 = 1e-4 / (1.0 - 0.5f32 as f64);
     let want = serde_json::json!({
         "types": {"input": "Input", "l0_dense": "Linear", "l1_lif_recurrent": "LIF",
                   "l1_lif_recurrent_recurrent": "Linear", "l2_dense": "Affine", "l3_lif_group": "LIF",
@@ -286,4 +289,136 @@ fn exported_files_open_with_the_python_nir_package() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// An independent NIR simulator (numpy, float64): forward Euler at the file's dt, fire on
+/// v > v_threshold, reset per node metadata (subtract reset_amount) or to v_reset, recurrent
+/// weights on a LIF -> W -> LIF cycle read the previous step's spikes, I nodes integrate.
+const NIR_SIM: &str = r#"
+import json, sys
+import numpy as np
+import nir
+g = nir.read(sys.argv[1])
+spec = json.load(open(sys.argv[2]))
+dt = json.loads(g.metadata["lifb_hdl"])["dt"]
+succ, pred = {}, {}
+for a, b in g.edges:
+    succ.setdefault(a, []).append(b); pred.setdefault(b, []).append(a)
+rec = {n: pred[n][0] for n in g.nodes if len(pred.get(n, [])) == 1 and succ.get(n) == pred.get(n)}
+chain, cur = [], "input"
+while True:
+    nxt = [s for s in succ.get(cur, []) if s not in rec]
+    if not nxt: break
+    cur = nxt[0]; chain.append(cur)
+def meta(n):
+    m = getattr(g.nodes[n], "metadata", None) or {}
+    v = m.get("lifb_hdl")
+    return json.loads(v.decode() if isinstance(v, bytes) else v) if v is not None else {}
+def conv(x, w, b, stride, pad):
+    c, h, wd = x.shape; o, ci, kh, kw = w.shape
+    xp = np.zeros((c, h + 2 * pad[0], wd + 2 * pad[1])); xp[:, pad[0]:pad[0] + h, pad[1]:pad[1] + wd] = x
+    oh = (h + 2 * pad[0] - kh) // stride[0] + 1; ow = (wd + 2 * pad[1] - kw) // stride[1] + 1
+    out = np.zeros((o, oh, ow))
+    for y in range(oh):
+        for z in range(ow):
+            patch = xp[:, y * stride[0]:y * stride[0] + kh, z * stride[1]:z * stride[1] + kw]
+            out[:, y, z] = np.tensordot(w, patch, axes=([1, 2, 3], [0, 1, 2])) + b
+    return out
+def pool(x, k, s, avg):
+    c, h, w = x.shape; oh, ow = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
+    out = np.zeros((c, oh, ow))
+    for y in range(oh):
+        for z in range(ow):
+            out[:, y, z] = x[:, y * s[0]:y * s[0] + k[0], z * s[1]:z * s[1] + k[1]].sum(axis=(1, 2))
+    return out / (k[0] * k[1]) if avg else out
+results = []
+in_shape = tuple(int(d) for d in g.nodes["input"].input_type["input"])
+for x0 in spec["inputs"]:
+    v, prev, spikes, readout = {}, {}, {n: [] for n in chain if type(g.nodes[n]).__name__ in ("LIF", "IF")}, None
+    for t in range(spec["steps"]):
+        x = np.array(x0, dtype=np.float64).reshape(in_shape)
+        for n in chain:
+            node = g.nodes[n]; k = type(node).__name__
+            if k == "Affine": x = node.weight @ x.reshape(-1) + node.bias
+            elif k == "Linear": x = node.weight @ x.reshape(-1)
+            elif k == "Conv2d": x = conv(x, node.weight, node.bias, node.stride, node.padding)
+            elif k in ("SumPool2d", "AvgPool2d"): x = pool(x, node.kernel_size, node.stride, k == "AvgPool2d")
+            elif k == "Flatten": x = x.reshape(-1)
+            elif k in ("LIF", "IF"):
+                shape = node.v_threshold.shape
+                i = x.reshape(shape)
+                r = [m for m, owner in rec.items() if owner == n]
+                if r and n in prev:
+                    w = g.nodes[r[0]]
+                    s_prev = prev[n]
+                    if type(w).__name__ == "Conv2d": i = i + conv(s_prev, w.weight, w.bias, w.stride, w.padding)
+                    else: i = i + (w.weight @ s_prev.reshape(-1)).reshape(shape)
+                vv = v.get(n, np.zeros(shape))
+                if k == "LIF": vv = vv + dt / node.tau * ((node.v_leak - vv) + node.r * i)
+                else: vv = vv + dt * node.r * i
+                s = (vv > node.v_threshold).astype(np.float64)
+                m = meta(n)
+                if m.get("reset") == "subtract":
+                    vv = vv - s * np.array(m["reset_amount"]).reshape(shape)
+                else:
+                    vv = np.where(s > 0, node.v_reset, vv)
+                v[n], prev[n] = vv, s
+                spikes[n].append(s.reshape(-1).astype(int).tolist())
+                x = s
+            elif k == "I":
+                vv = v.get(n, np.zeros(x.shape)) + dt * node.r * x
+                v[n] = vv; readout = vv.reshape(-1).tolist()
+            elif k == "Output": pass
+            else: raise SystemExit("unsupported node " + k)
+    results.append({"spikes": [spikes[n] for n in spikes], "readout": readout})
+json.dump(results, sys.stdout)
+"#;
+
+#[test]
+fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
+    let Some(py) = python_with_nir() else {
+        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        return;
+    };
+    use lifb_hdl::golden::{Sim, TraceOptions};
+    let dir = std::env::temp_dir().join(format!("lifb-nir-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut spikes_seen = 0u64;
+    for mut net in [float_conv_net(), float_mlp_net()] {
+        net.input.encoding = Encoding::Direct;
+        // dt = 1: tau = 1/(1-lam) and r = tau are exact for these leaks, so NIR's Euler update
+        // v + dt/tau (v_leak - v + r I) is computed exactly in float64.
+        let out = export(&net, &ExportOptions { dt: 1.0 }).unwrap();
+        let path = dir.join(format!("{}.nir", net.name));
+        std::fs::write(&path, &out.bytes).unwrap();
+        let n_in = net.input.shape.len();
+        let inputs: Vec<Vec<f32>> = (0..4)
+            .map(|s| (0..n_in).map(|i| ((s * 5 + i * 3) % 5) as f32 / 4.0).collect())
+            .collect();
+        let spec = dir.join("spec.json");
+        std::fs::write(&spec, serde_json::json!({"inputs": inputs, "steps": 10}).to_string()).unwrap();
+        let o = std::process::Command::new(&py).args(["-c", NIR_SIM]).arg(&path).arg(&spec).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let sim = Sim::<f32>::new(&net).unwrap();
+        for (s, input) in inputs.iter().enumerate() {
+            let t = sim.run(input, s as u64, 10, TraceOptions { counts: true, membranes: false }).unwrap();
+            let want = &results[s];
+            for (li, lt) in t.layers.iter().enumerate() {
+                assert_eq!(
+                    serde_json::to_value(&lt.counts).unwrap(),
+                    want["spikes"][li],
+                    "{}: sample {s}, neuron layer {li} (layer {}): NIR simulation differs",
+                    net.name,
+                    lt.layer
+                );
+                spikes_seen += lt.counts.iter().flatten().map(|&c| c as u64).sum::<u64>();
+            }
+            if !want["readout"].is_null() {
+                assert_eq!(serde_json::to_value(&t.readout).unwrap(), want["readout"], "{}: readout", net.name);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(spikes_seen > 200, "needs spike activity, got {spikes_seen}");
 }

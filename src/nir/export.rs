@@ -179,6 +179,7 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
                 });
                 let (kind, params) = lif_params(n.leak, integer, &th, output, dt, n.reset, &mut meta);
                 if n.reset == Reset::Subtract {
+                    meta["reset_amount"] = json!(th);
                     warnings.push(subtract_warning(&label));
                 }
                 NodeOut { name, kind, params, meta: Some(meta) }
@@ -192,6 +193,10 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
                     "rho_len": g.rho.len(),
                 });
                 let (kind, params) = lif_params(g.leak, integer, &th, output, dt, g.reset, &mut meta);
+                if g.reset == Reset::Subtract {
+                    let rho: Vec<f64> = expand(&g.rho, output).iter().map(|x| x.to_f64()).collect();
+                    meta["reset_amount"] = json!(rho);
+                }
                 if g.reset == Reset::Subtract {
                     warnings.push(format!(
                         "{label}: the reset amounts (rho) differ from the thresholds; NIR has no field for them, they are in metadata only"
@@ -225,6 +230,7 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
                     "lateral_len": r.lateral.len(),
                 });
                 let (kind, params) = lif_params(r.leak, integer, &th, output, dt, Reset::Subtract, &mut meta);
+                meta["reset_amount"] = json!(th);
                 warnings.push(subtract_warning(&label));
                 let rec_name = format!("{name}_recurrent");
                 let rec_node = if output.is_flat() {
@@ -350,7 +356,7 @@ fn reset_name(r: Reset) -> &'static str {
 
 fn subtract_warning(label: &str) -> String {
     format!(
-        "{label}: reset by subtraction has no NIR 1.0.8 field; v_reset is left out (before NIR 1.0.6 that meant subtract) and metadata says reset = subtract; a consumer that resets to zero will differ"
+        "{label}: reset by subtraction has no NIR 1.0.8 field; v_reset is left out (before NIR 1.0.6 that meant subtract) and metadata says reset = subtract with reset_amount = theta (one f32 ulp, or 1/2 for integers, above v_threshold); a consumer that resets to zero, or subtracts v_threshold, will differ"
     )
 }
 
