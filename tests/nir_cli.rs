@@ -9,7 +9,9 @@ fn bin() -> Command {
 }
 
 fn fixture(n: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nir").join(n)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/nir")
+        .join(n)
 }
 
 #[test]
@@ -27,10 +29,22 @@ fn import_export_import_via_the_cli() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("warning: node 'lif2' (LIF)"));
     let nir = dir.join("a.nir");
-    let o = bin().args(["export", "--model"]).arg(&m1).arg("--nir").arg(&nir).output().unwrap();
+    let o = bin()
+        .args(["export", "--model"])
+        .arg(&m1)
+        .arg("--nir")
+        .arg(&nir)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m2 = dir.join("b.json");
-    let o = bin().args(["import", "--nir"]).arg(&nir).arg("-o").arg(&m2).output().unwrap();
+    let o = bin()
+        .args(["import", "--nir"])
+        .arg(&nir)
+        .arg("-o")
+        .arg(&m2)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let a = lifb_hdl::format::load(&m1).unwrap();
     let b = lifb_hdl::format::load(&m2).unwrap();
@@ -42,12 +56,31 @@ fn import_export_import_via_the_cli() {
 fn bad_input_exits_2_with_a_clear_message() {
     let out = std::env::temp_dir().join(format!("lifb-nir-cli-bad-{}.json", std::process::id()));
     for (f, args, want) in [
-        ("refuse_cubalif.nir", vec!["--preset", "norse"], "node 'mid' (CubaLIF) cannot be imported"),
-        ("corrupt_truncated_half.nir", vec!["--preset", "norse"], "corrupt_truncated_half.nir"),
+        (
+            "refuse_cubalif.nir",
+            vec!["--preset", "norse"],
+            "node 'mid' (CubaLIF) cannot be imported",
+        ),
+        (
+            "corrupt_truncated_half.nir",
+            vec!["--preset", "norse"],
+            "corrupt_truncated_half.nir",
+        ),
         ("norse_mlp.nir", vec![], "--preset"),
-        ("does_not_exist.nir", vec!["--preset", "norse"], "does_not_exist.nir"),
+        (
+            "does_not_exist.nir",
+            vec!["--preset", "norse"],
+            "does_not_exist.nir",
+        ),
     ] {
-        let o = bin().args(["import", "--nir"]).arg(fixture(f)).args(&args).arg("-o").arg(&out).output().unwrap();
+        let o = bin()
+            .args(["import", "--nir"])
+            .arg(fixture(f))
+            .args(&args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(2), "{f}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(want), "{f}: {err}");

@@ -28,24 +28,29 @@ fn fixtures(prefix: &str, ext: &str) -> Vec<PathBuf> {
 }
 
 fn options(args: &serde_json::Value) -> ImportOptions {
-    let mut o = ImportOptions::default();
-    o.preset = args["preset"].as_str().map(|p| match p {
-        "snntorch" => Preset::Snntorch,
-        "norse" => Preset::Norse,
-        "generic" => Preset::Generic,
-        other => panic!("unknown preset {other}"),
-    });
-    o.dt = args["dt"].as_f64();
-    o.reset = args["reset"].as_str().map(|r| match r {
-        "zero" => Reset::Zero,
-        _ => Reset::Subtract,
-    });
-    o
+    ImportOptions {
+        preset: args["preset"].as_str().map(|p| match p {
+            "snntorch" => Preset::Snntorch,
+            "norse" => Preset::Norse,
+            "generic" => Preset::Generic,
+            other => panic!("unknown preset {other}"),
+        }),
+        dt: args["dt"].as_f64(),
+        reset: args["reset"].as_str().map(|r| match r {
+            "zero" => Reset::Zero,
+            _ => Reset::Subtract,
+        }),
+        ..ImportOptions::default()
+    }
 }
 
 fn reference_fixtures() -> Vec<(PathBuf, serde_json::Value)> {
     let refs = fixtures("", ".ref.json");
-    assert!(refs.len() >= 5, "expected the reference fixtures, found {}", refs.len());
+    assert!(
+        refs.len() >= 5,
+        "expected the reference fixtures, found {}",
+        refs.len()
+    );
     refs.into_iter()
         .map(|r| {
             let v: serde_json::Value =
@@ -125,7 +130,10 @@ fn every_fixture_simulates_to_its_reference_spikes() {
             );
         }
     }
-    assert!(checked_spikes > 1000, "the references must carry real spike activity");
+    assert!(
+        checked_spikes > 1000,
+        "the references must carry real spike activity"
+    );
 }
 
 #[test]
@@ -141,7 +149,9 @@ fn strict_threshold_matters_on_ties() {
     opts.compare = Compare::AsGe;
     let imp = import_file(&nir, &opts).unwrap();
     assert!(imp.warnings.iter().any(|w| w.contains("as-ge")));
-    let AnyNetwork::Float(net) = imp.network else { panic!() };
+    let AnyNetwork::Float(net) = imp.network else {
+        panic!()
+    };
     let sim = Sim::<f32>::new(&net).unwrap();
     let sample = &reference["samples"][0];
     let input: Vec<f32> = sample["input"]
@@ -151,11 +161,22 @@ fn strict_threshold_matters_on_ties() {
         .map(|x| x.as_f64().unwrap() as f32)
         .collect();
     let t = sim
-        .run(&input, 0, 8, TraceOptions { counts: true, membranes: false })
+        .run(
+            &input,
+            0,
+            8,
+            TraceOptions {
+                counts: true,
+                membranes: false,
+            },
+        )
         .unwrap();
     let want = &sample["layers"][0]["counts"];
     let got = serde_json::to_value(&t.layers[0].counts).unwrap();
-    assert_ne!(&got, want, "as-ge must differ from the strict reference on ties");
+    assert_ne!(
+        &got, want,
+        "as-ge must differ from the strict reference on ties"
+    );
 }
 
 #[test]
@@ -169,7 +190,9 @@ fn snntorch_reset_convention_matters() {
     let mut opts = options(&reference["import_args"]);
     opts.preset = Some(Preset::Generic);
     opts.dt = Some(1e-4);
-    let AnyNetwork::Float(net) = import_file(&nir, &opts).unwrap().network else { panic!() };
+    let AnyNetwork::Float(net) = import_file(&nir, &opts).unwrap().network else {
+        panic!()
+    };
     let sim = Sim::<f32>::new(&net).unwrap();
     let mut differs = false;
     for (si, sample) in reference["samples"].as_array().unwrap().iter().enumerate() {
@@ -180,7 +203,15 @@ fn snntorch_reset_convention_matters() {
             .map(|x| x.as_f64().unwrap() as f32)
             .collect();
         let t = sim
-            .run(&input, si as u64, 8, TraceOptions { counts: true, membranes: false })
+            .run(
+                &input,
+                si as u64,
+                8,
+                TraceOptions {
+                    counts: true,
+                    membranes: false,
+                },
+            )
             .unwrap();
         for (lt, rl) in t.layers.iter().zip(sample["layers"].as_array().unwrap()) {
             differs |= serde_json::to_value(&lt.counts).unwrap() != rl["counts"];
@@ -201,7 +232,11 @@ fn refusals_name_the_node_and_type() {
         ("refuse_vreset.nir", "'mid' (LIF)"),
     ];
     let files = fixtures("refuse_", ".nir");
-    assert_eq!(files.len(), expect.len(), "every refusal fixture has an expectation");
+    assert_eq!(
+        files.len(),
+        expect.len(),
+        "every refusal fixture has an expectation"
+    );
     for (f, want) in expect {
         let opts = ImportOptions {
             preset: Some(Preset::Generic),
@@ -210,7 +245,11 @@ fn refusals_name_the_node_and_type() {
         };
         let e = import_file(&dir().join(f), &opts).expect_err(f);
         assert_eq!(e.kind, ErrorKind::BadInput, "{f}: {e}");
-        assert!(e.message.contains(want), "{f}: '{}' lacks '{want}'", e.message);
+        assert!(
+            e.message.contains(want),
+            "{f}: '{}' lacks '{want}'",
+            e.message
+        );
     }
 }
 
@@ -248,7 +287,9 @@ fn promotion_to_lifb() {
         promote: Some((3, 0.25)),
         ..ImportOptions::default()
     };
-    let AnyNetwork::Float(net) = import_file(&dir().join("norse_mlp.nir"), &opts).unwrap().network
+    let AnyNetwork::Float(net) = import_file(&dir().join("norse_mlp.nir"), &opts)
+        .unwrap()
+        .network
     else {
         panic!()
     };
@@ -261,7 +302,9 @@ fn promotion_to_lifb() {
         })
         .collect();
     assert_eq!(lifb.len(), 2);
-    assert!(lifb.iter().all(|n| n.max_burst == 3 && n.spacing == vec![0.25]));
+    assert!(lifb
+        .iter()
+        .all(|n| n.max_burst == 3 && n.spacing == vec![0.25]));
 }
 
 #[test]
@@ -284,8 +327,16 @@ fn corrupt_files_give_clear_errors() {
         };
         let e = import_file(&dir().join(f), &opts).expect_err(f);
         assert_eq!(e.kind, ErrorKind::BadInput, "{f}: {e}");
-        assert!(e.message.contains(want), "{f}: '{}' lacks '{want}'", e.message);
-        assert!(e.message.contains(f), "{f}: the error names the file: {}", e.message);
+        assert!(
+            e.message.contains(want),
+            "{f}: '{}' lacks '{want}'",
+            e.message
+        );
+        assert!(
+            e.message.contains(f),
+            "{f}: the error names the file: {}",
+            e.message
+        );
     }
 }
 

@@ -12,7 +12,9 @@ use std::path::Path;
 /// Uniform in [-1, 1], in steps of 1/8 (dyadic: every product and sum below is exact in f32
 /// and f64, so an independent NIR simulation in Python must match spike for spike).
 fn lcg(seed: &mut u64) -> f32 {
-    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let u = ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
     (u * 8.0).round() / 8.0
 }
@@ -22,7 +24,10 @@ fn float_conv_net() -> FloatNetwork {
     let mut r = |n: usize| (0..n).map(|_| lcg(&mut s)).collect::<Vec<f32>>();
     Network {
         name: "float-conv".into(),
-        input: InputSpec { shape: Shape::chw(1, 6, 6), encoding: Encoding::Direct },
+        input: InputSpec {
+            shape: Shape::chw(1, 6, 6),
+            encoding: Encoding::Direct,
+        },
         layers: vec![
             Layer::Conv2d(Conv2d {
                 in_channels: 1,
@@ -39,9 +44,18 @@ fn float_conv_net() -> FloatNetwork {
                 thresholds: vec![0.25, 0.5, 0.375, 0.75],
                 lateral: vec![0.125, -0.375, -0.25, 0.0625],
             }),
-            Layer::Pool(Pool { kind: PoolKind::Sum, kernel: [2, 2], stride: [2, 2] }),
+            Layer::Pool(Pool {
+                kind: PoolKind::Sum,
+                kernel: [2, 2],
+                stride: [2, 2],
+            }),
             Layer::Flatten,
-            Layer::Dense(Dense { in_features: 36, out_features: 5, weight: r(180), bias: Some(r(5)) }),
+            Layer::Dense(Dense {
+                in_features: 36,
+                out_features: 5,
+                weight: r(180),
+                bias: Some(r(5)),
+            }),
             Layer::Lifb(Lifb {
                 leak: Leak::Lambda { lam: 1.0 },
                 threshold: vec![0.5, 0.25, 0.75, 1.0, 0.375],
@@ -60,16 +74,29 @@ fn float_mlp_net() -> FloatNetwork {
     let mut r = |n: usize| (0..n).map(|_| lcg(&mut s)).collect::<Vec<f32>>();
     Network {
         name: "float-mlp".into(),
-        input: InputSpec { shape: Shape::flat(8), encoding: Encoding::Rate { seed: 3 } },
+        input: InputSpec {
+            shape: Shape::flat(8),
+            encoding: Encoding::Rate { seed: 3 },
+        },
         layers: vec![
-            Layer::Dense(Dense { in_features: 8, out_features: 6, weight: r(48), bias: None }),
+            Layer::Dense(Dense {
+                in_features: 8,
+                out_features: 6,
+                weight: r(48),
+                bias: None,
+            }),
             Layer::LifRecurrent(LifRecurrent {
                 leak: Leak::Lambda { lam: 0.875 },
                 group: 3,
                 thresholds: vec![0.25, 0.5, 0.75, 0.375, 0.5, 0.875],
                 lateral: r(18),
             }),
-            Layer::Dense(Dense { in_features: 6, out_features: 4, weight: r(24), bias: Some(r(4)) }),
+            Layer::Dense(Dense {
+                in_features: 6,
+                out_features: 4,
+                weight: r(24),
+                bias: Some(r(4)),
+            }),
             Layer::LifGroup(LifGroup {
                 leak: Leak::Lambda { lam: 0.5 },
                 group: 1,
@@ -77,7 +104,12 @@ fn float_mlp_net() -> FloatNetwork {
                 rho: vec![0.625],
                 reset: Reset::Subtract,
             }),
-            Layer::Dense(Dense { in_features: 4, out_features: 4, weight: r(16), bias: Some(r(4)) }),
+            Layer::Dense(Dense {
+                in_features: 4,
+                out_features: 4,
+                weight: r(16),
+                bias: Some(r(4)),
+            }),
             Layer::Lifb(Lifb {
                 leak: Leak::Lambda { lam: 0.5 },
                 threshold: vec![0.375],
@@ -85,7 +117,12 @@ fn float_mlp_net() -> FloatNetwork {
                 max_burst: 1,
                 reset: Reset::Subtract,
             }),
-            Layer::Dense(Dense { in_features: 4, out_features: 3, weight: r(12), bias: Some(r(3)) }),
+            Layer::Dense(Dense {
+                in_features: 4,
+                out_features: 3,
+                weight: r(12),
+                bias: Some(r(3)),
+            }),
         ],
         fixed: None,
         meta: BTreeMap::new(),
@@ -94,9 +131,18 @@ fn float_mlp_net() -> FloatNetwork {
 
 fn int_net() -> IntNetwork {
     let mut s = 5u64;
-    let mut r = |n: usize| (0..n).map(|_| (lcg(&mut s) * 100.0) as i32).collect::<Vec<i32>>();
+    let mut r = |n: usize| {
+        (0..n)
+            .map(|_| (lcg(&mut s) * 100.0) as i32)
+            .collect::<Vec<i32>>()
+    };
     let layers = vec![
-        Layer::Dense(Dense { in_features: 4, out_features: 6, weight: r(24), bias: Some(r(6)) }),
+        Layer::Dense(Dense {
+            in_features: 4,
+            out_features: 6,
+            weight: r(24),
+            bias: Some(r(6)),
+        }),
         Layer::Lifb(Lifb {
             leak: Leak::Fixed { d: 3 },
             threshold: vec![40, 50, 60, 70, 80, 90],
@@ -104,14 +150,24 @@ fn int_net() -> IntNetwork {
             max_burst: 1,
             reset: Reset::Subtract,
         }),
-        Layer::Dense(Dense { in_features: 6, out_features: 6, weight: r(36), bias: None }),
+        Layer::Dense(Dense {
+            in_features: 6,
+            out_features: 6,
+            weight: r(36),
+            bias: None,
+        }),
         Layer::LifRecurrent(LifRecurrent {
             leak: Leak::Fixed { d: 0 },
             group: 3,
             thresholds: vec![30, 45, 60],
             lateral: vec![0, -30, -30, -15, -15, -30, -15, -30, 0],
         }),
-        Layer::Dense(Dense { in_features: 6, out_features: 3, weight: r(18), bias: Some(r(3)) }),
+        Layer::Dense(Dense {
+            in_features: 6,
+            out_features: 3,
+            weight: r(18),
+            bias: Some(r(3)),
+        }),
         Layer::Lifb(Lifb {
             leak: Leak::Fixed { d: 16 },
             threshold: vec![25],
@@ -123,7 +179,10 @@ fn int_net() -> IntNetwork {
     let n = layers.len();
     Network {
         name: "int".into(),
-        input: InputSpec { shape: Shape::flat(4), encoding: Encoding::Burst { max_count: 3 } },
+        input: InputSpec {
+            shape: Shape::flat(4),
+            encoding: Encoding::Burst { max_count: 3 },
+        },
         layers,
         fixed: Some(FixedPoint {
             weight_bits: 8,
@@ -174,8 +233,14 @@ fn imported_fixtures_round_trip_exactly() {
         ("legacy_avgpool.nir", Preset::Generic, Some(1.0)),
     ];
     for (f, preset, dt) in cases {
-        let opts = ImportOptions { preset: Some(preset), dt, ..ImportOptions::default() };
-        let net = lifb_hdl::nir::import_file(&dir.join(f), &opts).unwrap().network;
+        let opts = ImportOptions {
+            preset: Some(preset),
+            dt,
+            ..ImportOptions::default()
+        };
+        let net = lifb_hdl::nir::import_file(&dir.join(f), &opts)
+            .unwrap()
+            .network;
         assert_eq!(round_trip(net.clone()), net, "{f}");
     }
 }
@@ -187,7 +252,10 @@ fn burst_layers_are_refused_with_the_way_out() {
         l.max_burst = 3;
     }
     let e = export(&net, &ExportOptions::default()).unwrap_err();
-    assert!(e.message.contains("layer 5 (lifb)") && e.message.contains("decouple"), "{e}");
+    assert!(
+        e.message.contains("layer 5 (lifb)") && e.message.contains("decouple"),
+        "{e}"
+    );
 }
 
 /// A Python interpreter with the `nir` package: $LIFB_PYTHON, the repo's .venv-nir, or python3.
@@ -197,7 +265,9 @@ fn python_with_nir() -> Option<String> {
         candidates.push(p);
     }
     for venv in [".venv-nir", ".venv"] {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(venv).join("bin/python");
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(venv)
+            .join("bin/python");
         candidates.push(p.to_string_lossy().into_owned());
     }
     candidates.push("python3".into());
@@ -255,7 +325,11 @@ fn exported_files_open_with_the_python_nir_package() {
             }
         }
     }
-    let th1: Vec<f64> = rec.thresholds.iter().map(|&t| t.next_down() as f64).collect();
+    let th1: Vec<f64> = rec
+        .thresholds
+        .iter()
+        .map(|&t| t.next_down() as f64)
+        .collect();
     let tau5 = 1e-4 / (1.0 - 0.5f32 as f64);
     let want = serde_json::json!({
         "types": {"input": "Input", "l0_dense": "Linear", "l1_lif_recurrent": "LIF",
@@ -393,16 +467,39 @@ fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
         std::fs::write(&path, &out.bytes).unwrap();
         let n_in = net.input.shape.len();
         let inputs: Vec<Vec<f32>> = (0..4)
-            .map(|s| (0..n_in).map(|i| ((s * 5 + i * 3) % 5) as f32 / 4.0).collect())
+            .map(|s| {
+                (0..n_in)
+                    .map(|i| ((s * 5 + i * 3) % 5) as f32 / 4.0)
+                    .collect()
+            })
             .collect();
         let spec = dir.join("spec.json");
-        std::fs::write(&spec, serde_json::json!({"inputs": inputs, "steps": 10}).to_string()).unwrap();
-        let o = std::process::Command::new(&py).args(["-c", NIR_SIM]).arg(&path).arg(&spec).output().unwrap();
+        std::fs::write(
+            &spec,
+            serde_json::json!({"inputs": inputs, "steps": 10}).to_string(),
+        )
+        .unwrap();
+        let o = std::process::Command::new(&py)
+            .args(["-c", NIR_SIM])
+            .arg(&path)
+            .arg(&spec)
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let sim = Sim::<f32>::new(&net).unwrap();
         for (s, input) in inputs.iter().enumerate() {
-            let t = sim.run(input, s as u64, 10, TraceOptions { counts: true, membranes: false }).unwrap();
+            let t = sim
+                .run(
+                    input,
+                    s as u64,
+                    10,
+                    TraceOptions {
+                        counts: true,
+                        membranes: false,
+                    },
+                )
+                .unwrap();
             let want = &results[s];
             for (li, lt) in t.layers.iter().enumerate() {
                 assert_eq!(
@@ -415,7 +512,12 @@ fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
                 spikes_seen += lt.counts.iter().flatten().map(|&c| c as u64).sum::<u64>();
             }
             if !want["readout"].is_null() {
-                assert_eq!(serde_json::to_value(&t.readout).unwrap(), want["readout"], "{}: readout", net.name);
+                assert_eq!(
+                    serde_json::to_value(&t.readout).unwrap(),
+                    want["readout"],
+                    "{}: readout",
+                    net.name
+                );
             }
         }
     }

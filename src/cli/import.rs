@@ -76,12 +76,16 @@ pub enum LiReadout {
 pub fn run(args: Args) -> Result<()> {
     if let Some(b) = args.promote_lifb {
         if b == 0 || b > 64 {
-            return Err(Error::bad_input(format!("--promote-lifb must be 1..=64, got {b}")));
+            return Err(Error::bad_input(format!(
+                "--promote-lifb must be 1..=64, got {b}"
+            )));
         }
     }
     if let Some(d) = args.spacing {
         if !(d.is_finite() && d > 0.0) {
-            return Err(Error::bad_input(format!("--spacing must be a number > 0, got {d}")));
+            return Err(Error::bad_input(format!(
+                "--spacing must be a number > 0, got {d}"
+            )));
         }
     }
     let (net, warnings, summary) = if let Some(path) = &args.nir {

@@ -13,9 +13,9 @@
 use crate::error::{Error, Result};
 use crate::format::AnyNetwork;
 use crate::ir::FloatNetwork;
+use crate::ir::Reset;
 use crate::nir::read::{NirFile, Tensor, Tree, Value};
 use crate::nir::{import, ImportOptions, Preset};
-use crate::ir::Reset;
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 use serde::Deserialize;
@@ -71,7 +71,11 @@ pub struct StateDictImport {
     pub summary: String,
 }
 
-pub fn import_state_dict(weights: &Path, arch: &Path, name: Option<&str>) -> Result<StateDictImport> {
+pub fn import_state_dict(
+    weights: &Path,
+    arch: &Path,
+    name: Option<&str>,
+) -> Result<StateDictImport> {
     let a = crate::util::read_limited(arch, MAX_ARCH)?;
     let arch_v: Arch = serde_json::from_slice(&a)
         .map_err(|e| Error::bad_input(format!("{}: {e}", arch.display())))?;
@@ -106,17 +110,30 @@ fn tensor_f64(st: &SafeTensors, key: &str) -> Result<Option<Tensor>> {
     };
     let n: usize = shape.iter().product();
     if n != data.len() {
-        return Err(Error::bad_input(format!("tensor '{key}': shape {shape:?} does not match its data")));
+        return Err(Error::bad_input(format!(
+            "tensor '{key}': shape {shape:?} does not match its data"
+        )));
     }
-    Ok(Some(Tensor { shape, data, dtype: format!("{:?}", t.dtype()).to_lowercase() }))
+    Ok(Some(Tensor {
+        shape,
+        data,
+        dtype: format!("{:?}", t.dtype()).to_lowercase(),
+    }))
 }
 
 fn scalar(shape: Vec<usize>, v: Vec<f64>) -> Value {
-    Value::Tensor(Tensor { shape, data: v, dtype: "f64".into() })
+    Value::Tensor(Tensor {
+        shape,
+        data: v,
+        dtype: "f64".into(),
+    })
 }
 
 fn text(s: &str) -> Value {
-    Value::Strings { shape: vec![], values: vec![s.to_string()] }
+    Value::Strings {
+        shape: vec![],
+        values: vec![s.to_string()],
+    }
 }
 
 pub fn import_parts(weights: &[u8], arch: &Arch, name: Option<&str>) -> Result<StateDictImport> {
@@ -132,22 +149,43 @@ pub fn import_parts(weights: &[u8], arch: &Arch, name: Option<&str>) -> Result<S
         }
     };
     let req = |key: &str| -> Result<Tensor> {
-        tensor_f64(&st, key)?.ok_or_else(|| Error::bad_input(format!("the state_dict has no tensor '{key}'")))
+        tensor_f64(&st, key)?
+            .ok_or_else(|| Error::bad_input(format!("the state_dict has no tensor '{key}'")))
     };
     let mut nodes = BTreeMap::new();
     let mut order = vec!["input".to_string()];
     let mut node = |name: &str, members: Vec<(&str, Value)>| {
         let path = format!("/node/nodes/{name}");
-        let t = Tree { path, members: members.into_iter().map(|(k, v)| (k.to_string(), v)).collect() };
+        let t = Tree {
+            path,
+            members: members
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        };
         nodes.insert(name.to_string(), Value::Group(t));
     };
-    node("input", vec![("type", text("Input")), ("shape", scalar(vec![arch.input.len()], arch.input.iter().map(|&d| d as f64).collect()))]);
+    node(
+        "input",
+        vec![
+            ("type", text("Input")),
+            (
+                "shape",
+                scalar(
+                    vec![arch.input.len()],
+                    arch.input.iter().map(|&d| d as f64).collect(),
+                ),
+            ),
+        ],
+    );
     let mut reset: Option<Reset> = None;
     let mut warnings = Vec::new();
     for (i, l) in arch.layers.iter().enumerate() {
         let lname = l.name.clone().unwrap_or_else(|| format!("layer{i}"));
         if order.contains(&lname) || lname == "output" {
-            return Err(Error::bad_input(format!("architecture: layer name '{lname}' is used twice")));
+            return Err(Error::bad_input(format!(
+                "architecture: layer name '{lname}' is used twice"
+            )));
         }
         let key = |f: &str| format!("{lname}.{f}");
         match l.kind.as_str() {
@@ -200,8 +238,8 @@ pub fn import_parts(weights: &[u8], arch: &Arch, name: Option<&str>) -> Result<S
                     }
                 }
                 let r = match tensor_f64(&st, &key("reset_mechanism_val"))?.and_then(|t| t.data.first().copied()) {
-                    Some(v) if v == 0.0 => Reset::Subtract,
-                    Some(v) if v == 1.0 => Reset::Zero,
+                    Some(0.0) => Reset::Subtract,
+                    Some(1.0) => Reset::Zero,
                     Some(_) => return Err(Error::bad_input(format!("layer '{lname}' (snnTorch Leaky): reset_mechanism 'none' has no LIFB equivalent"))),
                     None => match l.reset.as_deref() {
                         None | Some("subtract") => Reset::Subtract,
@@ -266,16 +304,41 @@ pub fn import_parts(weights: &[u8], arch: &Arch, name: Option<&str>) -> Result<S
     // An Output without a shape: the NIR importer then takes the network's own output.
     node("output", vec![("type", text("Output"))]);
     order.push("output".into());
-    let edges: Vec<String> = order.windows(2).flat_map(|w| [w[0].clone(), w[1].clone()]).collect();
+    let edges: Vec<String> = order
+        .windows(2)
+        .flat_map(|w| [w[0].clone(), w[1].clone()])
+        .collect();
     let ne = order.len() - 1;
     let root_members = BTreeMap::from([
         ("type".to_string(), text("NIRGraph")),
-        ("edges".to_string(), Value::Strings { shape: vec![ne, 2], values: edges }),
-        ("nodes".to_string(), Value::Group(Tree { path: "/node/nodes".into(), members: nodes })),
+        (
+            "edges".to_string(),
+            Value::Strings {
+                shape: vec![ne, 2],
+                values: edges,
+            },
+        ),
+        (
+            "nodes".to_string(),
+            Value::Group(Tree {
+                path: "/node/nodes".into(),
+                members: nodes,
+            }),
+        ),
     ]);
-    let file = NirFile { version: Some("1.0.8".into()), node: Tree { path: "/node".into(), members: root_members } };
+    let file = NirFile {
+        version: Some("1.0.8".into()),
+        node: Tree {
+            path: "/node".into(),
+            members: root_members,
+        },
+    };
     let opts = ImportOptions {
-        preset: Some(if snn { Preset::Snntorch } else { Preset::Generic }),
+        preset: Some(if snn {
+            Preset::Snntorch
+        } else {
+            Preset::Generic
+        }),
         dt: Some(if snn { SNNTORCH_DT } else { 1.0 }),
         reset,
         name: name.map(String::from).or_else(|| arch.name.clone()),
@@ -297,4 +360,3 @@ pub fn import_parts(weights: &[u8], arch: &Arch, name: Option<&str>) -> Result<S
         summary: format!("convention {}", arch.convention),
     })
 }
-

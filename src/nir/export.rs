@@ -110,7 +110,13 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
     nodes.push(NodeOut {
         name: "input".into(),
         kind: "Input",
-        params: vec![("shape", P::I64(vec![dims(net.input.shape).len()], dims(net.input.shape).iter().map(|&d| d as i64).collect()))],
+        params: vec![(
+            "shape",
+            P::I64(
+                vec![dims(net.input.shape).len()],
+                dims(net.input.shape).iter().map(|&d| d as i64).collect(),
+            ),
+        )],
         meta: None,
     });
     let mut prev = "input".to_string();
@@ -308,7 +314,10 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
         nodes.push(NodeOut {
             name: "readout".into(),
             kind: "I",
-            params: vec![("r", P::F64(dims(out_shape), vec![1.0 / dt; out_shape.len()]))],
+            params: vec![(
+                "r",
+                P::F64(dims(out_shape), vec![1.0 / dt; out_shape.len()]),
+            )],
             meta: None,
         });
         edges.push((prev.clone(), "readout".into()));
@@ -317,7 +326,13 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
     nodes.push(NodeOut {
         name: "output".into(),
         kind: "Output",
-        params: vec![("shape", P::I64(vec![dims(out_shape).len()], dims(out_shape).iter().map(|&d| d as i64).collect()))],
+        params: vec![(
+            "shape",
+            P::I64(
+                vec![dims(out_shape).len()],
+                dims(out_shape).iter().map(|&d| d as i64).collect(),
+            ),
+        )],
         meta: None,
     });
     edges.push((prev, "output".into()));
@@ -335,7 +350,11 @@ pub fn export<T: ExportElem>(net: &Network<T>, opts: &ExportOptions) -> Result<E
         warnings.push("integer network: membranes saturate at the fixed-point width, which NIR cannot express (exact while no membrane reaches it)".into());
     }
     let bytes = write_hdf5(&nodes, &edges, &graph_meta)?;
-    Ok(Exported { bytes, warnings, nodes: nodes.len() })
+    Ok(Exported {
+        bytes,
+        warnings,
+        nodes: nodes.len(),
+    })
 }
 
 fn leak_of<T>(l: &Layer<T>) -> Option<Leak> {
@@ -384,7 +403,13 @@ fn lif_params(
     };
     let v_th: Vec<f64> = theta
         .iter()
-        .map(|&t| if integer.is_some() { t - 0.5 } else { (t as f32).next_down() as f64 })
+        .map(|&t| {
+            if integer.is_some() {
+                t - 0.5
+            } else {
+                (t as f32).next_down() as f64
+            }
+        })
         .collect();
     // Full per-neuron tensors even for per-layer values: the nir package infers a node's
     // input type from its parameter shapes, and 0-d parameters fail its type check.
@@ -417,13 +442,25 @@ fn u64s(v: &[usize]) -> Vec<u64> {
     v.iter().map(|&x| x as u64).collect()
 }
 
-fn write_hdf5(nodes: &[NodeOut], edges: &[(String, String)], graph_meta: &serde_json::Value) -> Result<Vec<u8>> {
+fn write_hdf5(
+    nodes: &[NodeOut],
+    edges: &[(String, String)],
+    graph_meta: &serde_json::Value,
+) -> Result<Vec<u8>> {
     let mut b = Hdf5Builder::new();
-    let s = |name: String, v: &str| DatasetBuilder::vlen_string_data(name, Vec::<u64>::new(), &[v]).map_err(werr);
+    let s = |name: String, v: &str| {
+        DatasetBuilder::vlen_string_data(name, Vec::<u64>::new(), &[v]).map_err(werr)
+    };
     b = b.dataset(s("version".into(), NIR_VERSION)?);
     b = b.dataset(s("node/type".into(), "NIRGraph")?);
-    let flat: Vec<&str> = edges.iter().flat_map(|(a, c)| [a.as_str(), c.as_str()]).collect();
-    b = b.dataset(DatasetBuilder::vlen_string_data("node/edges", vec![edges.len() as u64, 2], &flat).map_err(werr)?);
+    let flat: Vec<&str> = edges
+        .iter()
+        .flat_map(|(a, c)| [a.as_str(), c.as_str()])
+        .collect();
+    b = b.dataset(
+        DatasetBuilder::vlen_string_data("node/edges", vec![edges.len() as u64, 2], &flat)
+            .map_err(werr)?,
+    );
     b = b.dataset(s("node/metadata/lifb_hdl".into(), &graph_meta.to_string())?);
     for n in nodes {
         let base = format!("node/nodes/{}", n.name);
@@ -443,5 +480,6 @@ fn write_hdf5(nodes: &[NodeOut], edges: &[(String, String)], graph_meta: &serde_
         }
     }
     let plan = b.into_plan().map_err(werr)?;
-    plan.encode(hdf5_writer::WriteOptions::default()).map_err(werr)
+    plan.encode(hdf5_writer::WriteOptions::default())
+        .map_err(werr)
 }

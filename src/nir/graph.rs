@@ -266,8 +266,12 @@ fn linearise(flat: Flat, input: &str, output: &str) -> Result<Chain> {
         }
     }
     for (r, owner) in &recurrent {
-        succ.get_mut(owner).map(|v| v.retain(|x| x != r));
-        pred.get_mut(owner).map(|v| v.retain(|x| x != r));
+        if let Some(v) = succ.get_mut(owner) {
+            v.retain(|x| x != r);
+        }
+        if let Some(v) = pred.get_mut(owner) {
+            v.retain(|x| x != r);
+        }
         succ.remove(r);
         pred.remove(r);
     }

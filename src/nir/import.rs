@@ -164,7 +164,10 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
             "--preset lifb-hdl: this file has no lifb-hdl metadata (it was not written by lifb-hdl export)",
         ));
     }
-    let meta_dt = gmeta.as_ref().and_then(|m| m.get("dt")).and_then(|v| v.as_f64());
+    let meta_dt = gmeta
+        .as_ref()
+        .and_then(|m| m.get("dt"))
+        .and_then(|v| v.as_f64());
     let dt = match (opts.dt, preset) {
         (Some(d), _) => d,
         (None, Preset::Snntorch) => 1e-4,
@@ -177,7 +180,9 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
         }
     };
     if !(dt.is_finite() && dt > 0.0) {
-        return Err(Error::bad_input(format!("--dt must be a number > 0, got {dt}")));
+        return Err(Error::bad_input(format!(
+            "--dt must be a number > 0, got {dt}"
+        )));
     }
     let mut cx = Ctx {
         preset,
@@ -199,7 +204,10 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
         let node = &link.node;
         let last = i == n - 1;
         if link.recurrent.is_some() && !matches!(node.kind.as_str(), "LIF" | "IF") {
-            return Err(refuse(node, "recurrent weights are only supported on LIF and IF nodes"));
+            return Err(refuse(
+                node,
+                "recurrent weights are only supported on LIF and IF nodes",
+            ));
         }
         match node.kind.as_str() {
             "Output" => {
@@ -362,7 +370,13 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
     let name = opts
         .name
         .clone()
-        .or_else(|| gmeta.as_ref().and_then(|m| m.get("name")).and_then(|v| v.as_str()).map(String::from))
+        .or_else(|| {
+            gmeta
+                .as_ref()
+                .and_then(|m| m.get("name"))
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        })
         .unwrap_or_else(|| "nir-import".into());
     let precision = gmeta
         .as_ref()
@@ -374,11 +388,12 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
             .map_err(|e| Error::bad_input(format!("lifb-hdl metadata: encoding: {e}")))?,
         None => Encoding::Direct,
     };
-    let mut meta: BTreeMap<String, serde_json::Value> = match gmeta.as_ref().and_then(|m| m.get("meta")) {
-        Some(m) => serde_json::from_value(m.clone())
-            .map_err(|e| Error::bad_input(format!("lifb-hdl metadata: meta: {e}")))?,
-        None => BTreeMap::new(),
-    };
+    let mut meta: BTreeMap<String, serde_json::Value> =
+        match gmeta.as_ref().and_then(|m| m.get("meta")) {
+            Some(m) => serde_json::from_value(m.clone())
+                .map_err(|e| Error::bad_input(format!("lifb-hdl metadata: meta: {e}")))?,
+            None => BTreeMap::new(),
+        };
     if preset != Preset::LifbHdl {
         meta.insert(
             "import".into(),
@@ -396,7 +411,9 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
             .map(|f| serde_json::from_value(f.clone()))
             .transpose()
             .map_err(|e| Error::bad_input(format!("lifb-hdl metadata: fixed: {e}")))?
-            .ok_or_else(|| Error::bad_input("lifb-hdl metadata: an integer network needs 'fixed'"))?;
+            .ok_or_else(|| {
+                Error::bad_input("lifb-hdl metadata: an integer network needs 'fixed'")
+            })?;
         let layers = layers
             .into_iter()
             .map(|l| finish_int(l, &fixed, &cx))
@@ -439,7 +456,8 @@ impl Ctx {
             .push(format!("node '{}' ({}): {msg}", node.name, node.kind));
     }
     fn note_fold(&mut self, node: &str, w: &[f64]) {
-        if w.iter().any(|&x| (x as f32) as f64 != x) && !self.inexact_fold.iter().any(|n| n == node) {
+        if w.iter().any(|&x| (x as f32) as f64 != x) && !self.inexact_fold.iter().any(|n| n == node)
+        {
             self.inexact_fold.push(node.to_string());
         }
     }
@@ -501,7 +519,13 @@ fn opt_tensor<'a>(node: &'a Node, name: &str) -> Result<Option<&'a Tensor>> {
 
 /// A parameter as one value per neuron: 0-d or 1 value (per layer), C values (per channel) or
 /// N values (per neuron) for a layer of shape `shape` (or `n` values when no shape is given).
-fn broadcast(node: &Node, what: &str, t: &Tensor, n: usize, shape: Option<Shape>) -> Result<Vec<f64>> {
+fn broadcast(
+    node: &Node,
+    what: &str,
+    t: &Tensor,
+    n: usize,
+    shape: Option<Shape>,
+) -> Result<Vec<f64>> {
     let len = t.len();
     if len == n {
         return Ok(t.data.clone());
@@ -519,7 +543,9 @@ fn broadcast(node: &Node, what: &str, t: &Tensor, n: usize, shape: Option<Shape>
         node.name,
         node.kind,
         t.shape,
-        shape.map(|s| format!(" or {} (per channel)", s.c)).unwrap_or_default()
+        shape
+            .map(|s| format!(" or {} (per channel)", s.c))
+            .unwrap_or_default()
     )))
 }
 
@@ -583,7 +609,8 @@ fn shape_of(t: &super::read::Tree, name: &str, node: &str) -> Result<Shape> {
             )))
         }
     };
-    s.validate().map_err(|e| e.context(format!("node '{node}'")))?;
+    s.validate()
+        .map_err(|e| e.context(format!("node '{node}'")))?;
     Ok(s)
 }
 
@@ -598,7 +625,9 @@ fn pair(node: &Node, name: &str, default: Option<[usize; 2]>) -> Result<[usize; 
                 ))
             })
         }
-        Some(Value::Strings { values, .. }) if values.len() == 1 && values[0] == "valid" && name == "padding" => {
+        Some(Value::Strings { values, .. })
+            if values.len() == 1 && values[0] == "valid" && name == "padding" =>
+        {
             return Ok([0, 0])
         }
         Some(_) => tensor(node, name)?,
@@ -618,7 +647,11 @@ fn pool_out(s: Shape, k: [usize; 2], st: [usize; 2]) -> Option<Shape> {
     if k[0] == 0 || k[1] == 0 || st[0] == 0 || st[1] == 0 || s.h < k[0] || s.w < k[1] {
         return None;
     }
-    Some(Shape::chw(s.c, (s.h - k[0]) / st[0] + 1, (s.w - k[1]) / st[1] + 1))
+    Some(Shape::chw(
+        s.c,
+        (s.h - k[0]) / st[0] + 1,
+        (s.w - k[1]) / st[1] + 1,
+    ))
 }
 
 fn conv(
@@ -628,7 +661,7 @@ fn conv(
     cx: &mut Ctx,
 ) -> Result<(B, Shape)> {
     let wt = tensor(node, "weight")?;
-    if wt.shape.len() != 4 || wt.shape.iter().any(|&d| d == 0) {
+    if wt.shape.len() != 4 || wt.shape.contains(&0) {
         return Err(Error::bad_input(format!(
             "node '{}' (Conv2d): weight must be 4-D (out, in, kh, kw), got shape {:?}",
             node.name, wt.shape
@@ -640,17 +673,26 @@ fn conv(
         None => 1.0,
     };
     if groups != 1.0 {
-        return Err(refuse(node, &format!("groups = {groups}; only groups = 1 is supported")));
+        return Err(refuse(
+            node,
+            &format!("groups = {groups}; only groups = 1 is supported"),
+        ));
     }
     let dil = pair(node, "dilation", Some([1, 1]))?;
     if dil != [1, 1] {
-        return Err(refuse(node, &format!("dilation {dil:?}; only dilation 1 is supported")));
+        return Err(refuse(
+            node,
+            &format!("dilation {dil:?}; only dilation 1 is supported"),
+        ));
     }
     let stride = pair(node, "stride", Some([1, 1]))?;
     let padding = match node.tree.members.get("padding") {
         Some(Value::Strings { values, .. }) if values.len() == 1 && values[0] == "same" => {
             if stride != [1, 1] || kh % 2 == 0 || kw % 2 == 0 {
-                return Err(refuse(node, "padding 'same' is supported only for odd kernels with stride 1"));
+                return Err(refuse(
+                    node,
+                    "padding 'same' is supported only for odd kernels with stride 1",
+                ));
             }
             [kh / 2, kw / 2]
         }
@@ -677,7 +719,12 @@ fn conv(
         None => None,
     };
     let b = match (b, own_meta(&node.tree)) {
-        (Some(b), Some(m)) if m.get("bias") == Some(&serde_json::Value::Bool(false)) && b.iter().all(|&x| x == 0.0) => None,
+        (Some(b), Some(m))
+            if m.get("bias") == Some(&serde_json::Value::Bool(false))
+                && b.iter().all(|&x| x == 0.0) =>
+        {
+            None
+        }
         (b, _) => b,
     };
     if let Some((sn, s)) = pending.take() {
@@ -695,8 +742,12 @@ fn conv(
         }
         cx.note_fold(&sn, &w);
     }
-    let oh = (cur.h + 2 * padding[0]).checked_sub(kh).map(|x| x / stride[0].max(1) + 1);
-    let ow = (cur.w + 2 * padding[1]).checked_sub(kw).map(|x| x / stride[1].max(1) + 1);
+    let oh = (cur.h + 2 * padding[0])
+        .checked_sub(kh)
+        .map(|x| x / stride[0].max(1) + 1);
+    let ow = (cur.w + 2 * padding[1])
+        .checked_sub(kw)
+        .map(|x| x / stride[1].max(1) + 1);
     let (oh, ow) = match (oh, ow, stride[0] > 0 && stride[1] > 0) {
         (Some(a), Some(b), true) => (a, b),
         _ => {
@@ -723,7 +774,9 @@ fn conv(
 
 fn flatten_check(node: &Node, cur: Shape, cx: &mut Ctx) -> Result<()> {
     let get = |n: &str, d: f64| -> Result<f64> {
-        Ok(opt_tensor(node, n)?.and_then(|t| t.data.first().copied()).unwrap_or(d))
+        Ok(opt_tensor(node, n)?
+            .and_then(|t| t.data.first().copied())
+            .unwrap_or(d))
     };
     let start = get("start_dim", 0.0)?;
     let end = get("end_dim", -1.0)?;
@@ -743,10 +796,22 @@ fn flatten_check(node: &Node, cur: Shape, cx: &mut Ctx) -> Result<()> {
 }
 
 /// Multiply the rows (outputs) of a synaptic layer by `gain` and add `add` to its bias.
-fn fold_rows(l: &mut B, gain: &[f64], add: Option<&[f64]>, node: &Node, cx: &mut Ctx) -> Result<()> {
+fn fold_rows(
+    l: &mut B,
+    gain: &[f64],
+    add: Option<&[f64]>,
+    node: &Node,
+    cx: &mut Ctx,
+) -> Result<()> {
     let nonzero_add = add.is_some_and(|a| a.iter().any(|&x| x != 0.0));
     match l {
-        B::Dense { outf, inf, w, b, node: ln } => {
+        B::Dense {
+            outf,
+            inf,
+            w,
+            b,
+            node: ln,
+        } => {
             let (outf, inf) = (*outf, *inf);
             for o in 0..outf {
                 for j in 0..inf {
@@ -768,16 +833,24 @@ fn fold_rows(l: &mut B, gain: &[f64], add: Option<&[f64]>, node: &Node, cx: &mut
                 cx.note_fold(&ln, &b);
             }
         }
-        B::Conv { co, w, b, node: ln, .. } => {
+        B::Conv {
+            co, w, b, node: ln, ..
+        } => {
             let co = *co;
             let hw = gain.len() / co;
             let s = Shape::chw(co, hw, 1);
             let g = per_channel(gain, s).ok_or_else(|| {
-                refuse(node, "its gain (dt*r/tau or scale) differs within a channel after a convolution")
+                refuse(
+                    node,
+                    "its gain (dt*r/tau or scale) differs within a channel after a convolution",
+                )
             })?;
             let a = match add {
                 Some(a) => Some(per_channel(a, s).ok_or_else(|| {
-                    refuse(node, "its leak term dt/tau*v_leak differs within a channel after a convolution")
+                    refuse(
+                        node,
+                        "its leak term dt/tau*v_leak differs within a channel after a convolution",
+                    )
                 })?),
                 None => None,
             };
@@ -820,7 +893,11 @@ fn last_synaptic<'a>(layers: &'a mut [B], node: &Node) -> Result<&'a mut B> {
 fn resolve_reset(node: &Node, cx: &mut Ctx) -> Result<ResetRule> {
     let own = own_meta(&node.tree);
     if cx.preset == Preset::LifbHdl {
-        return match own.as_ref().and_then(|m| m.get("reset")).and_then(|v| v.as_str()) {
+        return match own
+            .as_ref()
+            .and_then(|m| m.get("reset"))
+            .and_then(|v| v.as_str())
+        {
             Some("subtract") => Ok(ResetRule::Subtract),
             Some("zero") => Ok(ResetRule::Zero),
             _ => Err(Error::bad_input(format!(
@@ -872,7 +949,13 @@ fn version_before_1_0_6(v: &str) -> bool {
     let nums: Vec<u64> = v
         .split(['.', '-', '+'])
         .take(3)
-        .map(|p| p.chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0))
+        .map(|p| {
+            p.chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0)
+        })
         .collect();
     let key = (
         nums.first().copied().unwrap_or(0),
@@ -886,16 +969,28 @@ fn neuron(link: &Link, cur: Shape, layers: &mut [B], cx: &mut Ctx) -> Result<Neu
     let node = &link.node;
     let n = cur.len();
     let dt = cx.dt;
-    let thr = broadcast(node, "v_threshold", tensor(node, "v_threshold")?, n, Some(cur))?;
+    let thr = broadcast(
+        node,
+        "v_threshold",
+        tensor(node, "v_threshold")?,
+        n,
+        Some(cur),
+    )?;
     let r = broadcast(node, "r", tensor(node, "r")?, n, Some(cur))?;
     if let Some(i) = thr.iter().position(|&x| x <= 0.0) {
-        return Err(refuse(node, &format!("v_threshold[{i}] = {} must be > 0", thr[i])));
+        return Err(refuse(
+            node,
+            &format!("v_threshold[{i}] = {} must be > 0", thr[i]),
+        ));
     }
     let (lam, gain, leak_add) = if node.kind == "LIF" {
         let tau = broadcast(node, "tau", tensor(node, "tau")?, n, Some(cur))?;
         let v_leak = broadcast(node, "v_leak", tensor(node, "v_leak")?, n, Some(cur))?;
         if tau.iter().any(|&t| t != tau[0]) {
-            return Err(refuse(node, "tau differs between neurons; the IR has one leak factor per layer"));
+            return Err(refuse(
+                node,
+                "tau differs between neurons; the IR has one leak factor per layer",
+            ));
         }
         let alpha = dt / tau[0];
         if !(alpha > 0.0 && alpha <= 1.0 + 1e-12) {
@@ -910,13 +1005,22 @@ fn neuron(link: &Link, cur: Shape, layers: &mut [B], cx: &mut Ctx) -> Result<Neu
         (1.0 - alpha, gain, add)
     } else {
         if cx.preset == Preset::Snntorch {
-            cx.warn(node, "IF under the snntorch preset: input gain taken as dt*r (the NIR definition)");
+            cx.warn(
+                node,
+                "IF under the snntorch preset: input gain taken as dt*r (the NIR definition)",
+            );
         }
         let gain: Vec<f64> = r.iter().map(|&ri| snap_one(dt * ri)).collect();
         (1.0, gain, vec![0.0; n])
     };
     if let Some(i) = gain.iter().position(|&g| g <= 0.0) {
-        return Err(refuse(node, &format!("input gain dt*r/tau at neuron {i} is {} (must be > 0)", gain[i])));
+        return Err(refuse(
+            node,
+            &format!(
+                "input gain dt*r/tau at neuron {i} is {} (must be > 0)",
+                gain[i]
+            ),
+        ));
     }
     let own = own_meta(&node.tree).unwrap_or(serde_json::Value::Null);
     // lifb-hdl files carry the exact f32 leak factor; check it agrees with tau.
@@ -940,10 +1044,11 @@ fn neuron(link: &Link, cur: Shape, layers: &mut [B], cx: &mut Ctx) -> Result<Neu
     }
     let reset = resolve_reset(node, cx)?;
     let rho = match own.get("rho") {
-        Some(v) if cx.preset == Preset::LifbHdl => Some(
-            serde_json::from_value::<Vec<f64>>(v.clone())
-                .map_err(|e| Error::bad_input(format!("node '{}': metadata rho: {e}", node.name)))?,
-        ),
+        Some(v) if cx.preset == Preset::LifbHdl => {
+            Some(serde_json::from_value::<Vec<f64>>(v.clone()).map_err(|e| {
+                Error::bad_input(format!("node '{}': metadata rho: {e}", node.name))
+            })?)
+        }
         _ => None,
     };
     let recurrent = match &link.recurrent {
@@ -963,7 +1068,7 @@ fn neuron(link: &Link, cur: Shape, layers: &mut [B], cx: &mut Ctx) -> Result<Neu
     }
     if reset == ResetRule::SubtractDelayed {
         let l32 = lam as f32;
-        if !(l32.to_bits() & 0x007f_ffff == 0) {
+        if l32.to_bits() & 0x007f_ffff != 0 {
             cx.warn(
                 node,
                 "snnTorch's delayed reset maps to subtracting threshold/beta before the decay: exact in real arithmetic, f32 rounding may differ from snnTorch by one ulp (beta is not a power of two)",
@@ -1013,10 +1118,16 @@ fn recurrent_weights(
             }
             let (o, i, w) = matrix(rn, "weight")?;
             if o != n || i != n {
-                return Err(refuse(rn, &format!("recurrent weight is {o} x {i}, the neuron layer has {n} neurons")));
+                return Err(refuse(
+                    rn,
+                    &format!("recurrent weight is {o} x {i}, the neuron layer has {n} neurons"),
+                ));
             }
             if rn.kind == "Affine" && tensor(rn, "bias")?.data.iter().any(|&b| b != 0.0) {
-                return Err(refuse(rn, "a recurrent weight with a non-zero bias is not supported"));
+                return Err(refuse(
+                    rn,
+                    "a recurrent weight with a non-zero bias is not supported",
+                ));
             }
             (n, w)
         }
@@ -1024,20 +1135,33 @@ fn recurrent_weights(
             let t = tensor(rn, "weight")?;
             let c = cur.c;
             if t.shape != [c, c, 1, 1] {
-                return Err(refuse(rn, &format!("a recurrent Conv2d must be 1x1 with {c} -> {c} channels, got weight {:?}", t.shape)));
+                return Err(refuse(
+                    rn,
+                    &format!(
+                        "a recurrent Conv2d must be 1x1 with {c} -> {c} channels, got weight {:?}",
+                        t.shape
+                    ),
+                ));
             }
             if let Some(b) = opt_tensor(rn, "bias")? {
                 if b.data.iter().any(|&x| x != 0.0) {
-                    return Err(refuse(rn, "a recurrent weight with a non-zero bias is not supported"));
+                    return Err(refuse(
+                        rn,
+                        "a recurrent weight with a non-zero bias is not supported",
+                    ));
                 }
             }
             (c, t.data.clone())
         }
-        _ => return Err(refuse(rn, "recurrent weights must be Linear, Affine or a 1x1 Conv2d")),
+        _ => {
+            return Err(refuse(
+                rn,
+                "recurrent weights must be Linear, Affine or a 1x1 Conv2d",
+            ))
+        }
     };
-    let block_ok = |g: usize| {
-        (0..rows).all(|u| (0..rows).all(|j| u / g == j / g || mat[u * rows + j] == 0.0))
-    };
+    let block_ok =
+        |g: usize| (0..rows).all(|u| (0..rows).all(|j| u / g == j / g || mat[u * rows + j] == 0.0));
     let g = match own.get("group").and_then(|v| v.as_u64()) {
         Some(g) if cx.preset == Preset::LifbHdl => g as usize,
         _ => (1..=rows.min(64))
@@ -1051,15 +1175,18 @@ fn recurrent_weights(
             })?,
     };
     if g == 0 || rows % g != 0 || !block_ok(g) {
-        return Err(refuse(rn, &format!("recurrent weights are not block-diagonal in groups of {g}")));
+        return Err(refuse(
+            rn,
+            &format!("recurrent weights are not block-diagonal in groups of {g}"),
+        ));
     }
     // lateral[u][k] for every unit u (per neuron), scaled by the unit's input gain.
     let mut lateral = Vec::with_capacity(n * g);
-    for u in 0..n {
+    for (u, &gu) in gain.iter().enumerate().take(n) {
         let ch = if cur.is_flat() { u } else { u / hw };
         let base = ch - ch % g;
         for k in 0..g {
-            lateral.push(gain[u] * mat[ch * rows + base + k]);
+            lateral.push(gu * mat[ch * rows + base + k]);
         }
     }
     cx.note_fold(&rn.name, &lateral);
@@ -1080,14 +1207,21 @@ fn readout(node: &Node, cur: Shape, layers: &mut [B], cx: &mut Ctx) -> Result<()
         }
         cx.warn(node, "LI readout replaced by the sum of currents over steps (approximate: the leak is dropped)");
         let tau = broadcast(node, "tau", tensor(node, "tau")?, n, Some(cur))?;
-        let gain: Vec<f64> = r.iter().zip(&tau).map(|(&ri, &t)| snap_one(dt * ri / t)).collect();
+        let gain: Vec<f64> = r
+            .iter()
+            .zip(&tau)
+            .map(|(&ri, &t)| snap_one(dt * ri / t))
+            .collect();
         let l = last_synaptic(layers, node)?;
         return fold_rows(l, &gain, None, node, cx);
     }
     // v_T = sum_t dt*r*X_t exactly: fold dt*r into the last synaptic layer.
     let gain: Vec<f64> = r.iter().map(|&ri| snap_one(dt * ri)).collect();
     if let Some(i) = gain.iter().position(|&g| g <= 0.0) {
-        return Err(refuse(node, &format!("gain dt*r at output {i} is {} (must be > 0)", gain[i])));
+        return Err(refuse(
+            node,
+            &format!("gain dt*r at output {i} is {} (must be > 0)", gain[i]),
+        ));
     }
     let l = last_synaptic(layers, node)?;
     if gain.iter().any(|&g| g != 1.0) {
@@ -1146,13 +1280,24 @@ fn to_f32(v: &[f64]) -> Vec<f32> {
 
 fn finish_float(l: B, cx: &mut Ctx) -> Result<Layer<f32>> {
     Ok(match l {
-        B::Dense { inf, outf, w, b, .. } => Layer::Dense(Dense {
+        B::Dense {
+            inf, outf, w, b, ..
+        } => Layer::Dense(Dense {
             in_features: inf,
             out_features: outf,
             weight: to_f32(&w),
             bias: b.as_deref().map(to_f32),
         }),
-        B::Conv { ci, co, k, s, p, w, b, .. } => Layer::Conv2d(Conv2d {
+        B::Conv {
+            ci,
+            co,
+            k,
+            s,
+            p,
+            w,
+            b,
+            ..
+        } => Layer::Conv2d(Conv2d {
             in_channels: ci,
             out_channels: co,
             kernel: k,
@@ -1187,7 +1332,10 @@ fn float_neuron(nr: Neuron, cx: &mut Ctx) -> Result<Layer<f32>> {
                 nr.node
             ));
         }
-        let orig = Shape { c: shape.c / g, ..shape };
+        let orig = Shape {
+            c: shape.c / g,
+            ..shape
+        };
         let hw = shape.h * shape.w;
         // Rows per original neuron (c_orig, p): thresholds [g], lateral [g][g].
         let mut th_rows = Vec::with_capacity(shape.len());
@@ -1209,7 +1357,11 @@ fn float_neuron(nr: Neuron, cx: &mut Ctx) -> Result<Layer<f32>> {
         }));
     }
     if let Some((b, spacing)) = cx.opts.promote {
-        let reset = if nr.reset == ResetRule::Zero { Reset::Zero } else { Reset::Subtract };
+        let reset = if nr.reset == ResetRule::Zero {
+            Reset::Zero
+        } else {
+            Reset::Subtract
+        };
         cx.warnings.push(format!(
             "node '{}': promoted to LIFB (B = {b}, spacing {spacing}, fire on H >= v_threshold): a deliberate change of the neuron, no longer the exported network",
             nr.node
@@ -1239,7 +1391,9 @@ fn float_neuron(nr: Neuron, cx: &mut Ctx) -> Result<Layer<f32>> {
         ResetRule::Subtract | ResetRule::SubtractDelayed => {
             let rho: Vec<f32> = match (&nr.rho, nr.reset) {
                 (Some(r), _) => to_f32(r),
-                (None, ResetRule::SubtractDelayed) => nr.thr.iter().map(|&t| (t / nr.lam) as f32).collect(),
+                (None, ResetRule::SubtractDelayed) => {
+                    nr.thr.iter().map(|&t| (t / nr.lam) as f32).collect()
+                }
                 (None, _) => plain.clone(),
             };
             let rho_full: Vec<f32> = if rho.len() == ge.len() {
@@ -1293,13 +1447,28 @@ fn int_vec(v: &[f64], what: &str, node: &str) -> Result<Vec<i32>> {
 /// lifb-hdl integer files: weights are integers; v_threshold = theta - 1/2, so theta = floor+1.
 fn finish_int(l: B, fixed: &FixedPoint, cx: &Ctx) -> Result<Layer<i32>> {
     Ok(match l {
-        B::Dense { inf, outf, w, b, node } => Layer::Dense(Dense {
+        B::Dense {
+            inf,
+            outf,
+            w,
+            b,
+            node,
+        } => Layer::Dense(Dense {
             in_features: inf,
             out_features: outf,
             weight: int_vec(&w, "weight", &node)?,
             bias: b.map(|b| int_vec(&b, "bias", &node)).transpose()?,
         }),
-        B::Conv { ci, co, k, s, p, w, b, node } => Layer::Conv2d(Conv2d {
+        B::Conv {
+            ci,
+            co,
+            k,
+            s,
+            p,
+            w,
+            b,
+            node,
+        } => Layer::Conv2d(Conv2d {
             in_channels: ci,
             out_channels: co,
             kernel: k,
@@ -1313,7 +1482,10 @@ fn finish_int(l: B, fixed: &FixedPoint, cx: &Ctx) -> Result<Layer<i32>> {
         B::Neuron(nr) => {
             let m = &nr.meta;
             let d = m.get("leak_d").and_then(|v| v.as_u64()).ok_or_else(|| {
-                Error::bad_input(format!("node '{}': integer network without metadata leak_d", nr.node))
+                Error::bad_input(format!(
+                    "node '{}': integer network without metadata leak_d",
+                    nr.node
+                ))
             })? as u32;
             let lam_fixed = 1.0 - d as f64 / (1u64 << fixed.leak_frac_bits) as f64;
             if (lam_fixed - nr.lam).abs() > 1e-6 {
@@ -1327,7 +1499,10 @@ fn finish_int(l: B, fixed: &FixedPoint, cx: &Ctx) -> Result<Layer<i32>> {
             let th = int_vec(&th, "threshold", &nr.node)?;
             let shape = nr.shape;
             if let Some((g, lateral)) = nr.recurrent {
-                let orig = Shape { c: shape.c / g, ..shape };
+                let orig = Shape {
+                    c: shape.c / g,
+                    ..shape
+                };
                 let hw = shape.h * shape.w;
                 let lat = int_vec(&lateral, "lateral", &nr.node)?;
                 let mut th_rows = Vec::new();
@@ -1358,7 +1533,11 @@ fn finish_int(l: B, fixed: &FixedPoint, cx: &Ctx) -> Result<Layer<i32>> {
                 None => vec![1],
             };
             let want = meta_len(m, "threshold_len");
-            let reset = if nr.reset == ResetRule::Zero { Reset::Zero } else { Reset::Subtract };
+            let reset = if nr.reset == ResetRule::Zero {
+                Reset::Zero
+            } else {
+                Reset::Subtract
+            };
             match &nr.rho {
                 Some(rho) if reset == Reset::Subtract => Layer::LifGroup(LifGroup {
                     leak,

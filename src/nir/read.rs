@@ -41,7 +41,10 @@ impl Tensor {
 pub enum Value {
     Tensor(Tensor),
     /// A string dataset (scalar: one element; edges: E x 2, row-major).
-    Strings { shape: Vec<usize>, values: Vec<String> },
+    Strings {
+        shape: Vec<usize>,
+        values: Vec<String>,
+    },
     Group(Tree),
 }
 
@@ -78,7 +81,9 @@ pub fn read_bytes(bytes: &[u8]) -> Result<NirFile> {
 }
 
 fn h5err(what: &str, e: hdf5_reader::error::Error) -> Error {
-    Error::bad_input(format!("{what}: {e} (the HDF5 structure is damaged or not what NIR writes)"))
+    Error::bad_input(format!(
+        "{what}: {e} (the HDF5 structure is damaged or not what NIR writes)"
+    ))
 }
 
 fn read_inner(bytes: Vec<u8>) -> Result<NirFile> {
@@ -100,7 +105,9 @@ fn read_inner(bytes: Vec<u8>) -> Result<NirFile> {
         .into_iter()
         .find(|g| base_name(g.name()) == "node")
         .ok_or_else(|| {
-            Error::bad_input("no group /node: this HDF5 file is not a NIR graph (NIR stores its graph in /node)")
+            Error::bad_input(
+                "no group /node: this HDF5 file is not a NIR graph (NIR stores its graph in /node)",
+            )
         })?;
     let mut budget = MAX_OBJECTS;
     let tree = read_group(&node, "/node".into(), 0, &mut budget)?;
@@ -196,7 +203,9 @@ fn read_dataset(d: &Dataset, path: &str) -> Result<Value> {
                 "{path}: unsupported integer width of {size} bytes"
             ))),
         },
-        Datatype::Enum { ref base, .. } if matches!(**base, Datatype::FixedPoint { size: 1, .. }) => {
+        Datatype::Enum { ref base, .. }
+            if matches!(**base, Datatype::FixedPoint { size: 1, .. }) =>
+        {
             // h5py stores numpy bools as an enum over i8.
             let a = d.read_array::<i8>().map_err(|e| h5err(path, e))?;
             tensor(a.iter().map(|&x| x as f64).collect(), "bool")
