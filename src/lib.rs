@@ -10,6 +10,7 @@ pub mod error;
 pub mod format;
 pub mod golden;
 pub mod import;
+pub mod inputs;
 pub mod ir;
 pub mod nir;
 pub mod quant;
