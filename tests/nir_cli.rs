@@ -87,3 +87,58 @@ fn bad_input_exits_2_with_a_clear_message() {
         assert!(!out.exists(), "{f}: no output on failure");
     }
 }
+
+#[test]
+fn import_a_state_dict_via_the_cli() {
+    use safetensors::tensor::{Dtype, TensorView};
+    let dir = std::env::temp_dir().join(format!("lifb-sd-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let w: Vec<u8> = [0.5f32, -0.25, 1.0, 0.75, 0.125, 1.5]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let beta: Vec<u8> = 0.5f32.to_le_bytes().to_vec();
+    let views = vec![
+        (
+            "fc1.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![2, 3], &w).unwrap(),
+        ),
+        (
+            "lif1.beta".to_string(),
+            TensorView::new(Dtype::F32, vec![], &beta).unwrap(),
+        ),
+    ];
+    let st = dir.join("w.safetensors");
+    std::fs::write(&st, safetensors::serialize(views, None).unwrap()).unwrap();
+    let arch = dir.join("arch.json");
+    std::fs::write(
+        &arch,
+        r#"{"convention": "snntorch", "input": [3], "layers": [{"type": "linear", "name": "fc1"}, {"type": "leaky", "name": "lif1"}]}"#,
+    )
+    .unwrap();
+    let model = dir.join("m.json");
+    let o = bin()
+        .args(["import", "--safetensors"])
+        .arg(&st)
+        .arg("--arch")
+        .arg(&arch)
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lifb_hdl::format::AnyNetwork::Float(net) = lifb_hdl::format::load(&model).unwrap() else {
+        panic!()
+    };
+    assert_eq!(net.layers.len(), 2);
+    // Missing --arch is a usage error (clap: exit 2).
+    let o = bin()
+        .args(["import", "--safetensors"])
+        .arg(&st)
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

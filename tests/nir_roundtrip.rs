@@ -524,3 +524,134 @@ fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(spikes_seen > 200, "needs spike activity, got {spikes_seen}");
 }
+
+fn lifb_net() -> FloatNetwork {
+    let mut s = 23u64;
+    let mut r = |n: usize| (0..n).map(|_| lcg(&mut s) + 0.25).collect::<Vec<f32>>();
+    Network {
+        name: "lifb".into(),
+        input: InputSpec {
+            shape: Shape::flat(6),
+            encoding: Encoding::Direct,
+        },
+        layers: vec![
+            Layer::Dense(Dense {
+                in_features: 6,
+                out_features: 5,
+                weight: r(30),
+                bias: Some(r(5)),
+            }),
+            Layer::Lifb(Lifb {
+                leak: Leak::Lambda { lam: 1.0 },
+                threshold: vec![0.5, 0.75, 0.5, 1.0, 0.625],
+                spacing: vec![0.25],
+                max_burst: 3,
+                reset: Reset::Subtract,
+            }),
+            Layer::Dense(Dense {
+                in_features: 5,
+                out_features: 3,
+                weight: r(15),
+                bias: None,
+            }),
+            Layer::Lifb(Lifb {
+                leak: Leak::Lambda { lam: 0.5 },
+                threshold: vec![0.5],
+                spacing: vec![0.5],
+                max_burst: 4,
+                reset: Reset::Subtract,
+            }),
+        ],
+        fixed: None,
+        meta: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn decoupled_lifb_network_runs_on_a_lif_only_nir_simulator() {
+    // LIFB network -> pure-LIF form (lifb_hdl::decouple) -> NIR -> an independent LIF-only NIR
+    // simulation: its spikes are the decoupled network's, and its group sums the LIFB counts.
+    let Some(py) = python_with_nir() else {
+        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        return;
+    };
+    use lifb_hdl::golden::{Sim, TraceOptions};
+    let net = lifb_net();
+    let lif = lifb_hdl::decouple::to_pure_lif(&net).unwrap();
+    assert!(lif
+        .layers
+        .iter()
+        .all(|l| !matches!(l, Layer::Lifb(n) if n.max_burst > 1)));
+    let out = export(&lif, &ExportOptions { dt: 1.0 }).unwrap();
+    assert!(
+        export(&net, &ExportOptions::default()).is_err(),
+        "LIFB itself has no NIR form"
+    );
+    let dir = std::env::temp_dir().join(format!("lifb-nir-dec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lif.nir");
+    std::fs::write(&path, &out.bytes).unwrap();
+    let inputs: Vec<Vec<f32>> = (0..6)
+        .map(|s| (0..6).map(|i| ((s * 3 + i * 7) % 5) as f32 / 4.0).collect())
+        .collect();
+    let spec = dir.join("spec.json");
+    std::fs::write(
+        &spec,
+        serde_json::json!({"inputs": inputs, "steps": 12}).to_string(),
+    )
+    .unwrap();
+    let o = std::process::Command::new(&py)
+        .args(["-c", NIR_SIM])
+        .arg(&path)
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (orig, dec) = (
+        Sim::<f32>::new(&net).unwrap(),
+        Sim::<f32>::new(&lif).unwrap(),
+    );
+    let mut bursts = 0;
+    for (s, input) in inputs.iter().enumerate() {
+        let opts = TraceOptions {
+            counts: true,
+            membranes: false,
+        };
+        let (to, td) = (
+            orig.run(input, s as u64, 12, opts).unwrap(),
+            dec.run(input, s as u64, 12, opts).unwrap(),
+        );
+        for (li, lt) in td.layers.iter().enumerate() {
+            assert_eq!(
+                serde_json::to_value(&lt.counts).unwrap(),
+                results[s]["spikes"][li],
+                "sample {s}, layer {li}"
+            );
+        }
+        // The LIF-only run, summed per group of sub-units, gives the LIFB network's counts.
+        let last: Vec<Vec<u32>> = serde_json::from_value(results[s]["spikes"][1].clone()).unwrap();
+        let summed: Vec<f64> = (0..3)
+            .map(|c| {
+                last.iter()
+                    .map(|step| step[c * 4..c * 4 + 4].iter().sum::<u32>() as f64)
+                    .sum()
+            })
+            .collect();
+        assert_eq!(
+            summed, to.readout,
+            "sample {s}: LIF-only readout vs LIFB readout"
+        );
+        bursts += to
+            .layers
+            .iter()
+            .flat_map(|l| l.counts.iter().flatten())
+            .filter(|&&c| c >= 2)
+            .count();
+    }
+    assert!(
+        bursts > 10,
+        "the test needs bursts (counts >= 2), got {bursts}"
+    );
+}
