@@ -655,3 +655,71 @@ fn decoupled_lifb_network_runs_on_a_lif_only_nir_simulator() {
         "the test needs bursts (counts >= 2), got {bursts}"
     );
 }
+
+#[test]
+fn exported_integer_networks_run_the_same_in_the_nir_simulator_when_the_leak_is_exact() {
+    // d = 0 (no leak): NIR's IF with v_threshold = theta - 1/2 and reset_amount = theta is exact
+    // for integer membranes (as long as none saturates; 24-bit membranes here).
+    let Some(py) = python_with_nir() else {
+        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        return;
+    };
+    use lifb_hdl::golden::{Sim, TraceOptions};
+    let mut net = int_net();
+    net.input.encoding = Encoding::Direct;
+    net.fixed.as_mut().unwrap().membrane_bits = 24;
+    for l in &mut net.layers {
+        match l {
+            Layer::Lifb(n) => n.leak = Leak::Fixed { d: 0 },
+            Layer::LifRecurrent(n) => n.leak = Leak::Fixed { d: 0 },
+            _ => {}
+        }
+    }
+    let out = export(&net, &ExportOptions { dt: 1.0 }).unwrap();
+    let dir = std::env::temp_dir().join(format!("lifb-nir-int-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("int.nir");
+    std::fs::write(&path, &out.bytes).unwrap();
+    let inputs: Vec<Vec<u32>> = (0..5)
+        .map(|s| (0..4).map(|i| ((s * 7 + i * 5) % 16) as u32).collect())
+        .collect();
+    let spec = dir.join("spec.json");
+    std::fs::write(
+        &spec,
+        serde_json::json!({"inputs": inputs, "steps": 10}).to_string(),
+    )
+    .unwrap();
+    let o = std::process::Command::new(&py)
+        .args(["-c", NIR_SIM])
+        .arg(&path)
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sim = Sim::<i32>::new(&net).unwrap();
+    let mut spikes = 0u64;
+    for (s, input) in inputs.iter().enumerate() {
+        let t = sim
+            .run(
+                input,
+                s as u64,
+                10,
+                TraceOptions {
+                    counts: true,
+                    membranes: false,
+                },
+            )
+            .unwrap();
+        for (li, lt) in t.layers.iter().enumerate() {
+            assert_eq!(
+                serde_json::to_value(&lt.counts).unwrap(),
+                results[s]["spikes"][li],
+                "sample {s}, layer {li}"
+            );
+            spikes += lt.counts.iter().flatten().map(|&c| c as u64).sum::<u64>();
+        }
+    }
+    assert!(spikes > 50, "needs spike activity, got {spikes}");
+}

@@ -192,6 +192,12 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
         warnings: Vec::new(),
         inexact_fold: Vec::new(),
     };
+    if gmeta.is_some() && preset != Preset::LifbHdl {
+        cx.warnings.push(format!(
+            "this file was written by lifb-hdl export; --preset {} ignores its metadata (reset mode, exact leak), so the result may differ from the exported network",
+            preset.name()
+        ));
+    }
     let chain = graph::chain(&file.node)?;
     let first = &chain.links[0].node;
     let input_shape = shape_of(&first.tree, "shape", &first.name)?;
