@@ -225,8 +225,9 @@ fn integer_network_round_trips_exactly() {
 #[test]
 fn imported_fixtures_round_trip_exactly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nir");
-    let cases: [(&str, Preset, Option<f64>); 5] = [
+    let cases: [(&str, Preset, Option<f64>); 6] = [
         ("snntorch_mlp_subtract.nir", Preset::Snntorch, None),
+        ("snntorch_real.nir", Preset::Snntorch, None),
         ("snntorch_mlp_zero.nir", Preset::Snntorch, None),
         ("norse_mlp.nir", Preset::Norse, None),
         ("generic_conv.nir", Preset::Generic, Some(1.0)),
