@@ -724,3 +724,45 @@ fn exported_integer_networks_run_the_same_in_the_nir_simulator_when_the_leak_is_
     }
     assert!(spikes > 50, "needs spike activity, got {spikes}");
 }
+
+#[test]
+fn mutated_exported_files_never_panic() {
+    // Our own files exercise the metadata paths (integer networks, recurrent groups, lengths).
+    let mut seed = 99u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let mut errors = 0;
+    for net in [
+        AnyNetwork::Integer(int_net()),
+        AnyNetwork::Float(float_conv_net()),
+    ] {
+        let bytes = export_any(&net, &ExportOptions::default()).unwrap().bytes;
+        for i in 0..200 {
+            let mut b = bytes.clone();
+            if i % 4 == 0 {
+                b.truncate(next(bytes.len()));
+            } else {
+                for _ in 0..1 + next(3) {
+                    let at = next(b.len());
+                    b[at] ^= 1 << next(8);
+                }
+            }
+            match std::panic::catch_unwind(|| import_bytes(&b, &ImportOptions::default())) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    assert!(
+                        !e.message.contains("internal error"),
+                        "mutation {i}: decoder panicked: {e}"
+                    );
+                    errors += 1;
+                }
+                Err(_) => panic!("mutation {i} panicked"),
+            }
+        }
+    }
+    assert!(errors > 0);
+}

@@ -367,6 +367,16 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
             "node '{sn}' (Scale): a scale after the last synaptic layer cannot be represented"
         )));
     }
+    let ends_synaptic = matches!(layers.last(), Some(B::Dense { .. } | B::Conv { .. }));
+    let had_integrator = chain
+        .links
+        .iter()
+        .any(|l| matches!(l.node.kind.as_str(), "I" | "Integrator" | "LI"));
+    if ends_synaptic && !had_integrator && preset != Preset::LifbHdl {
+        cx.warnings.push(
+            "the graph ends with a synaptic node, not a neuron or integrator: the network is read out as the sum of its currents over steps".into(),
+        );
+    }
     if !cx.inexact_fold.is_empty() {
         let names = cx.inexact_fold.join(", ");
         cx.warnings.push(format!(
@@ -420,6 +430,12 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
             .ok_or_else(|| {
                 Error::bad_input("lifb-hdl metadata: an integer network needs 'fixed'")
             })?;
+        if fixed.leak_frac_bits > 16 {
+            return Err(Error::bad_input(format!(
+                "lifb-hdl metadata: leak_frac_bits {} is outside 0..=16",
+                fixed.leak_frac_bits
+            )));
+        }
         let layers = layers
             .into_iter()
             .map(|l| finish_int(l, &fixed, &cx))
