@@ -430,6 +430,11 @@ pub fn import(file: &NirFile, opts: &ImportOptions) -> Result<Imported> {
             .ok_or_else(|| {
                 Error::bad_input("lifb-hdl metadata: an integer network needs 'fixed'")
             })?;
+        if opts.promote.is_some() {
+            return Err(Error::bad_input(
+                "--promote-lifb applies to float networks; this file holds an integer network (promote before quantizing)",
+            ));
+        }
         if fixed.leak_frac_bits > 16 {
             return Err(Error::bad_input(format!(
                 "lifb-hdl metadata: leak_frac_bits {} is outside 0..=16",
