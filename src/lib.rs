@@ -14,6 +14,8 @@ pub mod inputs;
 pub mod ir;
 pub mod nir;
 pub mod quant;
+pub mod report;
+pub mod synth;
 pub mod util;
 
 pub use error::{Error, Result};
