@@ -17,6 +17,9 @@ pub struct Args {
     /// Share of inputs active per step.
     #[arg(long, default_value_t = 0.2)]
     pub active: f64,
+    /// Only this input encoding (direct or rate); default both.
+    #[arg(long)]
+    pub encoding: Option<String>,
     /// Print JSON lines instead of text.
     #[arg(long)]
     pub json: bool,
@@ -44,6 +47,14 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     for enc in [Encoding::Direct, Encoding::Rate { seed: 7 }] {
+        let name = if matches!(enc, Encoding::Direct) {
+            "direct"
+        } else {
+            "rate"
+        };
+        if a.encoding.as_deref().is_some_and(|e| e != name) {
+            continue;
+        }
         let net = bench::mlp(&sizes, a.burst, enc, 1);
         let t = bench::measure(&net, a.steps, a.images, a.active, 2)?;
         if a.json {
@@ -54,7 +65,7 @@ pub fn run(a: Args) -> Result<()> {
                 t.network,
                 a.burst,
                 t.steps,
-                if matches!(enc, Encoding::Direct) { "direct" } else { "rate" },
+                name,
                 t.active_input_share * 100.0,
                 t.images_per_s,
                 t.synaptic_events_per_s / 1e6,
