@@ -474,19 +474,21 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         })
         .collect();
 
-    let files = [
-        ("netlist", &netlist),
-        ("yosys_stat", &stat),
-        ("yosys_log", &yosys_log),
-        ("nextpnr_report", &report),
-        ("nextpnr_log", &pnr_log),
+    let mut files: BTreeMap<String, String> = [
+        ("netlist", "netlist.json"),
+        ("yosys_stat", "yosys-stat.json"),
+        ("yosys_log", "yosys.log"),
+        ("yosys_console", "yosys-console.log"),
+        ("nextpnr_report", "nextpnr-report.json"),
+        ("nextpnr_log", "nextpnr.log"),
+        ("nextpnr_console", "nextpnr-console.log"),
     ]
     .into_iter()
-    .map(|(k, p)| {
-        let name = p.file_name().unwrap_or_default().to_string_lossy();
-        (k.to_string(), name.into_owned())
-    })
+    .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    if io_wrapper.is_some() {
+        files.insert("io_wrapper".into(), io_wrap::WRAPPER_FILE.into());
+    }
 
     let result = SynthResult {
         top,
