@@ -46,6 +46,8 @@ pub struct SynthRequest {
     pub venv: Option<PathBuf>,
     /// When to measure the design inside a scan wrapper (see [`io_wrap`]).
     pub io_wrap: IoWrap,
+    /// Stop a tool that runs longer than this (per tool run); `None` waits as long as it takes.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// When to put the design in a scan wrapper (for designs with more port bits than the package has pins).
@@ -75,6 +77,7 @@ impl SynthRequest {
             seed: 1,
             venv: None,
             io_wrap: IoWrap::Auto,
+            timeout: None,
         }
     }
 }
@@ -365,7 +368,11 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
             &yosys_args,
             &hdl_dir,
             &out_dir.join("yosys-console.log"),
+            req.timeout,
         )?;
+        if run.timed_out {
+            return Err(timeout_error("yosys", top, run.seconds, &yosys_log));
+        }
         if !run.success {
             return Err(Error::tool(format!(
                 "yosys failed on '{top}' in {} ({}):\n{}\nFull log: {}",
@@ -431,7 +438,11 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         &pnr_args,
         &out_dir,
         &out_dir.join("nextpnr-console.log"),
+        req.timeout,
     )?;
+    if pnr_run.timed_out {
+        return Err(timeout_error("nextpnr", &top, pnr_run.seconds, &pnr_log));
+    }
     if !pnr_run.success {
         let log = std::fs::read_to_string(&pnr_log).unwrap_or_default();
         let util = parse::nextpnr_log_utilisation(&log);
@@ -521,6 +532,15 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     json.push(b'\n');
     crate::util::write_atomic(&synth_json, &json)?;
     Ok(Outcome::Fits(Box::new(result)))
+}
+
+fn timeout_error(tool: &str, top: &str, seconds: f64, log: &Path) -> Error {
+    Error::tool(format!(
+        "{tool} did not finish on '{top}' within the time limit and was stopped after {seconds:.0} s.\n\
+         To fix: raise --timeout, generate the design with fewer lanes, or try the other back end. \
+         The log so far: {}",
+        log.display()
+    ))
 }
 
 /// What one Yosys run produced.
