@@ -5,12 +5,15 @@
 //! docs/semantics.md is the contract that the golden model and the generated RTL share.
 
 pub mod cli;
+pub mod data;
 pub mod decouple;
 pub mod error;
 pub mod format;
 pub mod golden;
 pub mod ir;
 pub mod quant;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod util;
 
 pub use error::{Error, Result};
