@@ -54,6 +54,8 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
     /// 1 / (kh * kw) for average pooling (floats only; integer networks have no avg pooling).
     fn pool_scale(window: usize) -> Option<f32>;
     fn scale_count(c: u32, s: f32) -> Self;
+    /// A real number in this type: rounded half away from zero and clamped for integers.
+    fn from_f64_rounded(x: f64) -> Self;
 }
 
 impl SimElem for i32 {
@@ -128,6 +130,9 @@ impl SimElem for i32 {
     fn scale_count(c: u32, _: f32) -> i32 {
         c as i32
     }
+    fn from_f64_rounded(x: f64) -> i32 {
+        x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
+    }
 }
 
 impl SimElem for f32 {
@@ -194,6 +199,9 @@ impl SimElem for f32 {
     }
     fn scale_count(c: u32, s: f32) -> f32 {
         c as f32 * s
+    }
+    fn from_f64_rounded(x: f64) -> f32 {
+        x as f32
     }
 }
 

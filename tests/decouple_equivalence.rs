@@ -1,0 +1,162 @@
+//! The decoupling is lossless: property tests over random networks and inputs.
+
+use lifb_hdl::decouple::{self, compare};
+use lifb_hdl::golden::{Sim, TraceOptions};
+use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
+use lifb_hdl::ir::{IntNetwork, Layer, Leak, Reset};
+use proptest::prelude::*;
+
+fn spec() -> RandomSpec {
+    RandomSpec {
+        conv: true,
+        ..RandomSpec::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Integer LIFB and its group form: identical counts at every layer, step and neuron.
+    #[test]
+    fn group_form_is_exact(seed in any::<u64>(), steps in 1u32..10) {
+        let net = random_network(seed, &spec());
+        let dec = decouple::to_lif_groups(&net).unwrap();
+        let inputs = random_inputs(&net, seed ^ 1, 3, 0.6);
+        let eq = compare(&net, &dec, &inputs, steps).unwrap();
+        prop_assert!(eq.exact(), "{:?}", eq.first);
+        prop_assert!(eq.compared > 0);
+    }
+
+    /// Pure-LIF form with the identity leak (d = 0) and subtract reset: exact.
+    #[test]
+    fn pure_lif_form_is_exact_without_leak(seed in any::<u64>(), steps in 1u32..10) {
+        let net = identity_leak_subtract(random_network(seed, &spec()));
+        let dec = decouple::to_pure_lif(&net).unwrap();
+        let inputs = random_inputs(&net, seed ^ 2, 3, 0.6);
+        let eq = compare(&net, &dec, &inputs, steps).unwrap();
+        prop_assert!(eq.exact(), "{:?}", eq.first);
+    }
+}
+
+fn identity_leak_subtract(mut net: IntNetwork) -> IntNetwork {
+    for l in &mut net.layers {
+        if let Layer::Lifb(n) = l {
+            n.leak = Leak::Fixed { d: 0 };
+            n.reset = Reset::Subtract;
+        }
+    }
+    net
+}
+
+/// With a leak that is not the identity, the pure-LIF form is not exact in fixed point: measure
+/// how often it differs (the figure docs/semantics.md quotes) and check it is not silently zero.
+#[test]
+fn pure_lif_form_with_leak_is_measured() {
+    let (mut compared, mut mismatched, mut nets) = (0u64, 0u64, 0);
+    for seed in 0..400u64 {
+        let mut net = random_network(seed, &RandomSpec::default());
+        let mut leaky = false;
+        for l in &mut net.layers {
+            if let Layer::Lifb(n) = l {
+                n.reset = Reset::Subtract;
+                leaky |= n.max_burst > 1 && matches!(n.leak, Leak::Fixed { d } if d > 0);
+            }
+        }
+        if !leaky {
+            continue;
+        }
+        nets += 1;
+        let dec = decouple::to_pure_lif(&net).unwrap();
+        let eq = compare(&net, &dec, &random_inputs(&net, seed, 4, 0.6), 8).unwrap();
+        compared += eq.compared;
+        mismatched += eq.mismatched;
+    }
+    let rate = mismatched as f64 / compared as f64;
+    eprintln!("pure-LIF form with leak: {mismatched} of {compared} counts differ ({:.2} %) over {nets} networks", rate * 100.0);
+    assert!(nets > 50);
+    assert!(
+        mismatched > 0,
+        "a leaky pure-LIF form never differed: the measurement is not measuring"
+    );
+}
+
+/// A planted fault (one sub-unit threshold changed) must be caught by the equivalence check
+/// wherever it can show: on every network whose faulted layer emits a regular spike (c = 1).
+#[test]
+fn planted_threshold_fault_is_caught() {
+    let (mut observable, mut caught) = (0, 0);
+    for seed in 0..300u64 {
+        let net = random_network(
+            seed,
+            &RandomSpec {
+                current_readout: false,
+                ..RandomSpec::default()
+            },
+        );
+        let mut dec = decouple::to_lif_groups(&net).unwrap();
+        let Some((li, g)) = dec
+            .layers
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, l)| match l {
+                Layer::LifGroup(g) => Some((i, g)),
+                _ => None,
+            })
+        else {
+            continue;
+        };
+        // Lower the second sub-unit's threshold to the first's: every regular spike (c = 1)
+        // becomes a burst of two.
+        g.thresholds[1] = g.thresholds[0];
+        let (len, group) = (g.thresholds.len(), g.group as usize);
+        let shape = net.shapes().unwrap()[li];
+        let affected = |n: usize| lifb_hdl::ir::param_row(len, group, shape, n) == 0;
+        let inputs = random_inputs(&net, seed, 20, 0.7);
+        let sim = Sim::new(&net).unwrap();
+        let regular = inputs.iter().enumerate().any(|(s, x)| {
+            let t = sim
+                .run(
+                    x,
+                    s as u64,
+                    8,
+                    TraceOptions {
+                        counts: true,
+                        membranes: false,
+                    },
+                )
+                .unwrap();
+            t.layers.iter().filter(|l| l.layer == li).any(|l| {
+                l.counts
+                    .iter()
+                    .any(|step| step.iter().enumerate().any(|(n, &c)| c == 1 && affected(n)))
+            })
+        });
+        let eq = compare(&net, &dec, &inputs, 8).unwrap();
+        if regular {
+            observable += 1;
+            assert!(!eq.exact(), "seed {seed}: planted fault not caught");
+            let d = eq.first.expect("a mismatch names its place");
+            assert_eq!(d.layer, li);
+            assert_eq!((d.expected, d.actual), (1, 2), "{d}");
+            caught += 1;
+        }
+    }
+    eprintln!("planted threshold faults caught: {caught} of {observable} observable");
+    assert!(observable > 50);
+}
+
+#[test]
+fn pure_lif_refuses_zero_reset() {
+    for seed in 0..100u64 {
+        let net = random_network(seed, &RandomSpec::default());
+        let zero_burst = net
+            .layers
+            .iter()
+            .any(|l| matches!(l, Layer::Lifb(n) if n.reset == Reset::Zero && n.max_burst > 1));
+        let r = decouple::to_pure_lif(&net);
+        assert_eq!(r.is_err(), zero_burst, "seed {seed}");
+        if let Err(e) = r {
+            assert!(e.to_string().contains("subtract reset"), "{e}");
+        }
+    }
+}
