@@ -4,7 +4,12 @@ use lifb_hdl::golden::neuron::{group_step, lifb_step, lifb_step_float, Fixed};
 use lifb_hdl::ir::Reset;
 
 /// 8-bit membrane (-128..=127), no leak.
-const IF8: Fixed = Fixed { v_min: -128, v_max: 127, leak_d: 0, leak_frac: 4 };
+const IF8: Fixed = Fixed {
+    v_min: -128,
+    v_max: 127,
+    leak_d: 0,
+    leak_frac: 4,
+};
 
 /// Feed currents, return (count, membrane) after each step.
 fn run(fx: &Fixed, xs: &[i64], theta: i64, d: i64, b: u32, reset: Reset) -> Vec<(u32, i64)> {
@@ -20,10 +25,19 @@ fn run(fx: &Fixed, xs: &[i64], theta: i64, d: i64, b: u32, reset: Reset) -> Vec<
 #[test]
 fn lif_integrates_and_fires_on_greater_or_equal() {
     // theta = 10, B = 1: 4, 4 -> 8 (rest); +2 -> 10 >= 10 fires, subtract -> 0.
-    assert_eq!(run(&IF8, &[4, 4, 2], 10, 1, 1, Reset::Subtract), vec![(0, 4), (0, 8), (1, 0)]);
+    assert_eq!(
+        run(&IF8, &[4, 4, 2], 10, 1, 1, Reset::Subtract),
+        vec![(0, 4), (0, 8), (1, 0)]
+    );
     // 9 stays below, 11 fires and keeps 1 under subtract, 0 under zero reset.
-    assert_eq!(run(&IF8, &[9, 2], 10, 1, 1, Reset::Subtract), vec![(0, 9), (1, 1)]);
-    assert_eq!(run(&IF8, &[9, 2], 10, 1, 1, Reset::Zero), vec![(0, 9), (1, 0)]);
+    assert_eq!(
+        run(&IF8, &[9, 2], 10, 1, 1, Reset::Subtract),
+        vec![(0, 9), (1, 1)]
+    );
+    assert_eq!(
+        run(&IF8, &[9, 2], 10, 1, 1, Reset::Zero),
+        vec![(0, 9), (1, 0)]
+    );
     // B = 1 never bursts: 35 fires once and keeps 25 (subtract).
     assert_eq!(run(&IF8, &[35], 10, 5, 1, Reset::Subtract), vec![(1, 25)]);
 }
@@ -39,11 +53,14 @@ fn lifb_three_modes() {
     assert_eq!(t(24), (3, 4)); // burst of 3: V = 24 - (10 + 2*5)
     assert_eq!(t(25), (4, 0)); // burst of 4
     assert_eq!(t(100), (4, 75)); // capped at B: V = 100 - (10 + 3*5)
-    // zero reset clears after any spike
+                                 // zero reset clears after any spike
     assert_eq!(run(&IF8, &[24], 10, 5, 4, Reset::Zero)[0], (3, 0));
     // B = 1 is exactly LIF
     for x in -20..60 {
-        assert_eq!(run(&IF8, &[x, x], 10, 5, 1, Reset::Subtract), run(&IF8, &[x, x], 10, 99, 1, Reset::Subtract));
+        assert_eq!(
+            run(&IF8, &[x, x], 10, 5, 1, Reset::Subtract),
+            run(&IF8, &[x, x], 10, 99, 1, Reset::Subtract)
+        );
     }
 }
 
@@ -55,20 +72,32 @@ fn leak_rounds_toward_minus_infinity() {
     assert_eq!(fx.leak(-9), -4); // -9 - (-5)
     assert_eq!(fx.leak(1), 1); // 1 - 0: a small positive remainder does not decay
     assert_eq!(fx.leak(-1), 0); // -1 - (-1)
-    // 9, then 0 input: 9 -> 5 -> 3 -> 2 -> 1 -> 1
+                                // 9, then 0 input: 9 -> 5 -> 3 -> 2 -> 1 -> 1
     let r = run(&fx, &[9, 0, 0, 0, 0, 0], 100, 1, 1, Reset::Subtract);
-    assert_eq!(r.iter().map(|p| p.1).collect::<Vec<_>>(), vec![9, 5, 3, 2, 1, 1]);
+    assert_eq!(
+        r.iter().map(|p| p.1).collect::<Vec<_>>(),
+        vec![9, 5, 3, 2, 1, 1]
+    );
     // d = 16 of 16 (lam = 0): memoryless.
     let fx0 = Fixed { leak_d: 16, ..IF8 };
-    assert_eq!(run(&fx0, &[7, 7], 10, 1, 1, Reset::Subtract), vec![(0, 7), (0, 7)]);
+    assert_eq!(
+        run(&fx0, &[7, 7], 10, 1, 1, Reset::Subtract),
+        vec![(0, 7), (0, 7)]
+    );
 }
 
 #[test]
 fn saturation_at_both_ends() {
     // 100 + 100 saturates at 127 before firing: theta 120, D 1, B 8 -> 8 spikes, V = 127 - 127.
-    assert_eq!(run(&IF8, &[100, 100], 120, 1, 8, Reset::Subtract), vec![(0, 100), (8, 0)]);
+    assert_eq!(
+        run(&IF8, &[100, 100], 120, 1, 8, Reset::Subtract),
+        vec![(0, 100), (8, 0)]
+    );
     // Negative drive saturates at -128 and recovers from there, not from -300.
-    assert_eq!(run(&IF8, &[-200, -100, 100], 10, 1, 1, Reset::Subtract), vec![(0, -128), (0, -128), (0, -28)]);
+    assert_eq!(
+        run(&IF8, &[-200, -100, 100], 10, 1, 1, Reset::Subtract),
+        vec![(0, -128), (0, -128), (0, -28)]
+    );
     // Top threshold at the edge of the range: theta + (B-1) D = 127 is reachable.
     assert_eq!(run(&IF8, &[127], 120, 1, 8, Reset::Subtract)[0], (8, 0));
 }
@@ -80,13 +109,22 @@ fn group_form_matches_lifb_by_hand() {
     let rho = [10, 5, 5];
     let mut s = [0u32; 3];
     let mut v = 0;
-    assert_eq!(group_step(&IF8, &mut v, 17, &th, &rho, Reset::Subtract, &mut s), 2);
+    assert_eq!(
+        group_step(&IF8, &mut v, 17, &th, &rho, Reset::Subtract, &mut s),
+        2
+    );
     assert_eq!((s, v), ([1, 1, 0], 2)); // 17 - (10 + 5)
     let mut v = 0;
-    assert_eq!(group_step(&IF8, &mut v, 40, &th, &rho, Reset::Subtract, &mut s), 3);
+    assert_eq!(
+        group_step(&IF8, &mut v, 40, &th, &rho, Reset::Subtract, &mut s),
+        3
+    );
     assert_eq!((s, v), ([1, 1, 1], 20)); // 40 - 20
     let mut v = 0;
-    assert_eq!(group_step(&IF8, &mut v, 40, &th, &rho, Reset::Zero, &mut s), 3);
+    assert_eq!(
+        group_step(&IF8, &mut v, 40, &th, &rho, Reset::Zero, &mut s),
+        3
+    );
     assert_eq!(v, 0);
 }
 

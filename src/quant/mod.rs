@@ -10,8 +10,8 @@
 use crate::error::{Error, Result};
 use crate::golden::{encode, FloatSim, IntSim, TraceOptions};
 use crate::ir::{
-    Conv2d, Dense, Encoding, FixedPoint, FloatNetwork, IntNetwork, Layer, Leak, LifGroup, LifRecurrent, Lifb,
-    Network, Pool, PoolKind,
+    Conv2d, Dense, Encoding, FixedPoint, FloatNetwork, IntNetwork, Layer, Leak, LifGroup,
+    LifRecurrent, Lifb, Network, Pool, PoolKind,
 };
 use serde::Serialize;
 
@@ -32,7 +32,13 @@ pub struct QuantOptions {
 
 impl Default for QuantOptions {
     fn default() -> Self {
-        QuantOptions { weight_bits: 8, membrane_bits: None, input_bits: 8, leak_frac_bits: 8, steps: 4 }
+        QuantOptions {
+            weight_bits: 8,
+            membrane_bits: None,
+            input_bits: 8,
+            leak_frac_bits: 8,
+            steps: 4,
+        }
     }
 }
 
@@ -51,7 +57,11 @@ pub struct QuantReport {
 }
 
 /// Quantize with per-layer clip factors (1.0 where none is given).
-fn quantize_with(net: &FloatNetwork, opts: &QuantOptions, clips: &[f32]) -> Result<(IntNetwork, QuantReport)> {
+fn quantize_with(
+    net: &FloatNetwork,
+    opts: &QuantOptions,
+    clips: &[f32],
+) -> Result<(IntNetwork, QuantReport)> {
     net.validate()?;
     check_options(opts)?;
     let wmax = ((1i64 << (opts.weight_bits - 1)) - 1) as f32;
@@ -69,7 +79,9 @@ fn quantize_with(net: &FloatNetwork, opts: &QuantOptions, clips: &[f32]) -> Resu
     let leak_unit = (1u64 << opts.leak_frac_bits) as f64;
     let leak = |l: Leak| -> Leak {
         match l {
-            Leak::Lambda { lam } => Leak::Fixed { d: ((1.0 - lam as f64) * leak_unit).round() as u32 },
+            Leak::Lambda { lam } => Leak::Fixed {
+                d: ((1.0 - lam as f64) * leak_unit).round() as u32,
+            },
             f => f,
         }
     };
@@ -90,16 +102,26 @@ fn quantize_with(net: &FloatNetwork, opts: &QuantOptions, clips: &[f32]) -> Resu
                 s_cur = s_w * s_in;
                 let bias = d.bias.as_ref().map(|b| round_all(b, s_cur));
                 if let Some(b) = &bias {
-                    biggest_bias = biggest_bias.max(b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0));
+                    biggest_bias = biggest_bias
+                        .max(b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0));
                 }
-                (Layer::Dense(Dense { in_features: d.in_features, out_features: d.out_features, weight: w, bias }), s_cur)
+                (
+                    Layer::Dense(Dense {
+                        in_features: d.in_features,
+                        out_features: d.out_features,
+                        weight: w,
+                        bias,
+                    }),
+                    s_cur,
+                )
             }
             Layer::Conv2d(c) => {
                 let (w, s_w) = quantize_weights(&c.weight, wmax, clip);
                 s_cur = s_w * s_in;
                 let bias = c.bias.as_ref().map(|b| round_all(b, s_cur));
                 if let Some(b) = &bias {
-                    biggest_bias = biggest_bias.max(b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0));
+                    biggest_bias = biggest_bias
+                        .max(b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0));
                 }
                 let q = Conv2d {
                     in_channels: c.in_channels,
@@ -116,7 +138,13 @@ fn quantize_with(net: &FloatNetwork, opts: &QuantOptions, clips: &[f32]) -> Resu
                 if p.kind == PoolKind::Avg {
                     s_in /= (p.kernel[0] * p.kernel[1]) as f32;
                 }
-                (Layer::Pool(Pool { kind: PoolKind::Sum, ..*p }), 1.0)
+                (
+                    Layer::Pool(Pool {
+                        kind: PoolKind::Sum,
+                        ..*p
+                    }),
+                    1.0,
+                )
             }
             Layer::Flatten => (Layer::Flatten, 1.0),
             Layer::Lifb(n) => {
@@ -128,14 +156,26 @@ fn quantize_with(net: &FloatNetwork, opts: &QuantOptions, clips: &[f32]) -> Resu
                     top = top.max(t + (n.max_burst as i64 - 1) * d);
                 }
                 s_in = 1.0;
-                let q = Lifb { leak: leak(n.leak), threshold, spacing, max_burst: n.max_burst, reset: n.reset };
+                let q = Lifb {
+                    leak: leak(n.leak),
+                    threshold,
+                    spacing,
+                    max_burst: n.max_burst,
+                    reset: n.reset,
+                };
                 (Layer::Lifb(q), 1.0)
             }
             Layer::LifGroup(n) => {
                 let thresholds = q_param(&n.thresholds, s_cur);
                 top = top.max(thresholds.iter().map(|&t| t as i64).max().unwrap_or(1));
                 s_in = 1.0;
-                let q = LifGroup { leak: leak(n.leak), group: n.group, thresholds, rho: q_param(&n.rho, s_cur), reset: n.reset };
+                let q = LifGroup {
+                    leak: leak(n.leak),
+                    group: n.group,
+                    thresholds,
+                    rho: q_param(&n.rho, s_cur),
+                    reset: n.reset,
+                };
                 (Layer::LifGroup(q), 1.0)
             }
             Layer::LifRecurrent(n) => {
@@ -168,26 +208,48 @@ fn quantize_with(net: &FloatNetwork, opts: &QuantOptions, clips: &[f32]) -> Resu
     };
     let mut meta = net.meta.clone();
     meta.insert("quantized_from".into(), serde_json::json!(net.name));
-    let out = Network { name: net.name.clone(), input: net.input.clone(), layers, fixed: Some(fixed), meta };
+    let out = Network {
+        name: net.name.clone(),
+        input: net.input.clone(),
+        layers,
+        fixed: Some(fixed),
+        meta,
+    };
     out.validate().map_err(|e| e.context("quantized network"))?;
     IntSim::new(&out)?; // accumulator bounds
-    let report = QuantReport { scales, clips: clips.to_vec(), membrane_bits, max_threshold_error: max_err };
+    let report = QuantReport {
+        scales,
+        clips: clips.to_vec(),
+        membrane_bits,
+        max_threshold_error: max_err,
+    };
     Ok((out, report))
 }
 
 fn check_options(o: &QuantOptions) -> Result<()> {
     if !(2..=16).contains(&o.weight_bits) {
-        return Err(Error::bad_input(format!("--weight-bits must be 2..=16, got {}", o.weight_bits)));
+        return Err(Error::bad_input(format!(
+            "--weight-bits must be 2..=16, got {}",
+            o.weight_bits
+        )));
     }
     if !(1..=16).contains(&o.input_bits) {
-        return Err(Error::bad_input(format!("--input-bits must be 1..=16, got {}", o.input_bits)));
+        return Err(Error::bad_input(format!(
+            "--input-bits must be 1..=16, got {}",
+            o.input_bits
+        )));
     }
     if o.leak_frac_bits > 16 {
-        return Err(Error::bad_input(format!("--leak-frac-bits must be 0..=16, got {}", o.leak_frac_bits)));
+        return Err(Error::bad_input(format!(
+            "--leak-frac-bits must be 0..=16, got {}",
+            o.leak_frac_bits
+        )));
     }
     if let Some(m) = o.membrane_bits {
         if !(4..=32).contains(&m) {
-            return Err(Error::bad_input(format!("--membrane-bits must be 4..=32, got {m}")));
+            return Err(Error::bad_input(format!(
+                "--membrane-bits must be 4..=32, got {m}"
+            )));
         }
     }
     Ok(())
@@ -202,7 +264,12 @@ fn round_all(v: &[f32], s: f32) -> Vec<i32> {
 pub fn quantize_weights(w: &[f32], wmax: f32, clip: f32) -> (Vec<i32>, f32) {
     let m = w.iter().fold(0f32, |a, &x| a.max(x.abs())) * clip;
     let s = if m > 0.0 { m / wmax } else { 1.0 };
-    (w.iter().map(|&x| (x / s).round().clamp(-wmax, wmax) as i32).collect(), s)
+    (
+        w.iter()
+            .map(|&x| (x / s).round().clamp(-wmax, wmax) as i32)
+            .collect(),
+        s,
+    )
 }
 
 /// Quantize `net`. With calibration inputs (floats in [0, 1]), choose each synaptic layer's clip
@@ -229,7 +296,9 @@ pub fn quantize(
         let mut best = (0usize, 1.0f32);
         for &c in &CLIPS {
             clips[i] = c;
-            let Ok((q, _)) = quantize_with(net, opts, &clips) else { continue };
+            let Ok((q, _)) = quantize_with(net, opts, &clips) else {
+                continue;
+            };
             let agree = agreement_count(&q, calib, &reference, opts.steps)?;
             if agree > best.0 {
                 best = (agree, c);
@@ -240,7 +309,12 @@ pub fn quantize(
     quantize_with(net, opts, &clips)
 }
 
-fn agreement_count(q: &IntNetwork, calib: &[Vec<f32>], reference: &[usize], steps: u32) -> Result<usize> {
+fn agreement_count(
+    q: &IntNetwork,
+    calib: &[Vec<f32>],
+    reference: &[usize],
+    steps: u32,
+) -> Result<usize> {
     let sim = IntSim::new(q)?;
     let max = q.fixed.as_ref().map_or(1, |f| f.input_max());
     let mut n = 0;
@@ -280,7 +354,10 @@ pub fn agreement(
     let fs = FloatSim::new(float)?;
     let is = IntSim::new(int)?;
     let max = int.fixed.as_ref().map_or(1, |f| f.input_max());
-    let opts = TraceOptions { counts: true, membranes: false };
+    let opts = TraceOptions {
+        counts: true,
+        membranes: false,
+    };
     let (mut same, mut fc, mut ic) = (0usize, 0usize, 0usize);
     let mut eq: Vec<(u64, u64)> = Vec::new();
     for (s, x) in inputs.iter().enumerate() {
@@ -303,7 +380,10 @@ pub fn agreement(
     Ok(Agreement {
         samples: inputs.len(),
         class_agreement: same as f64 / n,
-        count_agreement: eq.iter().map(|(a, b)| *a as f64 / (*b).max(1) as f64).collect(),
+        count_agreement: eq
+            .iter()
+            .map(|(a, b)| *a as f64 / (*b).max(1) as f64)
+            .collect(),
         float_accuracy: labels.map(|_| fc as f64 / n),
         integer_accuracy: labels.map(|_| ic as f64 / n),
     })
