@@ -191,6 +191,7 @@ pub fn run(a: Args) -> Result<()> {
         resume: a.resume,
         progress: !a.quiet,
         log: true,
+        stop_after: None,
     };
     let trained = train::train(&cfg, &train_ds, &test_ds, &opts)?;
     let name = a

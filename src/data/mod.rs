@@ -20,7 +20,7 @@ pub const SAMPLE_DIR: &str = "examples/data";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DataSetKind {
-    /// 8x8 handwritten digits (1,797 images, values 0..16); split 1,437 train / 360 test.
+    /// 8x8 handwritten digits (1,797 images, values 0..16); split 1,438 train / 359 test.
     Digits,
     /// MNIST 28x28 (60,000 train, 10,000 test); needs scripts/fetch-data.sh.
     Mnist,
@@ -260,7 +260,7 @@ pub fn write_idx(images: &[u8], n: usize, h: usize, w: usize, labels: &[u8]) -> 
 }
 
 /// The digits set is split deterministically: every fifth image (index % 5 == 4) is a test image
-/// (360 test, 1,437 train), so both splits keep the set's class balance.
+/// (359 test, 1,438 train), so both splits keep the set's class balance.
 pub fn is_digits_test_index(i: usize) -> bool {
     i % 5 == 4
 }
@@ -355,7 +355,51 @@ mod tests {
         assert_eq!(s.len(), 500);
         assert_eq!(s.shape, Shape::chw(1, 28, 28));
         let d = load(DataSetKind::Digits, Split::Test, Path::new("data")).unwrap();
-        assert_eq!(d.len(), 360);
+        assert_eq!(d.len(), 359);
         assert!(d.images.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+}
+
+/// The shipped samples are exactly the first images of the real sets; this regenerates them
+/// (`LIFB_WRITE_SAMPLES=1 cargo test shipped_samples_are_the_real_data`) and checks them.
+#[cfg(all(test, feature = "train"))]
+mod sample_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_samples_are_the_real_data() {
+        let dir = sample_dir();
+        let write = std::env::var_os("LIFB_WRITE_SAMPLES").is_some();
+        // digits: the test split of smartcore's copy, raw values 0..=16
+        let d = digits(Split::Test).unwrap();
+        let raw: Vec<u8> = d.images.iter().map(|v| (v * 16.0).round() as u8).collect();
+        let (im, lb) = write_idx(&raw, d.len(), 8, 8, &d.labels);
+        let (ip, lp) = (
+            dir.join("digits-test-images-idx3-ubyte"),
+            dir.join("digits-test-labels-idx1-ubyte"),
+        );
+        if write {
+            util::write_atomic(&ip, &im).unwrap();
+            util::write_atomic(&lp, &lb).unwrap();
+        }
+        assert_eq!(std::fs::read(&ip).unwrap(), im);
+        assert_eq!(std::fs::read(&lp).unwrap(), lb);
+        // MNIST sample: the first 500 test images (checked only where the full set was fetched)
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        if let Ok(mut m) = load(DataSetKind::Mnist, Split::Test, &full) {
+            m.truncate(500);
+            let raw: Vec<u8> = m.images.iter().map(|v| (v * 255.0).round() as u8).collect();
+            let (im, lb) = write_idx(&raw, 500, 28, 28, &m.labels);
+            let (ip, lp) = (
+                dir.join("mnist-sample-images-idx3-ubyte"),
+                dir.join("mnist-sample-labels-idx1-ubyte"),
+            );
+            if write {
+                util::write_atomic(&ip, &im).unwrap();
+                util::write_atomic(&lp, &lb).unwrap();
+            }
+            assert_eq!(std::fs::read(&ip).unwrap(), im);
+            assert_eq!(std::fs::read(&lp).unwrap(), lb);
+        }
     }
 }

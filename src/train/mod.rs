@@ -61,6 +61,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Print one line per epoch to stderr.
     pub log: bool,
+    /// Stop after this many completed epochs, as an interruption would (tests of --resume).
+    pub stop_after: Option<u32>,
 }
 
 pub struct Trained {
@@ -322,6 +324,9 @@ pub fn train(
         history.push(st);
         if let Some(path) = &opts.checkpoint {
             save_checkpoint(path, cfg, epoch + 1, &history, &opt)?;
+        }
+        if opts.stop_after == Some(epoch + 1) {
+            break;
         }
     }
     Ok(Trained { net, history })
