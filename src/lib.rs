@@ -10,6 +10,7 @@ pub mod decouple;
 pub mod error;
 pub mod format;
 pub mod golden;
+pub mod inputs;
 pub mod ir;
 pub mod quant;
 #[cfg(feature = "train")]

@@ -1,8 +1,103 @@
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::format::{self, AnyNetwork};
+use crate::ir::{Elem, Layer, Network};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Model manifest (.json, with its .safetensors beside it).
+    pub model: PathBuf,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::tool("'inspect' is not built yet"))
+pub fn run(a: Args) -> Result<()> {
+    match format::load(&a.model)? {
+        AnyNetwork::Float(n) => show(&n, a.json, 32),
+        AnyNetwork::Integer(n) => {
+            let f = n.fixed.as_ref().expect("integer model");
+            let wb = f.weight_bits;
+            show(&n, a.json, wb)
+        }
+    }
+}
+
+fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
+    let shapes = net.shapes()?;
+    let mut rows = Vec::new();
+    let mut weight_bytes = 0usize;
+    let mut neurons = 0usize;
+    for (i, l) in net.layers.iter().enumerate() {
+        let params = l.parameter_count();
+        let detail = match l {
+            Layer::Dense(d) => format!(
+                "{} -> {}{}",
+                d.in_features,
+                d.out_features,
+                if d.bias.is_some() { " +bias" } else { "" }
+            ),
+            Layer::Conv2d(c) => format!(
+                "{}->{} k{:?} s{:?} p{:?}",
+                c.in_channels, c.out_channels, c.kernel, c.stride, c.padding
+            ),
+            Layer::Pool(p) => format!("k{:?} s{:?}", p.kernel, p.stride),
+            Layer::Flatten => String::new(),
+            Layer::Lifb(n) => format!("B={} {:?} reset={:?}", n.max_burst, n.leak, n.reset),
+            Layer::LifGroup(n) => format!("group={} {:?} reset={:?}", n.group, n.leak, n.reset),
+            Layer::LifRecurrent(n) => format!("group={} {:?} lateral", n.group, n.leak),
+        };
+        if l.is_synaptic() {
+            weight_bytes += params * weight_bits as usize / 8;
+        }
+        if l.is_neuron() {
+            neurons += shapes[i].len();
+        }
+        rows.push((i, l.kind_name(), shapes[i].to_string(), params, detail));
+    }
+    if json {
+        let v = serde_json::json!({
+            "name": net.name,
+            "precision": if net.is_integer() { "integer" } else { "float" },
+            "input": net.input,
+            "fixed": net.fixed,
+            "layers": rows.iter().map(|r| serde_json::json!({"index": r.0, "kind": r.1, "output_shape": r.2, "parameters": r.3, "detail": r.4})).collect::<Vec<_>>(),
+            "parameters": net.parameter_count(),
+            "neurons": neurons,
+            "weight_memory_bytes": weight_bytes,
+            "meta": net.meta,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
+    println!(
+        "model: {} ({})",
+        net.name,
+        if net.is_integer() { "integer" } else { "float" }
+    );
+    println!("input: {} {:?}", net.input.shape, net.input.encoding);
+    if let Some(f) = &net.fixed {
+        println!(
+            "fixed point: weights {} bits, membrane {} bits, inputs {} bits, leak {} fractional bits",
+            f.weight_bits, f.membrane_bits, f.input_bits, f.leak_frac_bits
+        );
+    }
+    println!(
+        "{:>3}  {:<14} {:<16} {:>10}  detail",
+        "#", "layer", "output", "params"
+    );
+    for (i, k, s, p, d) in &rows {
+        println!("{i:>3}  {k:<14} {s:<16} {p:>10}  {d}");
+    }
+    println!(
+        "total: {} parameters, {} neurons, weight memory {} bytes at {} bits per weight",
+        net.parameter_count(),
+        neurons,
+        weight_bytes,
+        weight_bits
+    );
+    for (k, v) in &net.meta {
+        println!("meta {k}: {v}");
+    }
+    Ok(())
 }

@@ -1,8 +1,84 @@
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::format;
+use crate::inputs::InputSet;
+use crate::quant::{self, QuantOptions};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Float model manifest (.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Where to write the integer model manifest (its .safetensors goes beside it).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Signed weight width in bits (2..=16).
+    #[arg(long, default_value_t = 8)]
+    pub weight_bits: u32,
+    /// Signed membrane width in bits (4..=32); default: the smallest that holds 4x the top burst threshold.
+    #[arg(long)]
+    pub membrane_bits: Option<u32>,
+    /// Input value width in bits (1..=16); inputs in [0, 1] become round(x * (2^bits - 1)).
+    #[arg(long, default_value_t = 8)]
+    pub input_bits: u32,
+    /// Fractional bits of the leak factor: d = round((1 - lam) * 2^bits).
+    #[arg(long, default_value_t = 8)]
+    pub leak_frac_bits: u32,
+    /// Input set (JSON, values in [0, 1]) to calibrate weight clipping and report agreement.
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// Time steps for calibration and the agreement report.
+    #[arg(long, default_value_t = 4)]
+    pub steps: u32,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::tool("'quantize' is not built yet"))
+pub fn run(a: Args) -> Result<()> {
+    let net = format::load_float(&a.model)?;
+    let opts = QuantOptions {
+        weight_bits: a.weight_bits,
+        membrane_bits: a.membrane_bits,
+        input_bits: a.input_bits,
+        leak_frac_bits: a.leak_frac_bits,
+        steps: a.steps,
+    };
+    let calib = match &a.calibration {
+        Some(p) => Some(InputSet::read(p, net.input.shape.len())?),
+        None => None,
+    };
+    let (q, report) = quant::quantize(&net, &opts, calib.as_ref().map(|c| c.samples.as_slice()))?;
+    format::save(&q, &a.output)?;
+    println!(
+        "quantized {} -> {}: weights {} bits, membrane {} bits, inputs {} bits; largest threshold rounding error {:.2} %",
+        a.model.display(),
+        a.output.display(),
+        opts.weight_bits,
+        report.membrane_bits,
+        opts.input_bits,
+        report.max_threshold_error * 100.0
+    );
+    if let Some(c) = &calib {
+        let ag = quant::agreement(&net, &q, &c.samples, c.labels.as_deref(), a.steps)?;
+        println!(
+            "agreement on {} calibration samples, T = {}:",
+            ag.samples, a.steps
+        );
+        println!(
+            "  same predicted class: {:.2} %",
+            ag.class_agreement * 100.0
+        );
+        for (i, x) in ag.count_agreement.iter().enumerate() {
+            println!(
+                "  neuron layer {i}: {:.2} % of spike counts equal",
+                x * 100.0
+            );
+        }
+        if let (Some(f), Some(i)) = (ag.float_accuracy, ag.integer_accuracy) {
+            println!(
+                "  accuracy: float {:.2} %, integer {:.2} %",
+                f * 100.0,
+                i * 100.0
+            );
+        }
+    }
+    Ok(())
 }

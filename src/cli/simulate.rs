@@ -1,8 +1,93 @@
 use crate::error::{Error, Result};
+use crate::format::{self, AnyNetwork};
+use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
+use crate::inputs::InputSet;
+use crate::quant::int_inputs;
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Model manifest (.json), float or integer.
+    pub model: PathBuf,
+    /// Input set: JSON {"samples": [[values in 0..1]], "labels": [..]}.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Time steps per sample.
+    #[arg(long, default_value_t = 4)]
+    pub steps: u32,
+    /// Trace file to write (docs/trace-format.md); omit to print a summary only.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Record post-reset membranes in the trace as well.
+    #[arg(long)]
+    pub membranes: bool,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::tool("'simulate' is not built yet"))
+pub fn run(a: Args) -> Result<()> {
+    if a.steps == 0 || a.steps > 1 << 16 {
+        return Err(Error::bad_input(format!(
+            "--steps must be 1..=65536, got {}",
+            a.steps
+        )));
+    }
+    let any = format::load(&a.model)?;
+    let opts = TraceOptions {
+        counts: true,
+        membranes: a.membranes,
+    };
+    let (trace, name) = match &any {
+        AnyNetwork::Float(n) => {
+            let set = InputSet::read(&a.input, n.input.shape.len())?;
+            let sim = FloatSim::new(n)?;
+            let mut t = Trace::new("float", Some(format::model_hash(n)?), a.steps);
+            for (s, x) in set.samples.iter().enumerate() {
+                let mut st = sim.run(x, s as u64, a.steps, opts)?;
+                st.label = set.labels.as_ref().map(|l| l[s]);
+                t.samples.push(st);
+            }
+            (t, &n.name)
+        }
+        AnyNetwork::Integer(n) => {
+            let set = InputSet::read(&a.input, n.input.shape.len())?;
+            let sim = IntSim::new(n)?;
+            let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
+            let mut t = Trace::new("integer", Some(format::model_hash(n)?), a.steps);
+            for (s, x) in set.samples.iter().enumerate() {
+                let mut st = sim.run(&int_inputs(x, max), s as u64, a.steps, opts)?;
+                st.label = set.labels.as_ref().map(|l| l[s]);
+                t.samples.push(st);
+            }
+            (t, &n.name)
+        }
+    };
+    let labelled: Vec<_> = trace
+        .samples
+        .iter()
+        .filter_map(|s| s.label.map(|l| (s.predicted, l)))
+        .collect();
+    let spikes: u64 = trace
+        .samples
+        .iter()
+        .flat_map(|s| s.layers.iter().flat_map(|l| l.counts.iter().flatten()))
+        .map(|&c| c as u64)
+        .sum();
+    println!(
+        "{name}: {} samples x {} steps, {} spikes in all neuron layers",
+        trace.samples.len(),
+        a.steps,
+        spikes
+    );
+    if !labelled.is_empty() {
+        let ok = labelled.iter().filter(|(p, l)| *p as u32 == *l).count();
+        println!(
+            "accuracy: {ok}/{} = {:.2} %",
+            labelled.len(),
+            100.0 * ok as f64 / labelled.len() as f64
+        );
+    }
+    if let Some(out) = &a.output {
+        trace.write(out)?;
+        println!("trace: {}", out.display());
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Back end: the golden simulators (integer and float) and their traces.
 
+pub mod bench;
 pub mod encode;
 pub mod neuron;
 pub mod sim;

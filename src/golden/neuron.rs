@@ -49,7 +49,13 @@ pub fn lifb_step(
         *v = h;
         return 0;
     }
-    let c = ((h - theta) / spacing + 1).min(b as i64);
+    let excess = h - theta;
+    // Most spikes are single: skip the division unless a burst is possible.
+    let c = if b == 1 || excess < spacing {
+        1
+    } else {
+        (excess / spacing + 1).min(b as i64)
+    };
     *v = match reset {
         Reset::Subtract => h - theta - (c - 1) * spacing,
         Reset::Zero => 0,

@@ -56,6 +56,11 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
     fn scale_count(c: u32, s: f32) -> Self;
     /// A real number in this type: rounded half away from zero and clamped for integers.
     fn from_f64_rounded(x: f64) -> Self;
+    /// How transposed weight rows are stored (i16 for integers: weights are at most 16 bits).
+    type W: Copy + Default + std::fmt::Debug + Send + Sync;
+    fn to_w(x: Self) -> Self::W;
+    /// acc += c * row (c = 1 is the common case of a single spike).
+    fn add_row(acc: &mut [Self], row: &[Self::W], c: Self);
 }
 
 impl SimElem for i32 {
@@ -133,6 +138,14 @@ impl SimElem for i32 {
     fn from_f64_rounded(x: f64) -> i32 {
         x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
     }
+    type W = i16;
+    fn to_w(x: i32) -> i16 {
+        x as i16 // validated: weights fit weight_bits <= 16
+    }
+    #[inline]
+    fn add_row(acc: &mut [i32], row: &[i16], c: i32) {
+        kernels::add_row_i16(acc, row, c)
+    }
 }
 
 impl SimElem for f32 {
@@ -203,6 +216,56 @@ impl SimElem for f32 {
     fn from_f64_rounded(x: f64) -> f32 {
         x as f32
     }
+    type W = f32;
+    fn to_w(x: f32) -> f32 {
+        x
+    }
+    #[inline]
+    fn add_row(acc: &mut [f32], row: &[f32], c: f32) {
+        acc.iter_mut().zip(row).for_each(|(a, &w)| *a += c * w);
+    }
+}
+
+/// The inner loop of every synaptic layer, with an AVX2 build chosen at run time where the CPU
+/// has it (the portable build only gets SSE2).
+mod kernels {
+    #[inline]
+    pub fn add_row_i16(acc: &mut [i32], row: &[i16], c: i32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked above).
+                unsafe { add_row_avx2(acc, row, c) };
+                return;
+            }
+        }
+        add_row_portable(acc, row, c)
+    }
+
+    #[inline(always)]
+    fn add_row_portable(acc: &mut [i32], row: &[i16], c: i32) {
+        let n = acc.len().min(row.len());
+        let (acc, row) = (&mut acc[..n], &row[..n]);
+        // Fixed-size array chunks: no bounds checks, straight vector code.
+        let mut a = acc.chunks_exact_mut(16);
+        let mut r = row.chunks_exact(16);
+        for (a, r) in (&mut a).zip(&mut r) {
+            let a: &mut [i32; 16] = a.try_into().expect("chunk of 16");
+            let r: &[i16; 16] = r.try_into().expect("chunk of 16");
+            for k in 0..16 {
+                a[k] += c * r[k] as i32;
+            }
+        }
+        for (a, &w) in a.into_remainder().iter_mut().zip(r.remainder()) {
+            *a += c * w as i32;
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_row_avx2(acc: &mut [i32], row: &[i16], c: i32) {
+        add_row_portable(acc, row, c)
+    }
 }
 
 /// A compiled network, ready to simulate many samples.
@@ -234,7 +297,7 @@ enum Op<T: SimElem> {
     Dense {
         n_out: usize,
         /// Transposed: wt[i * n_out + o], one row per input (what one input event reads).
-        wt: Vec<T>,
+        wt: Vec<T::W>,
         bias: Vec<T>,
     },
     Conv {
@@ -316,10 +379,10 @@ impl<T: SimElem> Sim<T> {
             let output = shapes[li];
             let op = match layer {
                 Layer::Dense(d) => {
-                    let mut wt = vec![T::default(); d.weight.len()];
+                    let mut wt = vec![T::W::default(); d.weight.len()];
                     for o in 0..d.out_features {
                         for i in 0..d.in_features {
-                            wt[i * d.out_features + o] = d.weight[o * d.in_features + i];
+                            wt[i * d.out_features + o] = T::to_w(d.weight[o * d.in_features + i]);
                         }
                     }
                     let bias = d
@@ -710,12 +773,7 @@ fn synapse<T: SimElem>(op: &Op<T>, input: impl Iterator<Item = (bool, T)>, out: 
                 if zero {
                     continue;
                 }
-                let row = &wt[i * n_out..(i + 1) * n_out];
-                if c == T::from_count(1) {
-                    out.iter_mut().zip(row).for_each(|(a, &w)| *a += w);
-                } else {
-                    out.iter_mut().zip(row).for_each(|(a, &w)| *a += c * w);
-                }
+                T::add_row(out, &wt[i * n_out..(i + 1) * n_out], c);
             }
         }
         Op::Conv {
@@ -809,10 +867,9 @@ fn neuron<T: SimElem>(
             reset,
         } => {
             out.clear();
-            out.extend(
-                (0..v.len())
-                    .map(|n| T::lifb(k, &mut v[n], currents[n], theta[n], spacing[n], *b, *reset)),
-            );
+            // Zipped iterators: no bounds checks in the hottest loop after the synapses.
+            let it = v.iter_mut().zip(currents).zip(theta.iter().zip(spacing));
+            out.extend(it.map(|((v, &x), (&th, &sp))| T::lifb(k, v, x, th, sp, *b, *reset)));
         }
         Op::Group {
             k,

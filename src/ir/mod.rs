@@ -226,6 +226,18 @@ impl<T> Layer<T> {
         }
     }
 
+    /// Number of stored parameters (weights, biases, neuron parameters).
+    pub fn parameter_count(&self) -> usize {
+        match self {
+            Layer::Dense(d) => d.weight.len() + d.bias.as_ref().map_or(0, Vec::len),
+            Layer::Conv2d(c) => c.weight.len() + c.bias.as_ref().map_or(0, Vec::len),
+            Layer::Lifb(n) => n.threshold.len() + n.spacing.len(),
+            Layer::LifGroup(n) => n.thresholds.len() + n.rho.len(),
+            Layer::LifRecurrent(n) => n.thresholds.len() + n.lateral.len(),
+            Layer::Pool(_) | Layer::Flatten => 0,
+        }
+    }
+
     pub fn is_neuron(&self) -> bool {
         matches!(
             self,
@@ -282,17 +294,7 @@ impl<T: Elem> Network<T> {
     }
 
     pub fn parameter_count(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| match l {
-                Layer::Dense(d) => d.weight.len() + d.bias.as_ref().map_or(0, Vec::len),
-                Layer::Conv2d(c) => c.weight.len() + c.bias.as_ref().map_or(0, Vec::len),
-                Layer::Lifb(n) => n.threshold.len() + n.spacing.len(),
-                Layer::LifGroup(n) => n.thresholds.len() + n.rho.len(),
-                Layer::LifRecurrent(n) => n.thresholds.len() + n.lateral.len(),
-                Layer::Pool(_) | Layer::Flatten => 0,
-            })
-            .sum()
+        self.layers.iter().map(Layer::parameter_count).sum()
     }
 
     /// Full structural and numeric validation: shapes, tensor lengths, parameter ranges, widths.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything lifb-hdl needs that a fresh Debian/Ubuntu machine with Rust lacks.
+# Idempotent and quick when everything is already there. Sources: Debian packages and PyPI only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pair in verilator:verilator iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm; do
+    cmd=${pair%%:*}; pkg=${pair##*:}
+    command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${need_apt[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Further steps owned by the parts that need them (each idempotent).
+for s in scripts/setup-eda.sh scripts/setup-python.sh; do
+    if [ -x "$s" ]; then "$s"; fi
+done
+echo "setup: done"

@@ -1,0 +1,210 @@
+//! The command line end to end: exit codes (0 ok, 2 bad input), messages on stderr, no partial
+//! files left behind.
+
+use lifb_hdl::format;
+use lifb_hdl::golden::Trace;
+use lifb_hdl::inputs::InputSet;
+use lifb_hdl::ir::random::{random_network, RandomSpec};
+use lifb_hdl::ir::{Layer, Leak, Network};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lifb-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A float model derived from a random integer network.
+fn float_model(path: &Path) -> lifb_hdl::ir::FloatNetwork {
+    let int = random_network(
+        4,
+        &RandomSpec {
+            current_readout: false,
+            max_burst: 4,
+            ..RandomSpec::default()
+        },
+    );
+    let f = |v: &Vec<i32>| v.iter().map(|&x| x as f32 / 8.0).collect::<Vec<f32>>();
+    let layers = int
+        .layers
+        .iter()
+        .map(|l| match l {
+            Layer::Dense(d) => Layer::Dense(lifb_hdl::ir::Dense {
+                in_features: d.in_features,
+                out_features: d.out_features,
+                weight: f(&d.weight),
+                bias: d.bias.as_ref().map(f),
+            }),
+            Layer::Lifb(n) => Layer::Lifb(lifb_hdl::ir::Lifb {
+                leak: Leak::Lambda { lam: 0.875 },
+                threshold: f(&n.threshold),
+                spacing: f(&n.spacing),
+                max_burst: n.max_burst,
+                reset: lifb_hdl::ir::Reset::Subtract,
+            }),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    let net = Network {
+        name: int.name.clone(),
+        input: int.input.clone(),
+        layers,
+        fixed: None,
+        meta: int.meta.clone(),
+    };
+    format::save(&net, path).unwrap();
+    net
+}
+
+#[test]
+fn pipeline_quantize_decouple_simulate() {
+    let d = dir("pipe");
+    let fm = d.join("float.json");
+    let net = float_model(&fm);
+    let im = d.join("int.json");
+    let dm = d.join("lif.json");
+    let inputs = d.join("inputs.json");
+    let n = net.input.shape.len();
+    let set = InputSet {
+        samples: (0..5)
+            .map(|s| {
+                (0..n)
+                    .map(|i| ((i * 7 + s * 3) % 11) as f32 / 10.0)
+                    .collect()
+            })
+            .collect(),
+        labels: Some(vec![0, 1, 0, 1, 0]),
+    };
+    set.write(&inputs).unwrap();
+
+    let o = run(&["inspect", fm.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("parameters"));
+
+    let o = run(&[
+        "quantize",
+        "--model",
+        fm.to_str().unwrap(),
+        "-o",
+        im.to_str().unwrap(),
+        "--weight-bits",
+        "6",
+        "--calibration",
+        inputs.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("same predicted class"));
+    assert!(format::load_integer(&im).is_ok());
+
+    let o = run(&[
+        "decouple",
+        "--model",
+        im.to_str().unwrap(),
+        "-o",
+        dm.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 of"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    for model in [&fm, &im, &dm] {
+        let tr = d.join("trace.json");
+        let o = run(&[
+            "simulate",
+            model.to_str().unwrap(),
+            "--input",
+            inputs.to_str().unwrap(),
+            "--steps",
+            "3",
+            "-o",
+            tr.to_str().unwrap(),
+            "--membranes",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let t = Trace::read(&tr).unwrap();
+        assert_eq!(t.samples.len(), 5);
+        assert!(t
+            .samples
+            .iter()
+            .all(|s| s.layers.iter().all(|l| l.counts.len() == 3)));
+    }
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_message() {
+    let d = dir("bad");
+    let fm = d.join("float.json");
+    float_model(&fm);
+    let missing = d.join("nope.json");
+    // missing model
+    let o = run(&["inspect", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope.json"), "{}", stderr(&o));
+    // garbage model
+    std::fs::write(&missing, b"{not json").unwrap();
+    let o = run(&["inspect", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a valid lifb-hdl model manifest"),
+        "{}",
+        stderr(&o)
+    );
+    // wrong input width: no trace file left behind
+    let inputs = d.join("inputs.json");
+    std::fs::write(&inputs, br#"{"samples": [[0.5]]}"#).unwrap();
+    let tr = d.join("trace.json");
+    let o = run(&[
+        "simulate",
+        fm.to_str().unwrap(),
+        "--input",
+        inputs.to_str().unwrap(),
+        "-o",
+        tr.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("sample 0 has 1 values"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tr.exists());
+    // out-of-range option
+    let o = run(&[
+        "quantize",
+        "--model",
+        fm.to_str().unwrap(),
+        "-o",
+        d.join("q.json").to_str().unwrap(),
+        "--weight-bits",
+        "40",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--weight-bits"));
+    assert!(!d.join("q.json").exists());
+    // a float model where an integer one is needed
+    let o = run(&[
+        "decouple",
+        "--model",
+        fm.to_str().unwrap(),
+        "-o",
+        d.join("x.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("quantize it first"));
+}
