@@ -5,16 +5,24 @@
 
 use lifb_hdl::data::{self, eval, DataSetKind, Split};
 use lifb_hdl::ir::Reset;
-use lifb_hdl::train::net::{NetConfig, ReadoutKind};
+use lifb_hdl::ir::Shape;
+use lifb_hdl::train::net::{parse_arch, NetConfig, ReadoutKind};
 use lifb_hdl::train::quantize::QatConfig;
 use lifb_hdl::train::{train, RunOptions, TrainConfig};
 use std::path::Path;
 
 fn tiny(epochs: u32, qat: bool) -> TrainConfig {
+    tiny_arch("64-32-10", epochs, qat)
+}
+
+fn tiny_arch(arch: &str, epochs: u32, qat: bool) -> TrainConfig {
+    let (input, blocks) = parse_arch(arch, Shape::chw(1, 8, 8)).unwrap();
     TrainConfig {
         dataset: "digits".into(),
         net: NetConfig {
-            arch: vec![64, 32, 10],
+            arch: arch.into(),
+            input,
+            blocks,
             max_burst: 3,
             lam: 1.0,
             reset: Reset::Subtract,
@@ -101,6 +109,39 @@ fn tiny_digits_model_learns() {
     let xs = eval::int_inputs(&te, 4);
     let eq = lifb_hdl::decouple::compare(&int, &dec, &xs, cfg.steps).unwrap();
     assert!(eq.exact(), "{:?}", eq.first);
+}
+
+/// A small conv net (conv, LIFB, average pooling, dense) trains, and its quantized integer model
+/// (average pooling becomes sum pooling) keeps the accuracy, so fake quantization matched the
+/// quantizer's grid through the pooling too.
+#[test]
+fn tiny_conv_net_trains_and_quantizes() {
+    let (tr, te) = digits();
+    let cfg = tiny_arch("c4k3-p2-10", 4, true);
+    let out = train(&cfg, &tr, &te, &quiet()).unwrap();
+    let h = &out.history;
+    assert!(h.last().unwrap().loss < 0.7 * h[0].loss);
+    let float = out.net.export("conv", cfg.qat.as_ref()).unwrap();
+    assert!(float
+        .layers
+        .iter()
+        .any(|l| matches!(l, lifb_hdl::ir::Layer::Conv2d(_))));
+    let acc = eval::float_accuracy(&float, &te, cfg.steps, cfg.input_bits).unwrap();
+    assert!(acc > 0.5, "conv net accuracy {acc}");
+    let opts = lifb_hdl::quant::QuantOptions {
+        weight_bits: 4,
+        input_bits: 4,
+        steps: cfg.steps,
+        ..Default::default()
+    };
+    let (int, _) = lifb_hdl::quant::quantize(&float, &opts, None).unwrap();
+    let fo = eval::float_outputs(&float, &te, cfg.steps, Some(4)).unwrap();
+    let io = eval::int_outputs(&int, &te, cfg.steps).unwrap();
+    let (same, _) = eval::agreement(&fo, &io);
+    assert!(
+        same > 0.97,
+        "float and integer conv nets agree on only {same}"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use crate::data::DataSetKind;
 use crate::error::{Error, Result};
+#[cfg(feature = "train")]
 use crate::ir::Reset;
 use std::path::PathBuf;
 
@@ -36,7 +37,9 @@ pub struct Args {
     /// Where scripts/fetch-data.sh put MNIST and Fashion-MNIST.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
-    /// Layer widths, input first (default: 64-32-10 for digits, 784-256-10 otherwise).
+    /// Layers: an MLP as widths, input first (default: 64-32-10 for digits, 784-256-10
+    /// otherwise), or a conv net on the images like c8k3-p2-64-10 (conv 8 channels 3x3, average
+    /// pooling 2x2, dense 64, dense 10).
     #[arg(long)]
     pub arch: Option<String>,
     #[arg(long, value_enum, default_value = "lifb")]
@@ -115,10 +118,11 @@ pub fn run(a: Args) -> Result<()> {
         test_ds.truncate(n);
     }
     let arch = match &a.arch {
-        Some(s) => net::parse_arch(s).map_err(Error::bad_input)?,
-        None if a.data == DataSetKind::Digits => vec![64, 32, 10],
-        None => vec![784, 256, 10],
+        Some(s) => s.clone(),
+        None if a.data == DataSetKind::Digits => "64-32-10".into(),
+        None => "784-256-10".into(),
     };
+    let (input, blocks) = net::parse_arch(&arch, train_ds.shape).map_err(Error::bad_input)?;
     let max_burst = match a.neuron {
         NeuronKind::Lif => 1,
         NeuronKind::Lifb => a.burst,
@@ -138,6 +142,8 @@ pub fn run(a: Args) -> Result<()> {
         dataset: a.data.name().to_string(),
         net: net::NetConfig {
             arch,
+            input,
+            blocks,
             max_burst,
             lam: a.lam,
             reset: match a.reset {
@@ -178,7 +184,7 @@ pub fn run(a: Args) -> Result<()> {
     eprintln!(
         "training {} {} on {} ({} train / {} test images), T = {}, {} epochs, checkpoint {}",
         if max_burst == 1 { "LIF" } else { "LIFB" },
-        train::arch_string(&cfg.net.arch),
+        cfg.net.arch,
         a.data.name(),
         a.train_limit.unwrap_or(train_ds.len()).min(train_ds.len()),
         test_ds.len(),

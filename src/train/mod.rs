@@ -85,23 +85,23 @@ impl TrainConfig {
 
     fn validate(&self, train: &Dataset) -> Result<()> {
         let a = &self.net.arch;
-        if a[0] != train.shape.len() {
+        let input = self.net.input;
+        if input.len() != train.shape.len() || (!input.is_flat() && input != train.shape) {
             return Err(Error::bad_input(format!(
-                "architecture {} starts with {} inputs but {} images have {} values; use {}-...",
-                arch_string(a),
-                a[0],
+                "architecture {a} expects input {input} but {} images are {}; start an MLP with {}-...",
                 train.name,
-                train.shape.len(),
+                train.shape,
                 train.shape.len()
             )));
         }
-        if *a.last().expect("parsed") != train.classes {
+        let out = match self.net.blocks.last() {
+            Some(net::Block::Dense { out }) => *out,
+            _ => 0,
+        };
+        if out != train.classes {
             return Err(Error::bad_input(format!(
-                "architecture {} ends with {} outputs but {} has {} classes",
-                arch_string(a),
-                a.last().expect("parsed"),
-                train.name,
-                train.classes
+                "architecture {a} ends with {out} outputs but {} has {} classes",
+                train.name, train.classes
             )));
         }
         if self.steps == 0 || self.steps > 256 {
@@ -180,7 +180,7 @@ pub fn accuracy(
     qat: Option<&QatConfig>,
 ) -> Result<f64> {
     let dev = Device::Cpu;
-    let n_in = net.cfg.arch[0];
+    let n_in = net.cfg.input.len();
     let n = labels.len();
     let mut correct = 0usize;
     let idx: Vec<usize> = (0..n).collect();
@@ -244,7 +244,7 @@ pub fn train(
             eprintln!("no checkpoint at {} yet; starting fresh", path.display());
         }
     }
-    let n_in = cfg.net.arch[0];
+    let n_in = cfg.net.input.len();
     let x_train = prepared_inputs(&train_ds, cfg.input_bits);
     let x_test = prepared_inputs(test_ds, cfg.input_bits);
     let n = train_ds.len();

@@ -13,7 +13,8 @@
 use super::quantize::{self as fq, QatConfig};
 use super::spike::SpikeCount;
 use crate::ir::{
-    Dense, Encoding, FloatNetwork, InputSpec, Layer, Leak, Lifb, Network, Reset, Shape,
+    Conv2d, Dense, Encoding, FloatNetwork, InputSpec, Layer, Leak, Lifb, Network, Pool, PoolKind,
+    Reset, Shape,
 };
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use rand::Rng;
@@ -29,11 +30,26 @@ pub enum ReadoutKind {
     Spikes,
 }
 
+/// One block of an architecture string. Every Conv and every Dense but a current-readout last
+/// one is followed by a neuron layer; a Flatten is inserted before the first Dense after a Conv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Block {
+    /// "c{channels}k{kernel}": stride 1, zero padding kernel/2.
+    Conv { channels: usize, kernel: usize },
+    /// "p{k}": average pooling k x k, stride k (on spike counts).
+    Pool { kernel: usize },
+    /// "{n}": fully connected to n outputs.
+    Dense { out: usize },
+}
+
 /// Everything that fixes the network's structure and neuron model (stored in checkpoints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetConfig {
-    /// Layer widths, input first: [784, 256, 10].
-    pub arch: Vec<usize>,
+    /// The architecture as given ("784-256-10", "c8k3-p2-64-10").
+    pub arch: String,
+    pub input: Shape,
+    pub blocks: Vec<Block>,
     /// Max spikes per step of the hidden (and spiking output) neurons; 1 = LIF.
     pub max_burst: u32,
     /// Leak factor lam of every neuron layer (1 = IF; 1 - 2^-k quantizes exactly).
@@ -52,10 +68,23 @@ pub enum TLayer {
         w: Var,
         b: Var,
     },
+    Conv {
+        /// [out, in, k, k]
+        w: Var,
+        b: Var,
+        padding: usize,
+    },
+    Pool {
+        kernel: usize,
+    },
+    Flatten,
     Neuron {
+        /// Per channel: [C].
         theta: Var,
         spacing: Var,
         op: SpikeCount,
+        /// Follows a Conv: parameters broadcast as [C, 1, 1].
+        spatial: bool,
     },
 }
 
@@ -70,6 +99,16 @@ enum ELayer {
         wt: Tensor,
         b: Tensor,
     },
+    Conv {
+        w: Tensor,
+        /// [C, 1, 1]
+        b: Tensor,
+        padding: usize,
+    },
+    Pool {
+        kernel: usize,
+    },
+    Flatten,
     Neuron {
         theta: Tensor,
         spacing: Tensor,
@@ -77,15 +116,55 @@ enum ELayer {
     },
 }
 
-/// Parse "784-256-10".
-pub fn parse_arch(s: &str) -> std::result::Result<Vec<usize>, String> {
-    let v: std::result::Result<Vec<usize>, _> = s.split('-').map(|p| p.trim().parse()).collect();
-    match v {
-        Ok(v) if v.len() >= 2 && v.iter().all(|&n| (1..=1 << 16).contains(&n)) => Ok(v),
-        _ => Err(format!(
-            "architecture '{s}' is not a list of widths like 784-256-10 (input first, at least two, each 1..=65536)"
-        )),
+/// Parse an architecture: "784-256-10" (an MLP; the first number is the input width) or, for
+/// image inputs of shape `image`, blocks like "c8k3-p2-64-10" (conv 8 channels 3x3, average
+/// pooling 2x2, dense 64, dense 10).
+pub fn parse_arch(s: &str, image: Shape) -> std::result::Result<(Shape, Vec<Block>), String> {
+    let bad = |why: &str| {
+        format!("architecture '{s}': {why}. Examples: 784-256-10 (MLP, input width first), c8k3-p2-64-10 (conv 8x3x3, avg pool 2, dense 64, dense 10)")
+    };
+    let toks: Vec<&str> = s.split('-').map(str::trim).collect();
+    let num = |t: &str| {
+        t.parse::<usize>()
+            .ok()
+            .filter(|&n| (1..=1 << 16).contains(&n))
+    };
+    let (input, rest) = match num(toks[0]) {
+        Some(n) => (Shape::flat(n), &toks[1..]),
+        None => (image, &toks[..]),
+    };
+    let mut blocks = Vec::new();
+    for t in rest {
+        let b = if let Some(n) = num(t) {
+            Block::Dense { out: n }
+        } else if let Some(r) = t.strip_prefix('p') {
+            Block::Pool {
+                kernel: num(r)
+                    .filter(|&k| k <= 8)
+                    .ok_or_else(|| bad(&format!("bad pooling '{t}'")))?,
+            }
+        } else if let Some(r) = t.strip_prefix('c') {
+            let (c, k) = r
+                .split_once('k')
+                .ok_or_else(|| bad(&format!("bad conv '{t}'")))?;
+            match (num(c), num(k).filter(|&k| k <= 15)) {
+                (Some(channels), Some(kernel)) => Block::Conv { channels, kernel },
+                _ => return Err(bad(&format!("bad conv '{t}'"))),
+            }
+        } else {
+            return Err(bad(&format!("unknown block '{t}'")));
+        };
+        blocks.push(b);
     }
+    if !matches!(blocks.last(), Some(Block::Dense { .. })) {
+        return Err(bad("it must end with a dense width (the classes)"));
+    }
+    if input.is_flat() && blocks.iter().any(|b| !matches!(b, Block::Dense { .. })) {
+        return Err(bad(
+            "conv and pooling need image input; drop the leading input width",
+        ));
+    }
+    Ok((input, blocks))
 }
 
 impl TrainNet {
@@ -93,31 +172,70 @@ impl TrainNet {
     /// theta and D at their initial values. Seeded.
     pub fn new(cfg: NetConfig, rng: &mut impl Rng, dev: &Device) -> Result<Self> {
         let mut layers = Vec::new();
-        let n = cfg.arch.len();
-        for i in 0..n - 1 {
-            let (fi, fo) = (cfg.arch[i], cfg.arch[i + 1]);
-            let bound = 1.0 / (fi as f32).sqrt();
-            let w: Vec<f32> = (0..fi * fo)
-                .map(|_| rng.random_range(-bound..bound))
-                .collect();
-            layers.push(TLayer::Dense {
-                w: Var::from_tensor(&Tensor::from_vec(w, (fo, fi), dev)?)?,
-                b: Var::from_tensor(&Tensor::zeros(fo, DType::F32, dev)?)?,
-            });
-            let last = i == n - 2;
-            if !last || cfg.readout == ReadoutKind::Spikes {
-                layers.push(TLayer::Neuron {
-                    theta: Var::from_tensor(&Tensor::full(cfg.theta0, fo, dev)?)?,
-                    spacing: Var::from_tensor(&Tensor::full(
-                        if cfg.max_burst > 1 { cfg.spacing0 } else { 1.0 },
-                        fo,
-                        dev,
-                    )?)?,
-                    op: SpikeCount {
-                        max_burst: cfg.max_burst,
-                        alpha: cfg.alpha,
-                    },
-                });
+        let mut shape = cfg.input;
+        let n = cfg.blocks.len();
+        let neuron = |c: usize, spatial: bool| -> Result<TLayer> {
+            Ok(TLayer::Neuron {
+                theta: Var::from_tensor(&Tensor::full(cfg.theta0, c, dev)?)?,
+                spacing: Var::from_tensor(&Tensor::full(
+                    if cfg.max_burst > 1 { cfg.spacing0 } else { 1.0 },
+                    c,
+                    dev,
+                )?)?,
+                op: SpikeCount {
+                    max_burst: cfg.max_burst,
+                    alpha: cfg.alpha,
+                },
+                spatial,
+            })
+        };
+        let mut uniform = |len: usize, fan_in: usize| -> Vec<f32> {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            (0..len).map(|_| rng.random_range(-bound..bound)).collect()
+        };
+        for (i, blk) in cfg.blocks.iter().enumerate() {
+            match *blk {
+                Block::Conv { channels, kernel } => {
+                    let ci = shape.c;
+                    let fan_in = ci * kernel * kernel;
+                    let w = uniform(channels * fan_in, fan_in);
+                    let padding = kernel / 2;
+                    layers.push(TLayer::Conv {
+                        w: Var::from_tensor(&Tensor::from_vec(
+                            w,
+                            (channels, ci, kernel, kernel),
+                            dev,
+                        )?)?,
+                        b: Var::from_tensor(&Tensor::zeros(channels, DType::F32, dev)?)?,
+                        padding,
+                    });
+                    shape = Shape::chw(
+                        channels,
+                        shape.h + 2 * padding + 1 - kernel,
+                        shape.w + 2 * padding + 1 - kernel,
+                    );
+                    layers.push(neuron(channels, true)?);
+                }
+                Block::Pool { kernel } => {
+                    layers.push(TLayer::Pool { kernel });
+                    shape = Shape::chw(shape.c, shape.h / kernel, shape.w / kernel);
+                }
+                Block::Dense { out } => {
+                    if !shape.is_flat() {
+                        layers.push(TLayer::Flatten);
+                        shape = Shape::flat(shape.len());
+                    }
+                    let fi = shape.len();
+                    let w = uniform(fi * out, fi);
+                    layers.push(TLayer::Dense {
+                        w: Var::from_tensor(&Tensor::from_vec(w, (out, fi), dev)?)?,
+                        b: Var::from_tensor(&Tensor::zeros(out, DType::F32, dev)?)?,
+                    });
+                    shape = Shape::flat(out);
+                    if i + 1 < n || cfg.readout == ReadoutKind::Spikes {
+                        layers.push(neuron(out, false)?);
+                    }
+                }
             }
         }
         Ok(TrainNet { cfg, layers })
@@ -129,14 +247,17 @@ impl TrainNet {
         let mut v = Vec::new();
         for l in &self.layers {
             match l {
-                TLayer::Dense { w, b } => {
+                TLayer::Dense { w, b } | TLayer::Conv { w, b, .. } => {
                     v.push((w.clone(), true, true));
                     v.push((b.clone(), true, false));
                 }
-                TLayer::Neuron { theta, spacing, op } => {
+                TLayer::Neuron {
+                    theta, spacing, op, ..
+                } => {
                     v.push((theta.clone(), true, false));
                     v.push((spacing.clone(), op.max_burst > 1, false));
                 }
+                TLayer::Pool { .. } | TLayer::Flatten => {}
             }
         }
         v
@@ -170,7 +291,27 @@ impl TrainNet {
                     };
                     ELayer::Dense { wt: w.t()?, b }
                 }
-                TLayer::Neuron { theta, spacing, op } => {
+                TLayer::Conv { w, b, padding } => {
+                    let (w, b) = (d(w.as_tensor()), d(b.as_tensor()));
+                    let (w, b) = match &scales {
+                        Some(s) => (fq::ste(&w, s[i].weight_step)?, fq::ste(&b, s[i].current)?),
+                        None => (w, b),
+                    };
+                    let c = b.dim(0)?;
+                    ELayer::Conv {
+                        w,
+                        b: b.reshape((c, 1, 1))?,
+                        padding: *padding,
+                    }
+                }
+                TLayer::Pool { kernel } => ELayer::Pool { kernel: *kernel },
+                TLayer::Flatten => ELayer::Flatten,
+                TLayer::Neuron {
+                    theta,
+                    spacing,
+                    op,
+                    spatial,
+                } => {
                     let (th, sp) = (d(theta.as_tensor()), d(spacing.as_tensor()));
                     let (th, sp) = match &scales {
                         Some(s) => (
@@ -182,6 +323,12 @@ impl TrainNet {
                             },
                         ),
                         None => (th, sp),
+                    };
+                    let (th, sp) = if *spatial {
+                        let c = th.dim(0)?;
+                        (th.reshape((c, 1, 1))?, sp.reshape((c, 1, 1))?)
+                    } else {
+                        (th, sp)
                     };
                     ELayer::Neuron {
                         theta: th,
@@ -209,6 +356,12 @@ impl TrainNet {
         let mut v: Vec<Option<Tensor>> = (0..layers.len()).map(|_| None).collect();
         let mut first: Option<Tensor> = None;
         let mut readout: Option<Tensor> = None;
+        let input = self.cfg.input;
+        let x = if input.is_flat() {
+            x.clone()
+        } else {
+            x.reshape((x.dim(0)?, input.c, input.h, input.w))?
+        };
         for _ in 0..steps {
             let mut cur = x.clone();
             for (li, l) in layers.iter().enumerate() {
@@ -227,6 +380,25 @@ impl TrainNet {
                             cur.matmul(wt)?.broadcast_add(b)?
                         };
                     }
+                    ELayer::Conv { w, b, padding } => {
+                        let conv = |t: &Tensor| -> Result<Tensor> {
+                            t.conv2d(w, *padding, 1, 1, 1)?.broadcast_add(b)
+                        };
+                        cur = if li == 0 {
+                            match &first {
+                                Some(f) => f.clone(),
+                                None => {
+                                    let f = conv(&x)?;
+                                    first = Some(f.clone());
+                                    f
+                                }
+                            }
+                        } else {
+                            conv(&cur)?
+                        };
+                    }
+                    ELayer::Pool { kernel } => cur = cur.avg_pool2d(*kernel)?,
+                    ELayer::Flatten => cur = cur.flatten_from(1)?,
                     ELayer::Neuron { theta, spacing, op } => {
                         let h = match &v[li] {
                             Some(v) if lam == 1.0 => (v + &cur)?,
@@ -290,11 +462,29 @@ impl TrainNet {
                         bias: Some(b.to_vec1()?),
                     })
                 }
+                ELayer::Conv { w, b, padding } => {
+                    let (co, ci, kh, kw) = w.dims4()?;
+                    Layer::Conv2d(Conv2d {
+                        in_channels: ci,
+                        out_channels: co,
+                        kernel: [kh, kw],
+                        stride: [1, 1],
+                        padding: [*padding, *padding],
+                        weight: w.flatten_all()?.to_vec1()?,
+                        bias: Some(b.flatten_all()?.to_vec1()?),
+                    })
+                }
+                ELayer::Pool { kernel } => Layer::Pool(Pool {
+                    kind: PoolKind::Avg,
+                    kernel: [*kernel, *kernel],
+                    stride: [*kernel, *kernel],
+                }),
+                ELayer::Flatten => Layer::Flatten,
                 ELayer::Neuron { theta, spacing, op } => Layer::Lifb(Lifb {
                     leak: Leak::Lambda { lam: self.cfg.lam },
-                    threshold: theta.to_vec1()?,
+                    threshold: theta.flatten_all()?.to_vec1()?,
                     spacing: if op.max_burst > 1 {
-                        spacing.to_vec1()?
+                        spacing.flatten_all()?.to_vec1()?
                     } else {
                         vec![1.0]
                     },
@@ -306,7 +496,7 @@ impl TrainNet {
         Ok(Network {
             name: name.to_string(),
             input: InputSpec {
-                shape: Shape::flat(self.cfg.arch[0]),
+                shape: self.cfg.input,
                 encoding: Encoding::Direct,
             },
             layers: out,

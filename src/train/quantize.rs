@@ -36,8 +36,8 @@ pub fn round_half_away(x: f32) -> f32 {
 
 /// The grid of every layer, from the current parameters (the same rule as crate::quant):
 /// weight step = max|w| / (2^(bits-1) - 1); a Dense layer's current scale = weight step times
-/// its input's scale (1 / input levels for the first layer, 1 for spike counts); a neuron layer
-/// uses the current scale of the Dense layer feeding it.
+/// its input's scale (1 / input levels for the first layer, 1 for spike counts, divided by the
+/// window after average pooling); a neuron layer uses the current scale of the layer feeding it.
 pub fn layer_scales(net: &TrainNet, q: &QatConfig) -> Result<Vec<LayerScale>> {
     let qmax = ((1i64 << (q.weight_bits - 1)) - 1) as f32;
     let mut in_scale = 1.0 / q.input_levels() as f32;
@@ -45,19 +45,33 @@ pub fn layer_scales(net: &TrainNet, q: &QatConfig) -> Result<Vec<LayerScale>> {
     let mut out = Vec::with_capacity(net.layers.len());
     for l in &net.layers {
         match l {
-            TLayer::Dense { w, .. } => {
+            TLayer::Dense { w, .. } | TLayer::Conv { w, .. } => {
                 let m = w.as_tensor().abs()?.max_all()?.to_scalar::<f32>()?;
                 let step = if m > 0.0 { m / qmax } else { 1.0 };
                 cur = step * in_scale;
-                in_scale = 1.0;
                 out.push(LayerScale {
                     weight_step: step,
                     current: cur,
                 });
             }
-            TLayer::Neuron { .. } => out.push(LayerScale {
+            TLayer::Neuron { .. } => {
+                in_scale = 1.0;
+                out.push(LayerScale {
+                    weight_step: 1.0,
+                    current: cur,
+                })
+            }
+            // Average pooling: the next layer's input unit is 1/window of a spike.
+            TLayer::Pool { kernel } => {
+                in_scale /= (kernel * kernel) as f32;
+                out.push(LayerScale {
+                    weight_step: 1.0,
+                    current: 1.0,
+                })
+            }
+            TLayer::Flatten => out.push(LayerScale {
                 weight_step: 1.0,
-                current: cur,
+                current: 1.0,
             }),
         }
     }
