@@ -12,7 +12,10 @@ fn check(model: &str, kind: DataSetKind, key: &str) {
     let AnyNetwork::Float(float) = format::load(&root.join(model)).unwrap() else {
         panic!("{model} should be a float model");
     };
-    let rec = float.meta.get(key).unwrap_or_else(|| panic!("{model}: meta {key} missing"));
+    let rec = float
+        .meta
+        .get(key)
+        .unwrap_or_else(|| panic!("{model}: meta {key} missing"));
     let get = |k: &str| rec[k].as_f64().unwrap_or_else(|| panic!("{key}.{k}"));
     let steps = get("steps") as u32;
     let bits = get("weight_bits") as u32;
@@ -31,8 +34,8 @@ fn check(model: &str, kind: DataSetKind, key: &str) {
     assert_eq!(eval::accuracy(&fo, &ds.labels), get("float_accuracy"));
     assert_eq!(eval::accuracy(&io, &ds.labels), get("integer_accuracy"));
     let dec = lifb_hdl::decouple::to_lif_groups(&int).unwrap();
-    let eq = lifb_hdl::decouple::compare(&int, &dec, &eval::int_inputs(&ds, input_bits), steps)
-        .unwrap();
+    let eq =
+        lifb_hdl::decouple::compare(&int, &dec, &eval::int_inputs(&ds, input_bits), steps).unwrap();
     assert!(eq.exact(), "{model}: decoupled differs: {:?}", eq.first);
     assert_eq!(
         eval::accuracy(&eval::int_outputs(&dec, &ds, steps).unwrap(), &ds.labels),
@@ -42,10 +45,18 @@ fn check(model: &str, kind: DataSetKind, key: &str) {
 
 #[test]
 fn mnist_example_model_holds_its_recorded_accuracy() {
-    check("examples/mnist-lifb.json", DataSetKind::MnistSample, "eval_mnist-sample");
+    check(
+        "examples/mnist-lifb.json",
+        DataSetKind::MnistSample,
+        "eval_mnist-sample",
+    );
 }
 
 #[test]
 fn digits_example_model_holds_its_recorded_accuracy() {
-    check("examples/digits-lifb.json", DataSetKind::Digits, "eval_digits");
+    check(
+        "examples/digits-lifb.json",
+        DataSetKind::Digits,
+        "eval_digits",
+    );
 }
