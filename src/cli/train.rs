@@ -50,13 +50,14 @@ pub struct Args {
     /// Time steps T per sample.
     #[arg(long, short = 'T', default_value_t = 4)]
     pub steps: u32,
-    #[arg(long, default_value_t = 10)]
-    pub epochs: u32,
+    /// Epochs (default: 60 for digits, 10 otherwise).
+    #[arg(long)]
+    pub epochs: Option<u32>,
     #[arg(long, default_value_t = 128)]
     pub batch: usize,
-    /// Peak learning rate (AdamW, cosine decay to 0).
-    #[arg(long, default_value_t = 2e-3)]
-    pub lr: f64,
+    /// Peak learning rate, AdamW with cosine decay to 0 (default: 1e-2 for digits, 2e-3 otherwise).
+    #[arg(long)]
+    pub lr: Option<f64>,
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
     #[arg(long, default_value_t = 0)]
@@ -127,6 +128,9 @@ pub fn run(a: Args) -> Result<()> {
         NeuronKind::Lif => 1,
         NeuronKind::Lifb => a.burst,
     };
+    let digits = a.data == DataSetKind::Digits;
+    let epochs = a.epochs.unwrap_or(if digits { 60 } else { 10 });
+    let lr = a.lr.unwrap_or(if digits { 1e-2 } else { 2e-3 });
     let input_bits = (a.input_bits > 0).then_some(a.input_bits);
     let qat = if a.weight_bits > 0 {
         Some(QatConfig {
@@ -159,15 +163,15 @@ pub fn run(a: Args) -> Result<()> {
             spacing0: 1.0,
         },
         steps: a.steps,
-        epochs: a.epochs,
+        epochs,
         batch: a.batch,
-        lr: a.lr,
+        lr,
         weight_decay: a.weight_decay,
         seed: a.seed,
         input_bits,
         qat,
         qat_epochs: if qat.is_some() {
-            a.qat_epochs.min(a.epochs)
+            a.qat_epochs.min(epochs)
         } else {
             0
         },
@@ -189,7 +193,7 @@ pub fn run(a: Args) -> Result<()> {
         a.train_limit.unwrap_or(train_ds.len()).min(train_ds.len()),
         test_ds.len(),
         a.steps,
-        a.epochs,
+        epochs,
         checkpoint.display()
     );
     let opts = RunOptions {
