@@ -10,9 +10,13 @@ pub mod decouple;
 pub mod error;
 pub mod format;
 pub mod golden;
+pub mod import;
 pub mod inputs;
 pub mod ir;
+pub mod nir;
 pub mod quant;
+pub mod report;
+pub mod synth;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod util;

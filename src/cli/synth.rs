@@ -1,8 +1,60 @@
-use crate::error::{Error, Result};
+//! `lifb-hdl synth`: Yosys + nextpnr on a directory of Verilog; prints a resource/fmax table, writes synth.json.
+
+use crate::error::Result;
+use crate::synth::{self, Backend, IoWrap, SynthRequest, Target};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Directory of Verilog files (what `lifb-hdl generate` wrote; .hex files for $readmemh next to them).
+    #[arg(long, value_name = "DIR")]
+    pub hdl: PathBuf,
+    /// Device to synthesize for.
+    #[arg(long, value_enum)]
+    pub target: Target,
+    /// Tools to use: Debian's packages, the YoWASP venv (.venv-eda), or auto (Debian for iCE40 if present).
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+    /// Top module (default: "top" in DIR/manifest.json).
+    #[arg(long, value_name = "NAME")]
+    pub top: Option<String>,
+    /// Output directory for logs, netlist, reports and synth.json (default: out/synth/<target>-<backend>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Clock target for place and route, in MHz (default: 48 for iCE40, 100 for ECP5). A miss is reported, not fatal.
+    #[arg(long, value_name = "MHZ")]
+    pub freq: Option<f64>,
+    /// Placer seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// YoWASP venv (default: $LIFB_EDA_VENV, else .venv-eda in this or a parent directory).
+    #[arg(long, value_name = "DIR")]
+    pub venv: Option<PathBuf>,
+    /// Measure the design inside a scan wrapper (few pins) when its ports outnumber the package's pins (auto),
+    /// never, or always. The wrapper's flip-flops are included in the numbers and reported.
+    #[arg(long, value_enum, default_value_t = IoWrap::Auto)]
+    pub io_wrap: IoWrap,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::tool("'synth' is not built yet"))
+pub fn run(args: Args) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("out")
+            .join("synth")
+            .join(format!("{}-{}", args.target, args.backend))
+    });
+    let req = SynthRequest {
+        hdl_dir: args.hdl,
+        top: args.top,
+        target: args.target,
+        backend: args.backend,
+        out_dir: out.clone(),
+        freq_mhz: args.freq,
+        seed: args.seed,
+        venv: args.venv,
+        io_wrap: args.io_wrap,
+    };
+    let result = synth::run(&req)?;
+    print!("{}", result.summary());
+    println!("  wrote        {}", out.join("synth.json").display());
+    Ok(())
 }

@@ -440,7 +440,7 @@ impl<T: Elem> Network<T> {
                 check_leak(n.leak, int)?;
                 check_group(n.group)?;
                 let g = n.group as usize;
-                if input.c % g != 0 {
+                if !input.c.is_multiple_of(g) {
                     return Err(Error::bad_input(format!(
                         "{} channels are not a whole number of groups of {g}",
                         input.c

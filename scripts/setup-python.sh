@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Python side of the tests: the `nir` package (with h5py and numpy; no torch) in .venv-nir.
+# tests/nir_roundtrip.rs finds it there (or via $LIFB_PYTHON) and checks that our exported NIR
+# files open with it; scripts/make-nir-fixtures.py uses it to regenerate tests/fixtures/nir/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv-nir/bin/python ]; then
+    python3 -m venv .venv-nir
+fi
+.venv-nir/bin/pip install --quiet --disable-pip-version-check 'nir==1.0.8'
+.venv-nir/bin/python -c 'import nir; print("nir", nir.__version__, "ready in .venv-nir")'
