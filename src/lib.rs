@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod codegen;
 pub mod cosim;
+pub mod data;
 pub mod decouple;
 pub mod error;
 pub mod format;
@@ -18,6 +19,8 @@ pub mod nir;
 pub mod quant;
 pub mod report;
 pub mod synth;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod util;
 
 pub use error::{Error, Result};
