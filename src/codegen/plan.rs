@@ -404,6 +404,11 @@ pub fn manifest(
         })
         .collect();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let sources: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.ends_with(".v"))
+        .collect();
     json!({
         "format": "lifb-hdl-rtl",
         "version": 1,
@@ -415,6 +420,7 @@ pub fn manifest(
         "form": opts.form.name(),
         "top": super::TOP,
         "files": names,
+        "sources": sources,
         "clock": "clk, rising edge; rst synchronous, active high",
         "ports": {
             "start": {"dir": "in", "bits": 1, "doc": "pulse while idle to begin a sample"},
