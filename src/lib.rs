@@ -5,6 +5,8 @@
 //! docs/semantics.md is the contract that the golden model and the generated RTL share.
 
 pub mod cli;
+pub mod codegen;
+pub mod cosim;
 pub mod data;
 pub mod decouple;
 pub mod error;

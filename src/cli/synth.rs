@@ -34,6 +34,9 @@ pub struct Args {
     /// never, or always. The wrapper's flip-flops are included in the numbers and reported.
     #[arg(long, value_enum, default_value_t = IoWrap::Auto)]
     pub io_wrap: IoWrap,
+    /// Stop Yosys or nextpnr when one run takes longer than this many seconds (default: no limit).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -52,6 +55,7 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
         venv: args.venv,
         io_wrap: args.io_wrap,
+        timeout: args.timeout.map(std::time::Duration::from_secs),
     };
     let result = synth::run(&req)?;
     print!("{}", result.summary());

@@ -46,6 +46,8 @@ pub struct SynthRequest {
     pub venv: Option<PathBuf>,
     /// When to measure the design inside a scan wrapper (see [`io_wrap`]).
     pub io_wrap: IoWrap,
+    /// Stop a tool that runs longer than this (per tool run); `None` waits as long as it takes.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// When to put the design in a scan wrapper (for designs with more port bits than the package has pins).
@@ -75,6 +77,7 @@ impl SynthRequest {
             seed: 1,
             venv: None,
             io_wrap: IoWrap::Auto,
+            timeout: None,
         }
     }
 }
@@ -365,7 +368,11 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
             &yosys_args,
             &hdl_dir,
             &out_dir.join("yosys-console.log"),
+            req.timeout,
         )?;
+        if run.timed_out {
+            return Err(timeout_error("yosys", top, run.seconds, &yosys_log));
+        }
         if !run.success {
             return Err(Error::tool(format!(
                 "yosys failed on '{top}' in {} ({}):\n{}\nFull log: {}",
@@ -399,6 +406,16 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     }
     let yosys_cells = synthesized.cells;
     let io_bits: u64 = synthesized.ports.iter().map(|p| p.width).sum();
+    // The wrapper's own cost is part of what did not fit: say so.
+    let found = |stage: &str| {
+        match &io_wrapper {
+        Some(w) => format!(
+            "{stage}; measured inside a scan wrapper that adds {} flip-flops for the design's {} port bits",
+            w.added_flip_flops, w.core_port_bits
+        ),
+        None => stage.to_string(),
+    }
+    };
     let demand = Demand::from_cells(device.family, &yosys_cells, io_bits);
     let shortfalls = demand.shortfalls(&device);
     if !shortfalls.is_empty() {
@@ -406,7 +423,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
             target,
             top,
             shortfalls,
-            found_by: "yosys (cell counts against the data sheet)".into(),
+            found_by: found("yosys (cell counts against the data sheet)"),
         });
     }
 
@@ -421,7 +438,11 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         &pnr_args,
         &out_dir,
         &out_dir.join("nextpnr-console.log"),
+        req.timeout,
     )?;
+    if pnr_run.timed_out {
+        return Err(timeout_error("nextpnr", &top, pnr_run.seconds, &pnr_log));
+    }
     if !pnr_run.success {
         let log = std::fs::read_to_string(&pnr_log).unwrap_or_default();
         let util = parse::nextpnr_log_utilisation(&log);
@@ -439,7 +460,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
                 target,
                 top,
                 shortfalls,
-                found_by: "nextpnr (packing)".into(),
+                found_by: found("nextpnr (packing)"),
             });
         }
         return Err(Error::tool(format!(
@@ -464,19 +485,21 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         })
         .collect();
 
-    let files = [
-        ("netlist", &netlist),
-        ("yosys_stat", &stat),
-        ("yosys_log", &yosys_log),
-        ("nextpnr_report", &report),
-        ("nextpnr_log", &pnr_log),
+    let mut files: BTreeMap<String, String> = [
+        ("netlist", "netlist.json"),
+        ("yosys_stat", "yosys-stat.json"),
+        ("yosys_log", "yosys.log"),
+        ("yosys_console", "yosys-console.log"),
+        ("nextpnr_report", "nextpnr-report.json"),
+        ("nextpnr_log", "nextpnr.log"),
+        ("nextpnr_console", "nextpnr-console.log"),
     ]
     .into_iter()
-    .map(|(k, p)| {
-        let name = p.file_name().unwrap_or_default().to_string_lossy();
-        (k.to_string(), name.into_owned())
-    })
+    .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    if io_wrapper.is_some() {
+        files.insert("io_wrapper".into(), io_wrap::WRAPPER_FILE.into());
+    }
 
     let result = SynthResult {
         top,
@@ -509,6 +532,15 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     json.push(b'\n');
     crate::util::write_atomic(&synth_json, &json)?;
     Ok(Outcome::Fits(Box::new(result)))
+}
+
+fn timeout_error(tool: &str, top: &str, seconds: f64, log: &Path) -> Error {
+    Error::tool(format!(
+        "{tool} did not finish on '{top}' within the time limit and was stopped after {seconds:.0} s.\n\
+         To fix: raise --timeout, generate the design with fewer lanes, or try the other back end. \
+         The log so far: {}",
+        log.display()
+    ))
 }
 
 /// What one Yosys run produced.

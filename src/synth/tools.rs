@@ -202,30 +202,63 @@ pub struct ToolRun {
     pub success: bool,
     pub exit: String,
     pub seconds: f64,
+    /// Stopped because it ran longer than the time limit.
+    pub timed_out: bool,
 }
 
-pub fn run_logged(program: &Path, args: &[String], cwd: &Path, log: &Path) -> Result<ToolRun> {
+/// Run a tool with its output in `log`, in its own process group so that a time limit stops its helper
+/// processes too (Yosys starts ABC).
+pub fn run_logged(
+    program: &Path,
+    args: &[String],
+    cwd: &Path,
+    log: &Path,
+    limit: Option<Duration>,
+) -> Result<ToolRun> {
+    use std::os::unix::process::CommandExt;
     let file = std::fs::File::create(log).map_err(|e| Error::io(log, e))?;
     let err_file = file.try_clone().map_err(|e| Error::io(log, e))?;
     let start = Instant::now();
-    let status = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(err_file)
-        .status()
+        .process_group(0)
+        .spawn()
         .map_err(|e| {
             Error::tool(format!(
                 "cannot start {}: {e}.\nTo fix: {INSTALL_HINT}.",
                 program.display()
             ))
         })?;
-    let seconds = secs(start.elapsed());
+    let wait_err =
+        |e: std::io::Error| Error::tool(format!("waiting for {}: {e}", program.display()));
+    let (status, timed_out) = match limit {
+        None => (child.wait().map_err(wait_err)?, false),
+        Some(limit) => loop {
+            if let Some(st) = child.try_wait().map_err(wait_err)? {
+                break (st, false);
+            }
+            if start.elapsed() >= limit {
+                // The group id is the child's pid (process_group(0)): this stops only what we started.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                let _ = child.kill();
+                break (child.wait().map_err(wait_err)?, true);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        },
+    };
     Ok(ToolRun {
-        success: status.success(),
+        success: status.success() && !timed_out,
         exit: status.to_string(),
-        seconds,
+        seconds: secs(start.elapsed()),
+        timed_out,
     })
 }
 

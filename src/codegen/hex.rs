@@ -1,0 +1,102 @@
+//! ROM contents as $readmemh text: one word per line, lane l in bits [l*w, (l+1)*w), two's
+//! complement, most significant hex digit first.
+
+use super::plan::{EngineKind, Plan};
+use crate::error::Result;
+use crate::ir::{param_row, IntNetwork, Layer, Reset, Shape};
+
+/// A little bit builder: push fields least significant first, then print as hex.
+struct Word {
+    bits: Vec<bool>,
+}
+
+impl Word {
+    fn new() -> Self {
+        Word { bits: Vec::new() }
+    }
+    fn push(&mut self, v: i64, w: usize) {
+        for b in 0..w {
+            self.bits
+                .push(if b < 64 { (v >> b) & 1 == 1 } else { v < 0 });
+        }
+    }
+    fn hex(&self, out: &mut String) {
+        let digits = self.bits.len().div_ceil(4);
+        for d in (0..digits).rev() {
+            let mut x = 0;
+            for b in 0..4 {
+                if self.bits.get(d * 4 + b).copied().unwrap_or(false) {
+                    x |= 1 << b;
+                }
+            }
+            out.push(char::from_digit(x, 16).expect("nibble"));
+        }
+        out.push('\n');
+    }
+}
+
+/// Weight ROM and neuron ROM of engine `ei`.
+pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(String, String)> {
+    let e = &p.engines[ei];
+    let d = match &net.layers[e.syn_layer] {
+        Layer::Dense(d) => d,
+        _ => unreachable!("planned engines start at a dense layer"),
+    };
+    let mut w = String::new();
+    for i in 0..e.n_in {
+        for pass in 0..e.passes {
+            let mut word = Word::new();
+            for l in 0..e.p {
+                let o = pass * e.p + l;
+                let v = if o < e.n {
+                    d.weight[o * d.in_features + i] as i64
+                } else {
+                    0
+                };
+                word.push(v, e.wb);
+            }
+            word.hex(&mut w);
+        }
+    }
+    let shape = Shape::flat(e.n);
+    let mut n = String::new();
+    for pass in 0..e.passes {
+        let mut word = Word::new();
+        for l in 0..e.p {
+            let o = pass * e.p + l;
+            if o >= e.n {
+                word.push(0, e.lb);
+                continue;
+            }
+            let bias = d.bias.as_ref().map_or(0, |b| b[o] as i64);
+            word.push(bias, e.mb);
+            match (e.kind, e.neuron_layer.map(|i| &net.layers[i])) {
+                (EngineKind::Lifb, Some(Layer::Lifb(nl))) => {
+                    let th = nl.threshold[param_row(nl.threshold.len(), 1, shape, o)] as i64;
+                    let sp = nl.spacing[param_row(nl.spacing.len(), 1, shape, o)] as i64;
+                    for k in 0..e.k {
+                        // B = 1 never uses the spacing (which may be any positive value).
+                        let t = if k == 0 { th } else { th + k as i64 * sp };
+                        word.push(t, e.mb);
+                    }
+                }
+                (EngineKind::Group, Some(Layer::LifGroup(g))) => {
+                    let row = param_row(g.thresholds.len(), e.k, shape, o);
+                    for k in 0..e.k {
+                        word.push(g.thresholds[row * e.k + k] as i64, e.mb);
+                    }
+                    if g.reset == Reset::Subtract {
+                        let row = param_row(g.rho.len(), e.k, shape, o);
+                        for k in 0..e.k {
+                            word.push(g.rho[row * e.k + k] as i64, e.rw);
+                        }
+                    }
+                }
+                (EngineKind::Current, None) => {}
+                _ => unreachable!("plan and network agree"),
+            }
+        }
+        word.hex(&mut n);
+    }
+    Ok((w, n))
+}

@@ -1,0 +1,378 @@
+//! Verilog generator (docs/hardware.md): one event-driven engine per synaptic + neuron layer pair,
+//! FIFOs between engines, a readout, weight and neuron-parameter ROMs as $readmemh files, and a
+//! manifest. The RTL text depends only on the network's structure and options; every number
+//! (weights, biases, thresholds) lives in the .hex files, so one Verilator build serves every
+//! network of the same structure.
+
+mod hex;
+pub mod plan;
+
+pub use plan::{plan, EngineKind, EnginePlan, LeakImpl, Plan};
+
+use crate::error::{Error, Result};
+use crate::ir::IntNetwork;
+use askama::Template;
+use serde::Serialize;
+use std::path::Path;
+
+/// The neuron form of the generated hardware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    /// One membrane per LIFB neuron; a spike count 0..=B goes to the next layer.
+    Native,
+    /// LIFB layers become groups of binary LIF sub-units (LifGroup); spikes are binary.
+    Decoupled,
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Native => "native",
+            Form::Decoupled => "decoupled",
+        }
+    }
+}
+
+/// Lanes (parallel neurons) per engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lanes {
+    /// min(N, 16) per engine.
+    Default,
+    /// One value per engine, or a single value for all; 0 means all lanes (P = N).
+    List(Vec<usize>),
+}
+
+impl Lanes {
+    /// "16", "all", "4,all,10": a value for every engine or one for all.
+    pub fn parse(s: &str) -> Result<Lanes> {
+        let mut v = Vec::new();
+        for part in s.split(',') {
+            let part = part.trim();
+            if part == "all" {
+                v.push(0);
+            } else {
+                match part.parse::<usize>() {
+                    Ok(n) if n > 0 => v.push(n),
+                    _ => {
+                        return Err(Error::bad_input(format!(
+                            "--lanes: '{part}' is not a positive number or 'all' (give one value, or one per engine separated by commas)"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(Lanes::List(v))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub lanes: Lanes,
+    pub form: Form,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lanes: Lanes::Default,
+            form: Form::Native,
+        }
+    }
+}
+
+/// A generated design: named files (RTL, ROMs, manifest) plus the plan they came from.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub plan: Plan,
+    /// (file name, contents), in a fixed order.
+    pub files: Vec<(String, Vec<u8>)>,
+    pub manifest: serde_json::Value,
+}
+
+pub const TOP: &str = "lifb_top";
+pub const HDL_FIFO: &str = include_str!("../../hdl/lifb_fifo.v");
+pub const HDL_ROM: &str = include_str!("../../hdl/lifb_rom.v");
+pub const HDL_PRIENC: &str = include_str!("../../hdl/lifb_prienc.v");
+
+#[derive(Template)]
+#[template(path = "engine.v", escape = "none")]
+struct EngineTpl<'a> {
+    version: &'a str,
+    index: usize,
+    desc: &'a str,
+    module: &'a str,
+    kind: &'a str,
+    n: usize,
+    p: usize,
+    passes: usize,
+    pw: usize,
+    ai: usize,
+    iw: usize,
+    cw: usize,
+    oiw: usize,
+    ocw: usize,
+    vw: usize,
+    wb: usize,
+    accw: usize,
+    mb: usize,
+    hw: usize,
+    k: usize,
+    e: usize,
+    pe: usize,
+    jw: usize,
+    lw: usize,
+    lb: usize,
+    rw: usize,
+    last_n: usize,
+    w_depth: usize,
+    w_aw: usize,
+    w_file: &'a str,
+    n_aw: usize,
+    n_file: &'a str,
+    leak: &'a str,
+    leak_shift: u32,
+    leak_d: u32,
+    leak_f: u32,
+    leak_dw: usize,
+    reset_zero: bool,
+    const_in: bool,
+    hmax_lit: String,
+    hmin_lit: String,
+    vmax_lit: String,
+    vmin_lit: String,
+}
+
+struct TopEngine {
+    desc: String,
+    module: String,
+    iw: usize,
+    cw: usize,
+    oiw: usize,
+    ocw: usize,
+    vw: usize,
+    fifo_aw: usize,
+    tapped: bool,
+    layer: usize,
+}
+
+struct Tap {
+    layer: usize,
+    iw: usize,
+    cw: usize,
+    vw: usize,
+}
+
+#[derive(Template)]
+#[template(path = "top.v", escape = "none")]
+struct TopTpl<'a> {
+    version: &'a str,
+    form: &'a str,
+    top: &'a str,
+    const_in: bool,
+    in_iw: usize,
+    in_cw: usize,
+    out_iw: usize,
+    out_vw: usize,
+    taps: Vec<Tap>,
+    engines: Vec<TopEngine>,
+    last: usize,
+    current_readout: bool,
+    group: usize,
+    ki: usize,
+    clw: usize,
+    sw: usize,
+    classes: usize,
+}
+
+#[derive(Template)]
+#[template(path = "harness.cpp", escape = "none")]
+struct HarnessTpl<'a> {
+    version: &'a str,
+    top: &'a str,
+    taps: Vec<Tap>,
+}
+
+/// Signed literal of `bits` bits holding `v` (two's complement, hex).
+fn slit(bits: usize, v: i64) -> String {
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    format!("{bits}'sh{:x}", (v as u64) & mask)
+}
+
+fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
+    let (leak, leak_shift, leak_d, leak_f, leak_dw) = match e.leak {
+        LeakImpl::None => ("none", 0, 0, 0, 1),
+        LeakImpl::Shift(s) => ("shift", s, 0, 0, 1),
+        LeakImpl::Mul { d, f } => ("mul", 0, d, f, plan::bits_u(d as u64)),
+    };
+    let v_max = (1i64 << (e.mb - 1)) - 1;
+    let v_min = -(1i64 << (e.mb - 1));
+    let t = EngineTpl {
+        version: env!("CARGO_PKG_VERSION"),
+        index: i,
+        desc: &e.desc,
+        module: &e.module,
+        kind: e.kind.name(),
+        n: e.n,
+        p: e.p,
+        passes: e.passes,
+        pw: e.pw,
+        ai: e.ai,
+        iw: e.iw,
+        cw: e.cw,
+        oiw: e.oiw,
+        ocw: e.ocw,
+        vw: e.vw,
+        wb: e.wb,
+        accw: e.accw,
+        mb: e.mb,
+        hw: e.hw,
+        k: e.k,
+        e: e.e,
+        pe: e.p * e.e,
+        jw: e.jw,
+        lw: e.lw,
+        lb: e.lb,
+        rw: e.rw,
+        last_n: e.n - (e.passes - 1) * e.p,
+        w_depth: e.n_in * e.passes,
+        w_aw: e.w_aw,
+        w_file: &e.w_file,
+        n_aw: e.ai,
+        n_file: &e.n_file,
+        leak,
+        leak_shift,
+        leak_d,
+        leak_f,
+        leak_dw,
+        reset_zero: e.reset_zero,
+        const_in: e.const_in,
+        hmax_lit: slit(e.hw, v_max),
+        hmin_lit: slit(e.hw, v_min),
+        vmax_lit: slit(e.mb, v_max),
+        vmin_lit: slit(e.mb, v_min),
+    };
+    t.render()
+        .map(|s| s + "\n")
+        .map_err(|err| Error::tool(format!("rendering engine {i}: {err}")))
+}
+
+fn taps(p: &Plan) -> Vec<Tap> {
+    p.engines
+        .iter()
+        .filter_map(|e| {
+            e.neuron_layer.map(|layer| Tap {
+                layer,
+                iw: e.oiw,
+                cw: e.ocw,
+                vw: e.vw,
+            })
+        })
+        .collect()
+}
+
+fn top_verilog(p: &Plan, form: Form) -> Result<String> {
+    let last = p.engines.last().expect("plan has engines");
+    let first = &p.engines[0];
+    let t = TopTpl {
+        version: env!("CARGO_PKG_VERSION"),
+        form: form.name(),
+        top: TOP,
+        const_in: first.const_in,
+        in_iw: first.iw,
+        in_cw: first.cw,
+        out_iw: last.oiw,
+        out_vw: last.ocw,
+        taps: taps(p),
+        engines: p
+            .engines
+            .iter()
+            .map(|e| TopEngine {
+                desc: e.desc.clone(),
+                module: e.module.clone(),
+                iw: e.iw,
+                cw: e.cw,
+                oiw: e.oiw,
+                ocw: e.ocw,
+                vw: e.vw,
+                fifo_aw: e.fifo_aw,
+                tapped: e.neuron_layer.is_some(),
+                layer: e.neuron_layer.unwrap_or(0),
+            })
+            .collect(),
+        last: p.engines.len() - 1,
+        current_readout: last.kind == EngineKind::Current,
+        group: last.e,
+        ki: p.ki,
+        clw: p.clw,
+        sw: p.score_w,
+        classes: p.classes,
+    };
+    t.render()
+        .map(|s| s + "\n")
+        .map_err(|err| Error::tool(format!("rendering the top level: {err}")))
+}
+
+/// The Verilator C++ harness for a plan (used by cosim).
+pub fn harness_cpp(p: &Plan) -> Result<String> {
+    HarnessTpl {
+        version: env!("CARGO_PKG_VERSION"),
+        top: TOP,
+        taps: taps(p),
+    }
+    .render()
+    .map(|s| s + "\n")
+    .map_err(|err| Error::tool(format!("rendering the harness: {err}")))
+}
+
+/// Generate the whole design for a validated integer network.
+pub fn generate(net: &IntNetwork, opts: &Options) -> Result<Design> {
+    let model_hash = crate::format::model_hash(net)?;
+    let net = plan::apply_form(net, opts.form)?;
+    let p = plan(&net, opts)?;
+    let hw_hash = crate::format::model_hash(&net)?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    files.push((format!("{TOP}.v"), top_verilog(&p, opts.form)?.into_bytes()));
+    for (i, e) in p.engines.iter().enumerate() {
+        files.push((
+            format!("{}.v", e.module),
+            engine_verilog(e, i)?.into_bytes(),
+        ));
+    }
+    files.push(("lifb_fifo.v".into(), HDL_FIFO.as_bytes().to_vec()));
+    files.push(("lifb_rom.v".into(), HDL_ROM.as_bytes().to_vec()));
+    files.push(("lifb_prienc.v".into(), HDL_PRIENC.as_bytes().to_vec()));
+    for (i, e) in p.engines.iter().enumerate() {
+        let (w, n) = hex::engine_roms(&net, &p, i)?;
+        files.push((e.w_file.clone(), w.into_bytes()));
+        files.push((e.n_file.clone(), n.into_bytes()));
+    }
+    let manifest = plan::manifest(&net, &p, opts, &model_hash, &hw_hash, &files);
+    let mut json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::tool(format!("serializing the manifest: {e}")))?;
+    json.push(b'\n');
+    files.push(("manifest.json".into(), json));
+    Ok(Design {
+        plan: p,
+        files,
+        manifest,
+    })
+}
+
+/// The Verilog sources of a design (what a simulator or synthesizer reads).
+pub fn verilog_files(d: &Design) -> impl Iterator<Item = &(String, Vec<u8>)> {
+    d.files.iter().filter(|(n, _)| n.ends_with(".v"))
+}
+
+/// Write every file of a design into `dir` (each atomically).
+pub fn write(d: &Design, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for (name, bytes) in &d.files {
+        crate::util::write_atomic(&dir.join(name), bytes)?;
+    }
+    Ok(())
+}

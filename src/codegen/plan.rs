@@ -1,0 +1,449 @@
+//! From an integer network to the structure of its hardware: engines, widths, lanes, ROM sizes,
+//! and the cycle model. Every width is derived from the declared fixed-point widths (not from the
+//! values), so networks of equal structure get identical RTL.
+
+use super::{Form, Lanes, Options};
+use crate::error::{Error, Result};
+use crate::golden::encode;
+use crate::ir::{layer_label, Encoding, IntNetwork, Layer, Leak, Reset};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// LIFB neurons (native form): a spike count 0..=B per neuron.
+    Lifb,
+    /// LifGroup (decoupled form): g binary sub-units per membrane.
+    Group,
+    /// No neuron layer: the synaptic layer's currents are the readout.
+    Current,
+}
+
+impl EngineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Lifb => "lifb",
+            EngineKind::Group => "group",
+            EngineKind::Current => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeakImpl {
+    None,
+    /// d = 2^(f - s): leak = V - (V >>> s).
+    Shift(u32),
+    /// leak = V - ((V * d) >>> f).
+    Mul {
+        d: u32,
+        f: u32,
+    },
+}
+
+/// One engine: a dense layer and the neuron layer after it (if any).
+#[derive(Debug, Clone)]
+pub struct EnginePlan {
+    pub module: String,
+    pub desc: String,
+    pub syn_layer: usize,
+    pub neuron_layer: Option<usize>,
+    pub kind: EngineKind,
+    /// Inputs (events come with an index below this) and neurons.
+    pub n_in: usize,
+    pub n: usize,
+    /// Lanes and passes = ceil(n / p).
+    pub p: usize,
+    pub passes: usize,
+    /// Width of a pass counter (0..=passes) and of a pass index (0..passes).
+    pub pw: usize,
+    pub ai: usize,
+    /// Input event index and count widths; largest input count.
+    pub iw: usize,
+    pub cw: usize,
+    pub max_in: u64,
+    /// Output event index and count widths.
+    pub oiw: usize,
+    pub ocw: usize,
+    /// Membrane storage, weight, accumulator, membrane (saturation), sum widths.
+    pub vw: usize,
+    pub wb: usize,
+    pub accw: usize,
+    pub mb: usize,
+    pub hw: usize,
+    /// Thresholds per neuron (B or g), events per lane (1 or g).
+    pub k: usize,
+    pub e: usize,
+    pub jw: usize,
+    pub lw: usize,
+    /// Bits per lane of a neuron-ROM word; rho width.
+    pub lb: usize,
+    pub rw: usize,
+    pub w_aw: usize,
+    pub w_file: String,
+    pub n_file: String,
+    pub leak: LeakImpl,
+    pub reset_zero: bool,
+    /// The input is the same every step (direct/burst encoding, first engine): accumulate once.
+    pub const_in: bool,
+    pub fifo_aw: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub engines: Vec<EnginePlan>,
+    pub classes: usize,
+    pub ki: usize,
+    pub clw: usize,
+    pub score_w: usize,
+    pub input_len: usize,
+    pub encoding: Encoding,
+}
+
+/// Bits of an unsigned value (at least 1).
+pub fn bits_u(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).max(1)
+}
+
+/// Bits of a signed range [lo, hi].
+pub fn bits_s(lo: i64, hi: i64) -> usize {
+    let mut w = 1;
+    while !(-(1i128 << (w - 1)) <= lo as i128 && (hi as i128) < (1i128 << (w - 1))) {
+        w += 1;
+    }
+    w
+}
+
+/// ceil(log2(n)), at least 1: the width of an index into n entries.
+pub fn clog2(n: usize) -> usize {
+    if n <= 1 {
+        1
+    } else {
+        bits_u(n as u64 - 1)
+    }
+}
+
+/// The form the hardware is generated from: decoupled turns every LIFB layer into a LifGroup.
+pub fn apply_form(net: &IntNetwork, form: Form) -> Result<IntNetwork> {
+    net.validate()?;
+    match form {
+        Form::Native => Ok(net.clone()),
+        Form::Decoupled => crate::decouple::to_lif_groups(net),
+    }
+}
+
+fn refuse(i: usize, l: &Layer<i32>, why: &str) -> Error {
+    Error::bad_input(format!("{}: {why}", layer_label(i, l)))
+}
+
+pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
+    net.validate()?;
+    // The golden simulator's checks (accumulator bound, readout) apply to the hardware too.
+    crate::golden::IntSim::new(net)?;
+    let fx = net.fixed.as_ref().ok_or_else(|| {
+        Error::bad_input("the model is a float network; quantize it first (lifb-hdl quantize)")
+    })?;
+    let mb = fx.membrane_bits as usize;
+    let wb = fx.weight_bits as usize;
+    let v_max = fx.v_max();
+    let mut engines: Vec<EnginePlan> = Vec::new();
+    let mut max_in: u64 = match net.input.encoding {
+        Encoding::Direct => fx.input_max() as u64,
+        Encoding::Rate { .. } => 1,
+        Encoding::Burst { max_count } => max_count as u64,
+    };
+    let mut i = 0;
+    while i < net.layers.len() {
+        let layer = &net.layers[i];
+        let d = match layer {
+            Layer::Dense(d) => d,
+            Layer::Flatten => {
+                i += 1;
+                continue;
+            }
+            Layer::Conv2d(_) => {
+                return Err(refuse(i, layer, "conv2d is not supported by the hardware generator yet; only dense (MLP) networks are"))
+            }
+            Layer::Pool(_) => {
+                return Err(refuse(i, layer, "pooling is not supported by the hardware generator yet; only dense (MLP) networks are"))
+            }
+            Layer::LifRecurrent(_) => {
+                return Err(refuse(i, layer, "lif_recurrent layers are not supported by the hardware generator; use the native form or lif_group (decouple to groups)"))
+            }
+            _ => return Err(refuse(i, layer, "expected a dense layer here")),
+        };
+        let ei = engines.len();
+        let neuron = net.layers.get(i + 1).filter(|l| l.is_neuron());
+        let (kind, k, e, ocw, leak, reset, max_out, rw, vw) = match neuron {
+            None => (EngineKind::Current, 0, 1, 0, None, Reset::Zero, 0u64, 0, 1),
+            Some(Layer::Lifb(n)) => {
+                let b = n.max_burst as usize;
+                (
+                    EngineKind::Lifb,
+                    b,
+                    1,
+                    bits_u(b as u64),
+                    Some(n.leak),
+                    n.reset,
+                    b as u64,
+                    0,
+                    mb,
+                )
+            }
+            Some(Layer::LifGroup(g)) => {
+                let gk = g.group as usize;
+                let rw = if g.rho.iter().all(|&r| r as i64 <= v_max) {
+                    mb - 1
+                } else {
+                    31
+                };
+                let vw = match g.reset {
+                    Reset::Zero => mb,
+                    Reset::Subtract => {
+                        bits_s(fx.v_min() - gk as i64 * ((1i64 << rw) - 1), fx.v_max())
+                    }
+                };
+                (
+                    EngineKind::Group,
+                    gk,
+                    gk,
+                    1,
+                    Some(g.leak),
+                    g.reset,
+                    1,
+                    rw,
+                    vw,
+                )
+            }
+            Some(l) => {
+                return Err(refuse(
+                    i + 1,
+                    l,
+                    "this neuron layer kind is not supported by the hardware generator",
+                ))
+            }
+        };
+        if vw > 64 {
+            return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
+        }
+        let n = d.out_features;
+        let p = match &opts.lanes {
+            Lanes::Default => n.min(16),
+            Lanes::List(v) => {
+                let want = if v.len() == 1 {
+                    v[0]
+                } else {
+                    *v.get(ei).ok_or_else(|| {
+                        Error::bad_input(format!(
+                            "--lanes gives {} values but the network has more engines (one per dense layer); give one value or one per engine",
+                            v.len()
+                        ))
+                    })?
+                };
+                if want == 0 {
+                    n
+                } else {
+                    want.min(n)
+                }
+            }
+        };
+        let passes = n.div_ceil(p);
+        let cw = bits_u(max_in);
+        // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
+        let bound =
+            (1u128 << (mb - 1)) + d.in_features as u128 * (1u128 << (wb - 1)) * max_in as u128;
+        let decl = bits_u(bound.min(u64::MAX as u128) as u64) + 1;
+        let accw = decl.min(32).max(mb + 1).max(wb + 1).max(cw + 1);
+        let leak_impl = match leak {
+            None | Some(Leak::Fixed { d: 0 }) => LeakImpl::None,
+            Some(Leak::Fixed { d }) if d.is_power_of_two() => {
+                LeakImpl::Shift(fx.leak_frac_bits - d.trailing_zeros())
+            }
+            Some(Leak::Fixed { d }) => LeakImpl::Mul {
+                d,
+                f: fx.leak_frac_bits,
+            },
+            Some(Leak::Lambda { .. }) => {
+                return Err(Error::bad_input("a float leak in an integer network"))
+            }
+        };
+        let (lb, ocw) = match kind {
+            EngineKind::Current => (mb, accw),
+            EngineKind::Lifb => (mb * (1 + k), ocw),
+            EngineKind::Group => (
+                mb * (1 + k) + if reset == Reset::Subtract { k * rw } else { 0 },
+                ocw,
+            ),
+        };
+        let hw = vw.max(accw).max(mb) + 2;
+        let module = format!("{}_l{ei}", super::TOP);
+        let desc = match neuron {
+            Some(l) => format!(
+                "dense {}x{} + {} (layers {i}, {}), {p} lanes",
+                d.in_features,
+                n,
+                l.kind_name(),
+                i + 1
+            ),
+            None => format!(
+                "dense {}x{} (layer {i}), current readout, {p} lanes",
+                d.in_features, n
+            ),
+        };
+        engines.push(EnginePlan {
+            w_file: format!("{module}_w.hex"),
+            n_file: format!("{module}_n.hex"),
+            module,
+            desc,
+            syn_layer: i,
+            neuron_layer: neuron.map(|_| i + 1),
+            kind,
+            n_in: d.in_features,
+            n,
+            p,
+            passes,
+            pw: bits_u(passes as u64),
+            ai: clog2(passes),
+            iw: clog2(d.in_features),
+            cw,
+            max_in,
+            oiw: clog2(n * e),
+            ocw,
+            vw,
+            wb,
+            accw,
+            mb,
+            hw,
+            k,
+            e,
+            jw: clog2(p * e),
+            lw: clog2(p),
+            lb,
+            rw,
+            w_aw: clog2(d.in_features * passes),
+            leak: leak_impl,
+            reset_zero: reset == Reset::Zero,
+            const_in: ei == 0 && encode::is_constant(net.input.encoding),
+            fifo_aw: clog2(d.in_features + 2).clamp(2, 10),
+        });
+        max_in = max_out;
+        i += if neuron.is_some() { 2 } else { 1 };
+    }
+    if engines.is_empty() {
+        return Err(Error::bad_input("the network has no dense layer"));
+    }
+    if let Some(lanes) = match &opts.lanes {
+        Lanes::List(v) if v.len() > 1 && v.len() != engines.len() => Some(v.len()),
+        _ => None,
+    } {
+        return Err(Error::bad_input(format!(
+            "--lanes gives {lanes} values for {} engines; give one value or one per engine",
+            engines.len()
+        )));
+    }
+    let last = engines.last().expect("not empty");
+    let classes = match last.kind {
+        EngineKind::Group => last.n,
+        _ => last.n,
+    };
+    let score_w = match last.kind {
+        EngineKind::Current => last.accw + 16,
+        _ => 16 + bits_u((last.k * last.e.max(1)) as u64) + 1,
+    };
+    Ok(Plan {
+        classes,
+        ki: clog2(classes),
+        clw: bits_u(classes as u64),
+        score_w,
+        input_len: net.input.shape.len(),
+        encoding: net.input.encoding,
+        engines,
+    })
+}
+
+pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 1 (+1 after waiting for the bank), passes <= F <= passes + S (S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} W_e'(0) + W_e), W_e = sum_t E_e(t)*ceil(N_e/P_e).";
+
+pub fn manifest(
+    net: &IntNetwork,
+    p: &Plan,
+    opts: &Options,
+    model_hash: &str,
+    hw_hash: &str,
+    files: &[(String, Vec<u8>)],
+) -> serde_json::Value {
+    let first = &p.engines[0];
+    let last = p.engines.last().expect("not empty");
+    let engines: Vec<_> = p
+        .engines
+        .iter()
+        .map(|e| {
+            json!({
+                "module": e.module,
+                "description": e.desc,
+                "synaptic_layer": e.syn_layer,
+                "neuron_layer": e.neuron_layer,
+                "kind": e.kind.name(),
+                "inputs": e.n_in,
+                "neurons": e.n,
+                "lanes": e.p,
+                "passes": e.passes,
+                "accumulator_bits": e.accw,
+                "membrane_storage_bits": e.vw,
+                "input_count_bits": e.cw,
+                "output_count_bits": e.ocw,
+                "weight_rom": {"file": e.w_file, "words": e.n_in * e.passes, "word_bits": e.p * e.wb,
+                               "bits": e.n_in * e.passes * e.p * e.wb},
+                "neuron_rom": {"file": e.n_file, "words": e.passes, "word_bits": e.p * e.lb,
+                               "bits": e.passes * e.p * e.lb},
+                "membrane_bits_total": e.n.div_ceil(e.p) * e.p * if e.kind == EngineKind::Current { 0 } else { e.vw },
+                "accumulator_bits_total": e.passes * e.p * e.accw,
+                "input_fifo_words": 1usize << e.fifo_aw,
+                "leak": match e.leak { LeakImpl::None => "none".to_string(), LeakImpl::Shift(s) => format!("shift {s}"), LeakImpl::Mul { d, f } => format!("multiply by {d}, shift {f}") },
+                "reset": if e.kind == EngineKind::Current { "none" } else if e.reset_zero { "zero" } else { "subtract" },
+                "constant_input": e.const_in,
+            })
+        })
+        .collect();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let sources: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.ends_with(".v"))
+        .collect();
+    json!({
+        "format": "lifb-hdl-rtl",
+        "version": 1,
+        "generator": env!("CARGO_PKG_VERSION"),
+        "model_name": net.name,
+        "model_hash": model_hash,
+        "hardware_model_hash": hw_hash,
+        "hardware_model_doc": "hash of the network the RTL implements (after --form decoupled, the LifGroup network)",
+        "form": opts.form.name(),
+        "top": super::TOP,
+        "files": names,
+        "sources": sources,
+        "clock": "clk, rising edge; rst synchronous, active high",
+        "ports": {
+            "start": {"dir": "in", "bits": 1, "doc": "pulse while idle to begin a sample"},
+            "steps": {"dir": "in", "bits": 16, "doc": "T, sampled with start (1..=65535)"},
+            "in_valid": {"dir": "in", "bits": 1}, "in_ready": {"dir": "out", "bits": 1},
+            "in_eos": {"dir": "in", "bits": 1, "doc": "end-of-step beat, carries no event"},
+            "in_index": {"dir": "in", "bits": first.iw},
+            "in_value": {"dir": "in", "bits": first.cw, "doc": "encoded input value u_i(t), non-zero"},
+            "out_valid": {"dir": "out", "bits": 1}, "out_ready": {"dir": "in", "bits": 1},
+            "out_eos": {"dir": "out", "bits": 1},
+            "out_index": {"dir": "out", "bits": last.oiw},
+            "out_value": {"dir": "out", "bits": last.ocw, "signed": last.kind == EngineKind::Current},
+            "done": {"dir": "out", "bits": 1, "doc": "one-cycle pulse after the last step"},
+            "class_out": {"dir": "out", "bits": p.clw, "doc": "predicted class, valid with done"},
+            "tapN_*": {"doc": "trace taps per neuron layer N: valid, eos, index, count, v (membrane after update), busy"},
+        },
+        "input_protocol": if first.const_in {
+            "constant encoding: stream the non-zero encoded inputs once per sample, then one in_eos beat"
+        } else {
+            "rate encoding: for every step, stream that step's non-zero encoded inputs, then one in_eos beat"
+        },
+        "classes": p.classes,
+        "engines": engines,
+        "cycle_formula": CYCLE_FORMULA,
+    })
+}

@@ -1,0 +1,40 @@
+//! Random structures from `lifb_hdl::ir::random` (random widths, depths, encodings, readouts):
+//! each is its own Verilator build, so the count is small (LIFB_COSIM_STRUCTURES raises it).
+
+mod hw_common;
+
+use lifb_hdl::codegen::{Form, Lanes, Options};
+use lifb_hdl::cosim::{cosim, CosimOptions};
+use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
+
+#[test]
+fn random_structures_match_golden() {
+    if !hw_common::have_tool("verilator") {
+        return;
+    }
+    let count: u64 = std::env::var("LIFB_COSIM_STRUCTURES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4);
+    for seed in 0..count {
+        let net = random_network(seed, &RandomSpec::default());
+        let inputs = random_inputs(&net, seed, 4, 0.6);
+        for (fi, form) in [Form::Native, Form::Decoupled].into_iter().enumerate() {
+            let lanes = Lanes::List(vec![1 + (seed as usize + fi) % 5]);
+            let opts = CosimOptions {
+                steps: 5,
+                codegen: Options { lanes, form },
+                cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
+                stall: seed % 2 == 0,
+            };
+            let r = cosim(&net, &inputs, &opts)
+                .unwrap_or_else(|e| panic!("seed {seed} ({}): {e}", form.name()));
+            assert!(
+                r.divergence.is_none(),
+                "seed {seed} ({} form): {}",
+                form.name(),
+                r.divergence.unwrap()
+            );
+        }
+    }
+}

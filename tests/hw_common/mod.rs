@@ -1,0 +1,169 @@
+//! Random integer networks of a given structure, for the co-simulation and codegen tests
+//! (tests/cosim_*.rs, tests/codegen_*.rs).
+#![allow(dead_code)]
+
+use lifb_hdl::ir::{
+    Dense, Encoding, FixedPoint, InputSpec, IntNetwork, Layer, Leak, LifGroup, Lifb, Network,
+    Reset, Shape,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Neuron {
+    /// LIFB with B, reset, leak d.
+    Lifb(u32, Reset, u32),
+    /// LifGroup with g sub-units, reset, leak d.
+    Group(u32, Reset, u32),
+    /// No neuron layer (current readout; last layer only).
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub inputs: usize,
+    pub layers: Vec<(usize, Neuron)>,
+    pub encoding: Encoding,
+    pub weight_bits: u32,
+    pub membrane_bits: u32,
+    pub input_bits: u32,
+    pub leak_frac_bits: u32,
+}
+
+/// A random network of this structure: weights span the whole weight range and biases and
+/// thresholds are drawn so that some membranes saturate and bursts reach B.
+pub fn random_net(spec: &Spec, seed: u64) -> IntNetwork {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let wmax = (1i32 << (spec.weight_bits - 1)) - 1;
+    let vmax = (1i64 << (spec.membrane_bits - 1)) - 1;
+    let mut layers = Vec::new();
+    let mut n_in = spec.inputs;
+    let mut copies = 1usize;
+    for &(n, neuron) in &spec.layers {
+        let fan = n_in * copies;
+        // Mostly positive-skewed weights so that neurons fire; sometimes full range.
+        let skew = rng.random_range(0..3);
+        let weight: Vec<i32> = (0..n * fan)
+            .map(|_| match skew {
+                0 => rng.random_range(-wmax - 1..=wmax),
+                _ => rng.random_range(-wmax / 2..=wmax),
+            })
+            .collect();
+        let bmax = (vmax / 4) as i32;
+        let bias = if rng.random_bool(0.7) {
+            Some((0..n).map(|_| rng.random_range(-bmax..=bmax)).collect())
+        } else {
+            None
+        };
+        layers.push(Layer::Dense(Dense {
+            in_features: fan,
+            out_features: n,
+            weight,
+            bias,
+        }));
+        let per_neuron = rng.random_bool(0.5);
+        let rows = if per_neuron { n } else { 1 };
+        // Small thresholds relative to the membrane range make saturation and full bursts likely.
+        let scale = (vmax / rng.random_range(8..64)).max(2);
+        match neuron {
+            Neuron::Lifb(b, reset, d) => {
+                let mut threshold = Vec::new();
+                let mut spacing = Vec::new();
+                for _ in 0..rows {
+                    let sp = rng.random_range(1..=(scale / 2).max(1));
+                    let room = vmax - (b as i64 - 1) * sp;
+                    let th = rng.random_range(1..=scale.min(room).max(1));
+                    threshold.push(th as i32);
+                    spacing.push(sp as i32);
+                }
+                layers.push(Layer::Lifb(Lifb {
+                    leak: Leak::Fixed { d },
+                    threshold,
+                    spacing,
+                    max_burst: b,
+                    reset,
+                }));
+                n_in = n;
+                copies = 1;
+            }
+            Neuron::Group(g, reset, d) => {
+                let mut thresholds = Vec::new();
+                let mut rho = Vec::new();
+                for _ in 0..rows * g as usize {
+                    thresholds.push(rng.random_range(1..=scale) as i32);
+                    rho.push(rng.random_range(1..=scale) as i32);
+                }
+                layers.push(Layer::LifGroup(LifGroup {
+                    leak: Leak::Fixed { d },
+                    group: g,
+                    thresholds,
+                    rho,
+                    reset,
+                }));
+                n_in = n;
+                copies = g as usize;
+            }
+            Neuron::None => {}
+        }
+    }
+    let nl = layers.len();
+    let net: IntNetwork = Network {
+        name: format!("random-{seed}"),
+        input: InputSpec {
+            shape: Shape::flat(spec.inputs),
+            encoding: spec.encoding,
+        },
+        layers,
+        fixed: Some(FixedPoint {
+            weight_bits: spec.weight_bits,
+            membrane_bits: spec.membrane_bits,
+            input_bits: spec.input_bits,
+            leak_frac_bits: spec.leak_frac_bits,
+            scales: vec![1.0; nl],
+        }),
+        meta: BTreeMap::new(),
+    };
+    net.validate().expect("random network is valid");
+    net
+}
+
+/// Random integer inputs for a network (about half of them zero).
+pub fn random_inputs(net: &IntNetwork, count: usize, seed: u64) -> Vec<Vec<u32>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xABCD);
+    let max = net.fixed.as_ref().unwrap().input_max();
+    (0..count)
+        .map(|_| {
+            (0..net.input.shape.len())
+                .map(|_| {
+                    if rng.random_bool(0.5) {
+                        0
+                    } else {
+                        rng.random_range(0..=max)
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether an EDA tool is on PATH; if not, a loud skip, or a failure under LIFB_REQUIRE_EDA=1.
+pub fn have_tool(tool: &str) -> bool {
+    let flag = if tool == "iverilog" {
+        "-V"
+    } else {
+        "--version"
+    };
+    let ok = std::process::Command::new(tool)
+        .arg(flag)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("LIFB_REQUIRE_EDA").as_deref() == Ok("1") {
+            panic!("{tool} is not installed but LIFB_REQUIRE_EDA=1");
+        }
+        eprintln!("\n*** SKIPPED: {tool} is not installed (set LIFB_REQUIRE_EDA=1 to make this a failure) ***\n");
+    }
+    ok
+}
