@@ -199,18 +199,23 @@ fn pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{:.2}%", 100.0 * v))
 }
 
+/// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.
 fn print_report(r: &EvalReport) {
-    println!(
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(
+        o,
         "{} on {} ({} images, T = {}, weights {} bit, inputs {} bit)",
         r.model, r.dataset, r.images, r.steps, r.weight_bits, r.input_bits
     );
-    println!("  float model      {}", pct(r.float_accuracy));
-    println!("  integer model    {}", pct(Some(r.integer_accuracy)));
+    let _ = writeln!(o, "  float model      {}", pct(r.float_accuracy));
+    let _ = writeln!(o, "  integer model    {}", pct(Some(r.integer_accuracy)));
     if r.decoupled_accuracy.is_some() {
-        println!("  decoupled (LIF)  {}", pct(r.decoupled_accuracy));
+        let _ = writeln!(o, "  decoupled (LIF)  {}", pct(r.decoupled_accuracy));
     }
     if let Some(ag) = r.float_integer_agreement {
-        println!(
+        let _ = writeln!(
+            o,
             "  float vs integer: same class on {:.2}% of images",
             100.0 * ag
         );
@@ -220,7 +225,8 @@ fn print_report(r: &EvalReport) {
         r.decoupled_counts_compared,
         r.decoupled_counts_mismatched,
     ) {
-        println!(
+        let _ = writeln!(
+        o,
             "  decoupled vs integer: identical readout on {:.2}% of images; {m} of {c} spike counts differ",
             100.0 * ag
         );
