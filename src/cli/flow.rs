@@ -73,15 +73,26 @@ struct Stage {
 impl Stage {
     fn begin(n: usize, total: usize, what: &str) -> Stage {
         let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} [{prefix}] {msg} ({elapsed})").expect("static template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{prefix}] {msg} ({elapsed})")
+                .expect("static template"),
+        );
         bar.set_prefix(format!("{n}/{total}"));
         bar.set_message(what.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
-        Stage { bar, start: Instant::now() }
+        Stage {
+            bar,
+            start: Instant::now(),
+        }
     }
     fn done(self, result: String) {
         self.bar.finish_and_clear();
-        eprintln!("  [{}] {} ({:.1} s)", self.bar.prefix(), result, self.start.elapsed().as_secs_f64());
+        eprintln!(
+            "  [{}] {} ({:.1} s)",
+            self.bar.prefix(),
+            result,
+            self.start.elapsed().as_secs_f64()
+        );
     }
 }
 
@@ -103,7 +114,9 @@ pub fn run(a: Args) -> Result<()> {
     let st = Stage::begin(2, STAGES, "decouple LIFB into LIF groups");
     let lif = decouple::to_lif_groups(&int)?;
     let lif_units: usize = lif.layers.iter().filter(|l| l.is_neuron()).count();
-    st.done(format!("group form: {lif_units} LIF neuron layers, only LIF neurons"));
+    st.done(format!(
+        "group form: {lif_units} LIF neuron layers, only LIF neurons"
+    ));
 
     let st = Stage::begin(3, STAGES, "golden evaluation");
     let kind = a.data.unwrap_or_else(|| default_data(&int));
@@ -121,7 +134,10 @@ pub fn run(a: Args) -> Result<()> {
     }
     let int_in = eval::int_inputs(&ds, fx.input_bits);
     let acc_float = match &float {
-        Some(f) => Some(eval::accuracy(&eval::float_outputs(f, &ds, steps, Some(fx.input_bits))?, &ds.labels)),
+        Some(f) => Some(eval::accuracy(
+            &eval::float_outputs(f, &ds, steps, Some(fx.input_bits))?,
+            &ds.labels,
+        )),
         None => None,
     };
     let int_out = eval::run_all(&IntSim::new(&int)?, &int_in, steps)?;
@@ -147,23 +163,41 @@ pub fn run(a: Args) -> Result<()> {
     ));
 
     let st = Stage::begin(4, STAGES, "generate Verilog");
-    let opts = codegen::Options { lanes: Lanes::parse(&a.lanes)?, form: a.form };
+    let opts = codegen::Options {
+        lanes: Lanes::parse(&a.lanes)?,
+        form: a.form,
+    };
     let design = codegen::generate(&int, &opts)?;
     let rtl = a.out.join("rtl");
     codegen::write(&design, &rtl)?;
-    st.done(format!("{} form, lanes {}: {} files in {}", a.form.name(), a.lanes, design.files.len(), rtl.display()));
+    st.done(format!(
+        "{} form, lanes {}: {} files in {}",
+        a.form.name(),
+        a.lanes,
+        design.files.len(),
+        rtl.display()
+    ));
 
     let st = Stage::begin(5, STAGES, "co-simulate in Verilator");
     let n_cosim = a.cosim_images.min(int_in.len());
     let hw_net = codegen::plan::apply_form(&int, a.form)?;
-    let copts = CosimOptions { steps, codegen: opts.clone(), cache_dir: cosim::default_cache_dir(), stall: false };
+    let copts = CosimOptions {
+        steps,
+        codegen: opts.clone(),
+        cache_dir: cosim::default_cache_dir(),
+        stall: false,
+    };
     let cs = cosim::cosim_design(&hw_net, &design, &int_in[..n_cosim], &copts)?;
     let spike_exact = cs.divergence.is_none();
     let cycles = cs.total_cycles() / n_cosim.max(1) as u64;
     let chain_lb = cs.chain_bounds.iter().sum::<u64>() / n_cosim.max(1) as u64;
     st.done(format!(
         "{n_cosim} images: {}; {cycles} cycles per image, {:.3}x the lower bound",
-        if spike_exact { "spike-exact at every layer and step" } else { "MISMATCH" },
+        if spike_exact {
+            "spike-exact at every layer and step"
+        } else {
+            "MISMATCH"
+        },
         cs.ratio()
     ));
 
@@ -180,7 +214,8 @@ pub fn run(a: Args) -> Result<()> {
             r.backend,
             r.resources.logic_cells.used,
             r.resources.block_ram.used,
-            r.min_fmax_mhz().map_or("-".into(), |f| format!("{f:.1} MHz"))
+            r.min_fmax_mhz()
+                .map_or("-".into(), |f| format!("{f:.1} MHz"))
         ));
         Some(r)
     };
@@ -190,13 +225,31 @@ pub fn run(a: Args) -> Result<()> {
     let sim = IntSim::new(&int)?;
     let mut trace = Trace::new("integer", Some(format::model_hash(&int)?), steps);
     for (s, x) in int_in[..n_cosim].iter().enumerate() {
-        let mut t = sim.run(x, s as u64, steps, TraceOptions { counts: true, membranes: false })?;
+        let mut t = sim.run(
+            x,
+            s as u64,
+            steps,
+            TraceOptions {
+                counts: true,
+                membranes: false,
+            },
+        )?;
         t.label = Some(ds.labels[s] as u32);
         trace.samples.push(t);
     }
     trace.write(&a.out.join("trace.json"))?;
-    let rtl_correct = trace.samples.iter().filter(|s| Some(s.predicted as u32) == s.label).count();
-    let mut d = ReportData::new(format!("{} on {}", int.name, synth_result.as_ref().map_or("no device".into(), |r| r.part.clone())));
+    let rtl_correct = trace
+        .samples
+        .iter()
+        .filter(|s| Some(s.predicted as u32) == s.label)
+        .count();
+    let mut d = ReportData::new(format!(
+        "{} on {}",
+        int.name,
+        synth_result
+            .as_ref()
+            .map_or("no device".into(), |r| r.part.clone())
+    ));
     d.model = Some(a.model.display().to_string());
     d.steps = Some(steps);
     d.accuracy.images = Some(ds.len() as u64);
@@ -215,9 +268,11 @@ pub fn run(a: Args) -> Result<()> {
     });
     d.cycles_per_image = Some(cycles);
     d.lower_bound_cycles = Some(chain_lb);
-    d.lower_bound_note = Some("LB_chain: weight-word reads of the busiest engine chain (docs/hardware.md)".into());
+    d.lower_bound_note =
+        Some("LB_chain: weight-word reads of the busiest engine chain (docs/hardware.md)".into());
     d.layers = layer_reports(&int, &trace, &cs, n_cosim);
-    d.raster = report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));
+    d.raster =
+        report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));
     let (sops, updates) = activity(&int, &trace, &int_in[..n_cosim]);
     d.synaptic_ops_per_image = Some(sops);
     d.neuron_updates_per_image = Some(updates);
@@ -228,7 +283,10 @@ pub fn run(a: Args) -> Result<()> {
         ds.name
     ));
     report::write(&d, &a.out)?;
-    st.done(format!("report.json and report.html in {}", a.out.display()));
+    st.done(format!(
+        "report.json and report.html in {}",
+        a.out.display()
+    ));
 
     print_summary(&a, &d, &cs, synth_result.as_ref(), t0.elapsed());
     if !spike_exact {
@@ -240,7 +298,10 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-fn meta_u32(meta: &std::collections::BTreeMap<String, serde_json::Value>, path: &[&str]) -> Option<u32> {
+fn meta_u32(
+    meta: &std::collections::BTreeMap<String, serde_json::Value>,
+    path: &[&str],
+) -> Option<u32> {
     let mut v = meta.get(path[0])?;
     for k in &path[1..] {
         v = v.get(k)?;
@@ -257,7 +318,10 @@ fn load_and_quantize(a: &Args) -> Result<(Option<FloatNetwork>, IntNetwork, u32)
                     .weight_bits
                     .or(meta_u32(&f.meta, &["train_config", "qat", "weight_bits"]))
                     .unwrap_or(8),
-                input_bits: a.input_bits.or(meta_u32(&f.meta, &["input_bits"])).unwrap_or(8),
+                input_bits: a
+                    .input_bits
+                    .or(meta_u32(&f.meta, &["input_bits"]))
+                    .unwrap_or(8),
                 steps,
                 ..QuantOptions::default()
             };
@@ -307,7 +371,11 @@ fn activity(net: &IntNetwork, trace: &Trace, inputs: &[Vec<u32>]) -> (f64, f64) 
     // constant over steps and the hardware accumulates them once); rate coding: an upper bound
     // of one event per non-zero input per step.
     let first = fan_outs.first().copied().unwrap_or(0) as f64;
-    let active: f64 = inputs.iter().map(|x| x.iter().filter(|&&v| v > 0).count() as f64).sum::<f64>() / n;
+    let active: f64 = inputs
+        .iter()
+        .map(|x| x.iter().filter(|&&v| v > 0).count() as f64)
+        .sum::<f64>()
+        / n;
     let per_sample = match net.input.encoding {
         crate::ir::Encoding::Rate { .. } => trace.steps as f64,
         _ => 1.0,
@@ -315,10 +383,17 @@ fn activity(net: &IntNetwork, trace: &Trace, inputs: &[Vec<u32>]) -> (f64, f64) 
     (sops / n + first * active * per_sample, updates / n)
 }
 
-fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &cosim::CosimReport, n: usize) -> Vec<LayerReport> {
+fn layer_reports(
+    net: &IntNetwork,
+    trace: &Trace,
+    cs: &cosim::CosimReport,
+    n: usize,
+) -> Vec<LayerReport> {
     let modes = report::mode_counts_from_trace(trace);
     let shapes = net.shapes().unwrap_or_default();
-    let neuron_layers: Vec<usize> = (0..net.layers.len()).filter(|&i| net.layers[i].is_neuron()).collect();
+    let neuron_layers: Vec<usize> = (0..net.layers.len())
+        .filter(|&i| net.layers[i].is_neuron())
+        .collect();
     cs.engines
         .iter()
         .enumerate()
@@ -328,12 +403,20 @@ fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &cosim::CosimReport, n: us
             let lb = per(eng.lower_bound);
             LayerReport {
                 name: format!("engine {e} ({})", eng.module),
-                kind: nl.map_or("dense readout".into(), |i| net.layers[i].kind_name().to_string()),
+                kind: nl.map_or("dense readout".into(), |i| {
+                    net.layers[i].kind_name().to_string()
+                }),
                 neurons: nl.map_or(0, |i| shapes.get(i).map_or(0, |s| s.len() as u64)),
                 modes: nl.and_then(|_| modes.get(e).copied()),
                 cycles: vec![
-                    CyclePart { phase: "accumulate (weight reads)".into(), cycles: lb },
-                    CyclePart { phase: "fire, events, step overhead".into(), cycles: per(eng.busy).saturating_sub(lb) },
+                    CyclePart {
+                        phase: "accumulate (weight reads)".into(),
+                        cycles: lb,
+                    },
+                    CyclePart {
+                        phase: "fire, events, step overhead".into(),
+                        cycles: per(eng.busy).saturating_sub(lb),
+                    },
                 ],
             }
         })
@@ -355,8 +438,14 @@ fn print_summary(
         ("time steps".into(), d.steps.unwrap_or(0).to_string()),
         ("accuracy float".into(), pct(d.accuracy.float)),
         ("accuracy integer".into(), pct(d.accuracy.integer)),
-        ("accuracy decoupled (LIF only)".into(), pct(d.accuracy.decoupled)),
-        ("accuracy RTL (co-simulated images)".into(), pct(d.accuracy.rtl)),
+        (
+            "accuracy decoupled (LIF only)".into(),
+            pct(d.accuracy.decoupled),
+        ),
+        (
+            "accuracy RTL (co-simulated images)".into(),
+            pct(d.accuracy.rtl),
+        ),
         (
             "RTL vs golden".into(),
             match &d.verification {
@@ -365,30 +454,57 @@ fn print_summary(
                 None => "-".into(),
             },
         ),
-        ("hardware form, lanes".into(), format!("{}, {}", a.form.name(), a.lanes)),
+        (
+            "hardware form, lanes".into(),
+            format!("{}, {}", a.form.name(), a.lanes),
+        ),
         ("cycles per image".into(), cycles.to_string()),
-        ("lower bound (ratio)".into(), format!("{} ({:.3}x)", d.lower_bound_cycles.unwrap_or(0), cs.ratio())),
+        (
+            "lower bound (ratio)".into(),
+            format!("{} ({:.3}x)", d.lower_bound_cycles.unwrap_or(0), cs.ratio()),
+        ),
     ];
     if let Some(r) = s {
-        rows.push(("device".into(), format!("{} ({} back end)", r.part, r.backend)));
+        rows.push((
+            "device".into(),
+            format!("{} ({} back end)", r.part, r.backend),
+        ));
         rows.push((
             "logic cells".into(),
-            format!("{} of {}", r.resources.logic_cells.used, r.resources.logic_cells.available),
+            format!(
+                "{} of {}",
+                r.resources.logic_cells.used, r.resources.logic_cells.available
+            ),
         ));
         rows.push(("flip-flops".into(), r.resources.flip_flops.used.to_string()));
         rows.push((
             "block RAM".into(),
-            format!("{} of {}", r.resources.block_ram.used, r.resources.block_ram.available),
+            format!(
+                "{} of {}",
+                r.resources.block_ram.used, r.resources.block_ram.available
+            ),
         ));
         rows.push(("DSP".into(), r.resources.dsp.used.to_string()));
         if let Some(f) = fmax {
             rows.push(("fmax".into(), format!("{f:.1} MHz")));
-            rows.push(("latency".into(), format!("{:.2} us per image", cycles as f64 / f)));
-            rows.push(("throughput".into(), format!("{:.0} images/s", f * 1e6 / cycles.max(1) as f64)));
+            rows.push((
+                "latency".into(),
+                format!("{:.2} us per image", cycles as f64 / f),
+            ));
+            rows.push((
+                "throughput".into(),
+                format!("{:.0} images/s", f * 1e6 / cycles.max(1) as f64),
+            ));
         }
     }
-    rows.push(("report".into(), a.out.join("report.html").display().to_string()));
-    rows.push(("flow time".into(), format!("{:.1} s", elapsed.as_secs_f64())));
+    rows.push((
+        "report".into(),
+        a.out.join("report.html").display().to_string(),
+    ));
+    rows.push((
+        "flow time".into(),
+        format!("{:.1} s", elapsed.as_secs_f64()),
+    ));
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     println!();
     println!("lifb-hdl flow summary");
