@@ -201,23 +201,43 @@ pub fn run(a: Args) -> Result<()> {
         cs.ratio()
     ));
 
+    let mut synth_note: Option<String> = None;
     let synth_result = if a.no_synth {
         None
     } else {
         let st = Stage::begin(6, STAGES, &format!("synthesize for {}", a.target));
         let mut req = SynthRequest::new(&rtl, a.target, a.backend, a.out.join("synth"));
         req.timeout = a.synth_timeout.map(Duration::from_secs);
-        let r = synth::run(&req)?;
-        st.done(format!(
-            "{} ({}): {} logic cells, {} BRAM, fmax {}",
-            r.part,
-            r.backend,
-            r.resources.logic_cells.used,
-            r.resources.block_ram.used,
-            r.min_fmax_mhz()
-                .map_or("-".into(), |f| format!("{f:.1} MHz"))
-        ));
-        Some(r)
+        match synth::try_run(&req)? {
+            synth::Outcome::Fits(r) => {
+                st.done(format!(
+                    "{} ({}): {} logic cells, {} BRAM, fmax {}",
+                    r.part,
+                    r.backend,
+                    r.resources.logic_cells.used,
+                    r.resources.block_ram.used,
+                    r.min_fmax_mhz()
+                        .map_or("-".into(), |f| format!("{f:.1} MHz"))
+                ));
+                Some(*r)
+            }
+            synth::Outcome::DoesNotFit {
+                shortfalls,
+                found_by,
+                ..
+            } => {
+                // Not fitting is a result, not a failure of the flow: report it with the numbers.
+                let what = shortfalls
+                    .iter()
+                    .map(|s| format!("{} needs {} of {}", s.resource, s.needed, s.available))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let note = format!("does not fit {} (found by {found_by}): {what}", a.target);
+                st.done(note.clone());
+                synth_note = Some(note);
+                None
+            }
+        }
     };
 
     let st = Stage::begin(7, STAGES, "report");
@@ -277,6 +297,11 @@ pub fn run(a: Args) -> Result<()> {
     d.synaptic_ops_per_image = Some(sops);
     d.neuron_updates_per_image = Some(updates);
     d.synth = synth_result.clone();
+    if let Some(n) = &synth_note {
+        d.notes.push(format!(
+            "Synthesis: the design {n}. Try a larger --target or fewer --lanes."
+        ));
+    }
     d.notes.push(format!(
         "Accuracy on {} images of {}; RTL accuracy on the {n_cosim} co-simulated images.",
         ds.len(),
@@ -288,7 +313,14 @@ pub fn run(a: Args) -> Result<()> {
         a.out.display()
     ));
 
-    print_summary(&a, &d, &cs, synth_result.as_ref(), t0.elapsed());
+    print_summary(
+        &a,
+        &d,
+        &cs,
+        synth_result.as_ref(),
+        synth_note.as_deref(),
+        t0.elapsed(),
+    );
     if !spike_exact {
         return Err(Error::mismatch(format!(
             "co-simulation found a divergence: {}",
@@ -428,6 +460,7 @@ fn print_summary(
     d: &ReportData,
     cs: &cosim::CosimReport,
     s: Option<&synth::SynthResult>,
+    synth_note: Option<&str>,
     elapsed: Duration,
 ) {
     let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.2} %", v * 100.0));
@@ -496,6 +529,9 @@ fn print_summary(
                 format!("{:.0} images/s", f * 1e6 / cycles.max(1) as f64),
             ));
         }
+    }
+    if let Some(n) = synth_note {
+        rows.push(("synthesis".into(), n.to_string()));
     }
     rows.push((
         "report".into(),

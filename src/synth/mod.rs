@@ -281,7 +281,18 @@ pub fn does_not_fit_error(
             .percent()
         );
     }
-    msg.push_str("To fix: choose a larger target (e.g. --target ecp5-45k) or generate the design with less parallelism");
+    let larger = match target {
+        Target::Ice40Up5k | Target::Ice40Hx8k => "ecp5-45k",
+        Target::Ecp5_25k => "ecp5-45k",
+        Target::Ecp5_45k | Target::Ecp5_85k => "ecp5-85k",
+    };
+    if target == Target::Ecp5_85k {
+        msg.push_str("To fix: generate the design with less parallelism");
+    } else {
+        msg.push_str(&format!(
+            "To fix: choose a larger target (e.g. --target {larger}) or generate the design with less parallelism"
+        ));
+    }
     if shortfalls.iter().any(|s| s.resource.starts_with("I/O")) {
         msg.push_str(", or measure it inside a scan wrapper (--io-wrap auto)");
     }
