@@ -71,8 +71,12 @@ pub struct EvalReport {
     pub decoupled_counts_mismatched: Option<u64>,
 }
 
-fn meta_u32(net: &FloatNetwork, path: &[&str]) -> Option<u32> {
-    let mut v = net.meta.get(path[0])?;
+/// A number at `path` in a model's `meta` (what training recorded: bits, steps ...).
+pub(super) fn meta_u32(
+    meta: &std::collections::BTreeMap<String, serde_json::Value>,
+    path: &[&str],
+) -> Option<u32> {
+    let mut v = meta.get(path[0])?;
     for k in &path[1..] {
         v = v.get(k)?;
     }
@@ -93,9 +97,12 @@ pub fn run(a: Args) -> Result<()> {
             let steps = a.steps.or(steps_meta(&f.meta)).unwrap_or(4);
             let weight_bits = a
                 .weight_bits
-                .or(meta_u32(&f, &["train_config", "qat", "weight_bits"]))
+                .or(meta_u32(&f.meta, &["train_config", "qat", "weight_bits"]))
                 .unwrap_or(8);
-            let input_bits = a.input_bits.or(meta_u32(&f, &["input_bits"])).unwrap_or(8);
+            let input_bits = a
+                .input_bits
+                .or(meta_u32(&f.meta, &["input_bits"]))
+                .unwrap_or(8);
             let calib = if a.calibrate > 0 {
                 let mut c = data::load(a.data_train_kind(), Split::Train, &a.data_dir)?;
                 c.truncate(a.calibrate);

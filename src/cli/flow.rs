@@ -1,6 +1,7 @@
 //! `lifb-hdl flow`: model -> quantize -> decouple -> golden evaluation -> generate -> co-simulate
 //! -> synthesize -> report, with a summary table. The README's main command.
 
+use super::eval::meta_u32;
 use crate::codegen::{self, Form, Lanes};
 use crate::cosim::{self, CosimOptions};
 use crate::data::{self, eval, DataSetKind, Split};
@@ -328,17 +329,6 @@ pub fn run(a: Args) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn meta_u32(
-    meta: &std::collections::BTreeMap<String, serde_json::Value>,
-    path: &[&str],
-) -> Option<u32> {
-    let mut v = meta.get(path[0])?;
-    for k in &path[1..] {
-        v = v.get(k)?;
-    }
-    v.as_u64().map(|x| x as u32)
 }
 
 fn load_and_quantize(a: &Args) -> Result<(Option<FloatNetwork>, IntNetwork, u32)> {
