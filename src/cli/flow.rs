@@ -52,10 +52,12 @@ pub struct Args {
     #[arg(long)]
     pub input_bits: Option<u32>,
     /// Hardware neuron form: decoupled (LIF sub-units, the LIF-only route) or native LIFB.
-    #[arg(long, value_enum, default_value = "decoupled")]
+    /// The native form is the default on FPGAs: one membrane and B comparators per neuron, and the
+    /// next layer reads one weight per active neuron instead of one per sub-unit spike.
+    #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
     /// Lanes per engine: one value for all or one per engine ("64", "all", "64,10").
-    #[arg(long, default_value = "64,all")]
+    #[arg(long, default_value = "128,all")]
     pub lanes: String,
     /// Skip synthesis (no fmax, resources or latency in microseconds).
     #[arg(long)]
@@ -124,6 +126,12 @@ pub fn run(a: Args) -> Result<()> {
     let mut ds = data::load(kind, Split::Test, &a.data_dir)?;
     if let Some(n) = a.limit {
         ds.truncate(n);
+    }
+    if ds.is_empty() {
+        return Err(Error::bad_input(format!(
+            "data set {} has no images to evaluate (--limit 0?)",
+            ds.name
+        )));
     }
     if ds.shape.len() != int.input.shape.len() {
         return Err(Error::bad_input(format!(
@@ -203,14 +211,15 @@ pub fn run(a: Args) -> Result<()> {
     ));
 
     let mut synth_note: Option<String> = None;
+    let mut synth_failure: Option<Error> = None;
     let synth_result = if a.no_synth {
         None
     } else {
         let st = Stage::begin(6, STAGES, &format!("synthesize for {}", a.target));
         let mut req = SynthRequest::new(&rtl, a.target, a.backend, a.out.join("synth"));
         req.timeout = a.synth_timeout.map(Duration::from_secs);
-        match synth::try_run(&req)? {
-            synth::Outcome::Fits(r) => {
+        match synth::try_run(&req) {
+            Ok(synth::Outcome::Fits(r)) => {
                 st.done(format!(
                     "{} ({}): {} logic cells, {} BRAM, fmax {}",
                     r.part,
@@ -222,11 +231,11 @@ pub fn run(a: Args) -> Result<()> {
                 ));
                 Some(*r)
             }
-            synth::Outcome::DoesNotFit {
+            Ok(synth::Outcome::DoesNotFit {
                 shortfalls,
                 found_by,
                 ..
-            } => {
+            }) => {
                 // Not fitting is a result, not a failure of the flow: report it with the numbers.
                 let what = shortfalls
                     .iter()
@@ -238,6 +247,15 @@ pub fn run(a: Args) -> Result<()> {
                 synth_note = Some(note);
                 None
             }
+            Err(e) if e.kind != crate::error::ErrorKind::BadInput => {
+                // A tool failure is shown in the summary and the report; the flow then fails.
+                let note = format!("failed: {}", e.message.lines().next().unwrap_or_default());
+                st.done(format!("synthesis {note}"));
+                synth_note = Some(note);
+                synth_failure = Some(e);
+                None
+            }
+            Err(e) => return Err(e),
         }
     };
 
@@ -277,8 +295,8 @@ pub fn run(a: Args) -> Result<()> {
     d.accuracy.float = acc_float;
     d.accuracy.integer = Some(acc_int);
     d.accuracy.decoupled = Some(acc_lif);
-    // The RTL's outputs equal the golden model's on every co-simulated image (or the flow stops),
-    // so its accuracy on those images is the golden model's there.
+    // Where the RTL is spike-exact its outputs equal the golden model's on every co-simulated
+    // image, so its accuracy there is the golden model's (on a mismatch it is left out).
     d.accuracy.rtl = spike_exact.then(|| rtl_correct as f64 / n_cosim.max(1) as f64);
     d.verification = Some(Verification {
         spike_exact,
@@ -322,6 +340,9 @@ pub fn run(a: Args) -> Result<()> {
         synth_note.as_deref(),
         t0.elapsed(),
     );
+    if let Some(e) = synth_failure {
+        return Err(e);
+    }
     if !spike_exact {
         return Err(Error::mismatch(format!(
             "co-simulation found a divergence: {}",
