@@ -285,9 +285,13 @@ pub fn run(a: Args) -> Result<()> {
     let mut d = ReportData::new(format!(
         "{} on {}",
         int.name,
-        synth_result
-            .as_ref()
-            .map_or("no device".into(), |r| r.part.clone())
+        synth_result.as_ref().map_or_else(
+            || match a.no_synth {
+                true => "no device (synthesis skipped)".to_string(),
+                false => format!("{} (not placed)", a.target),
+            },
+            |r| r.part.clone(),
+        )
     ));
     d.model = Some(a.model.display().to_string());
     d.steps = Some(steps);
