@@ -98,13 +98,9 @@ fn quantize_with(
         let clip = clips.get(i).copied().unwrap_or(1.0);
         let (q, scale) = match layer {
             Layer::Dense(d) => {
-                let (w, s_w) = quantize_weights(&d.weight, wmax, clip);
-                s_cur = s_w * s_in;
-                let bias = d.bias.as_ref().map(|b| round_all(b, s_cur));
-                if let Some(b) = &bias {
-                    biggest_bias = biggest_bias
-                        .max(b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0));
-                }
+                let (w, bias, s) = quantize_synapse(&d.weight, d.bias.as_deref(), wmax, clip, s_in);
+                s_cur = s;
+                biggest_bias = biggest_bias.max(max_abs(bias.as_deref()));
                 (
                     Layer::Dense(Dense {
                         in_features: d.in_features,
@@ -116,13 +112,9 @@ fn quantize_with(
                 )
             }
             Layer::Conv2d(c) => {
-                let (w, s_w) = quantize_weights(&c.weight, wmax, clip);
-                s_cur = s_w * s_in;
-                let bias = c.bias.as_ref().map(|b| round_all(b, s_cur));
-                if let Some(b) = &bias {
-                    biggest_bias = biggest_bias
-                        .max(b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0));
-                }
+                let (w, bias, s) = quantize_synapse(&c.weight, c.bias.as_deref(), wmax, clip, s_in);
+                s_cur = s;
+                biggest_bias = biggest_bias.max(max_abs(bias.as_deref()));
                 let q = Conv2d {
                     in_channels: c.in_channels,
                     out_channels: c.out_channels,
@@ -258,6 +250,26 @@ fn check_options(o: &QuantOptions) -> Result<()> {
 /// Round half away from zero: the rule docs/semantics.md states for every quantized value.
 fn round_all(v: &[f32], s: f32) -> Vec<i32> {
     v.iter().map(|&x| (x / s).round() as i32).collect()
+}
+
+/// A synaptic layer: integer weights, biases on the current scale, and that scale
+/// s = s_w * s_in (the float current one integer unit stands for).
+fn quantize_synapse(
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    wmax: f32,
+    clip: f32,
+    s_in: f32,
+) -> (Vec<i32>, Option<Vec<i32>>, f32) {
+    let (w, s_w) = quantize_weights(weight, wmax, clip);
+    let s = s_w * s_in;
+    (w, bias.map(|b| round_all(b, s)), s)
+}
+
+fn max_abs(v: Option<&[i32]>) -> i64 {
+    v.map_or(0, |b| {
+        b.iter().map(|x| x.unsigned_abs() as i64).max().unwrap_or(0)
+    })
 }
 
 /// Symmetric per-layer weight quantization; returns the integers and the scale.
