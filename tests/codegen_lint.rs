@@ -8,7 +8,7 @@ use lifb_hdl::codegen::{generate, verilog_files, write, Form, Lanes, Options};
 use lifb_hdl::ir::{Encoding, Reset};
 use std::process::Command;
 
-fn specs() -> Vec<(Spec, Lanes)> {
+fn specs() -> Vec<(Spec, Lanes, Lanes)> {
     vec![
         (
             Spec {
@@ -24,6 +24,7 @@ fn specs() -> Vec<(Spec, Lanes)> {
                 leak_frac_bits: 4,
             },
             Lanes::List(vec![3, 0]),
+            Lanes::List(vec![2, 3]),
         ),
         (
             Spec {
@@ -36,6 +37,7 @@ fn specs() -> Vec<(Spec, Lanes)> {
                 leak_frac_bits: 4,
             },
             Lanes::List(vec![1]),
+            Lanes::Default,
         ),
         (
             Spec {
@@ -51,6 +53,7 @@ fn specs() -> Vec<(Spec, Lanes)> {
                 leak_frac_bits: 3,
             },
             Lanes::List(vec![0]),
+            Lanes::List(vec![2]),
         ),
     ]
 }
@@ -59,11 +62,12 @@ fn specs() -> Vec<(Spec, Lanes)> {
 fn generated_verilog_is_lint_clean_and_deterministic() {
     let have_verilator = hw_common::have_tool("verilator");
     let have_iverilog = hw_common::have_tool("iverilog");
-    for (si, (spec, lanes)) in specs().into_iter().enumerate() {
+    for (si, (spec, lanes, units)) in specs().into_iter().enumerate() {
         for form in [Form::Native, Form::Decoupled] {
             let net = random_net(&spec, 100 + si as u64);
             let opts = Options {
                 lanes: lanes.clone(),
+                units: units.clone(),
                 form,
             };
             let a = generate(&net, &opts).unwrap();

@@ -19,6 +19,7 @@ fn run(name: &str, spec: &Spec, samples: usize, steps: u32, lanes: Vec<usize>) {
             codegen: Options {
                 lanes: Lanes::List(lanes.clone()),
                 form,
+                ..Default::default()
             },
             cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-bench"),
             stall: false,

@@ -29,6 +29,7 @@ fn options() -> CosimOptions {
         steps: 5,
         codegen: Options {
             lanes: Lanes::List(vec![2, 0]),
+            units: Lanes::List(vec![1, 2]),
             form: Form::Native,
         },
         cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),

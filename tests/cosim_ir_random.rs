@@ -21,9 +21,10 @@ fn random_structures_match_golden() {
         let inputs = random_inputs(&net, seed, 4, 0.6);
         for (fi, form) in [Form::Native, Form::Decoupled].into_iter().enumerate() {
             let lanes = Lanes::List(vec![1 + (seed as usize + fi) % 5]);
+            let units = Lanes::List(vec![1 + (seed as usize) % 3]);
             let opts = CosimOptions {
                 steps: 5,
-                codegen: Options { lanes, form },
+                codegen: Options { lanes, units, form },
                 cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
                 stall: seed % 2 == 0,
             };

@@ -10,7 +10,9 @@ use lifb_hdl::cosim::{cosim, CosimOptions};
 use lifb_hdl::golden::{IntSim, TraceOptions};
 use lifb_hdl::ir::{Encoding, Reset};
 
-pub fn structures() -> Vec<(Spec, Vec<usize>)> {
+/// (structure, lanes per engine, fire units per engine; 0 = all). The units cover one unit per
+/// lane, a single unit, and unit groups that leave the last group of a pass partly empty.
+pub fn structures() -> Vec<(Spec, Vec<usize>, Vec<usize>)> {
     use Neuron::*;
     use Reset::*;
     vec![
@@ -25,6 +27,7 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
                 leak_frac_bits: 4,
             },
             vec![3, 0],
+            vec![2, 4],
         ),
         (
             Spec {
@@ -41,6 +44,7 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
                 leak_frac_bits: 4,
             },
             vec![1, 2, 0],
+            vec![1, 1, 3],
         ),
         (
             Spec {
@@ -53,6 +57,7 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
                 leak_frac_bits: 4,
             },
             vec![4, 1],
+            vec![0, 1],
         ),
         (
             Spec {
@@ -69,6 +74,7 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
                 leak_frac_bits: 3,
             },
             vec![0, 3, 2],
+            vec![3, 0, 1],
         ),
         (
             Spec {
@@ -81,6 +87,7 @@ pub fn structures() -> Vec<(Spec, Vec<usize>)> {
                 leak_frac_bits: 4,
             },
             vec![2, 0],
+            vec![1, 3],
         ),
     ]
 }
@@ -99,7 +106,7 @@ fn random_networks_match_golden_in_both_forms() {
     let cache = std::path::PathBuf::from("target").join("lifb-cosim-test");
     let (mut saturated, mut full_burst, mut runs) = (0usize, 0usize, 0usize);
     for i in 0..count {
-        let (spec, lanes) = &structs[i % structs.len()];
+        let (spec, lanes, units) = &structs[i % structs.len()];
         let net = random_net(spec, 1000 + i as u64);
         let inputs = random_inputs(&net, 3, i as u64);
         // Evidence that the tests reach saturation and full bursts (golden side).
@@ -135,6 +142,7 @@ fn random_networks_match_golden_in_both_forms() {
                 steps,
                 codegen: Options {
                     lanes: Lanes::List(lanes.clone()),
+                    units: Lanes::List(units.clone()),
                     form,
                 },
                 cache_dir: cache.clone(),

@@ -351,6 +351,7 @@ fn digits_model_on_up5k(backend: Backend, test: &str) {
     let gen = lifb_hdl::codegen::Options {
         lanes: lifb_hdl::codegen::Lanes::List(vec![2, 2]),
         form: lifb_hdl::codegen::Form::Native,
+        ..Default::default()
     };
     let design = lifb_hdl::codegen::generate(&int, &gen).unwrap();
     let rtl = scratch(&format!("{test}-rtl"));

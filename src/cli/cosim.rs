@@ -28,6 +28,9 @@ pub struct Args {
     /// Lanes per engine (as for generate).
     #[arg(long)]
     pub lanes: Option<String>,
+    /// Fire units per engine (as for generate).
+    #[arg(long)]
+    pub units: Option<String>,
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
     /// Verilator build cache (default target/lifb-cosim, or $LIFB_COSIM_CACHE).
@@ -81,7 +84,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let opts = CosimOptions {
         steps: args.steps,
-        codegen: options(&args.lanes, args.form)?,
+        codegen: options(args.lanes.as_deref(), args.units.as_deref(), args.form)?,
         cache_dir: args.cache.unwrap_or_else(default_cache_dir),
         stall: args.stall,
     };

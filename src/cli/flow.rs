@@ -2,7 +2,7 @@
 //! -> synthesize -> report, with a summary table. The README's main command.
 
 use super::eval::meta_u32;
-use crate::codegen::{self, Form, Lanes};
+use crate::codegen::{self, Form};
 use crate::cosim::{self, CosimOptions};
 use crate::data::{self, eval, DataSetKind, Split};
 use crate::decouple;
@@ -59,6 +59,9 @@ pub struct Args {
     /// Lanes per engine: one value for all or one per engine ("64", "all", "64,10").
     #[arg(long, default_value = "128,all")]
     pub lanes: String,
+    /// Fire units per engine, at most the lanes ("all" = one per lane).
+    #[arg(long, default_value = "all")]
+    pub units: String,
     /// Skip synthesis (no fmax, resources or latency in microseconds).
     #[arg(long)]
     pub no_synth: bool,
@@ -172,10 +175,7 @@ pub fn run(a: Args) -> Result<()> {
     ));
 
     let st = Stage::begin(4, STAGES, "generate Verilog");
-    let opts = codegen::Options {
-        lanes: Lanes::parse(&a.lanes)?,
-        form: a.form,
-    };
+    let opts = crate::cli::generate::options(Some(&a.lanes), Some(&a.units), a.form)?;
     let design = codegen::generate(&int, &opts)?;
     let rtl = a.out.join("rtl");
     codegen::write(&design, &rtl)?;

@@ -16,25 +16,27 @@ pub struct Args {
     /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 16).
     #[arg(long)]
     pub lanes: Option<String>,
+    /// Fire units per engine (neurons leaked/compared/fired per cycle in the fire phase), at most
+    /// the lanes: one value or one per engine; "all" = one per lane (the default).
+    #[arg(long)]
+    pub units: Option<String>,
     /// Neuron form: native (one membrane per LIFB neuron, counts on the wires) or decoupled
     /// (B binary LIF sub-units per neuron, binary spikes).
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
 }
 
-pub fn options(lanes: &Option<String>, form: Form) -> Result<Options> {
+pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<Options> {
     Ok(Options {
-        lanes: match lanes {
-            Some(s) => Lanes::parse(s)?,
-            None => Lanes::Default,
-        },
+        lanes: lanes.map_or(Ok(Lanes::Default), Lanes::parse)?,
+        units: units.map_or(Ok(Lanes::Default), |s| Lanes::parse_for("--units", s))?,
         form,
     })
 }
 
 pub fn run(args: Args) -> Result<()> {
     let net = crate::format::load_integer(&args.model)?;
-    let opts = options(&args.lanes, args.form)?;
+    let opts = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
     let design = codegen::generate(&net, &opts)?;
     codegen::write(&design, &args.out)?;
     println!(
@@ -46,10 +48,11 @@ pub fn run(args: Args) -> Result<()> {
     );
     for e in &design.plan.engines {
         println!(
-            "  {}: {} ; {} pass(es), weight ROM {} x {} bits",
+            "  {}: {} ; {} pass(es), {} fire unit(s), weight ROM {} x {} bits",
             e.module,
             e.desc,
             e.passes,
+            e.q,
             e.n_in * e.passes,
             e.p * e.wb
         );

@@ -1,4 +1,4 @@
-//! ROM contents as $readmemh text: one word per line, lane l in bits [l*w, (l+1)*w), two's
+//! ROM contents as $readmemh text: one word per line, lane (or unit) l in bits [l*w, (l+1)*w), two's
 //! complement, most significant hex digit first.
 
 use super::plan::{EngineKind, Plan};
@@ -60,11 +60,14 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(String, Str
     }
     let shape = Shape::flat(e.n);
     let mut n = String::new();
-    for pass in 0..e.passes {
+    // One word per fire word (pass, unit group g): unit u holds neuron pass * P + g * Q + u.
+    for fw in 0..e.words {
+        let (pass, g) = (fw / e.r, fw % e.r);
         let mut word = Word::new();
-        for l in 0..e.p {
+        for u in 0..e.q {
+            let l = g * e.q + u;
             let o = pass * e.p + l;
-            if o >= e.n {
+            if l >= e.p || o >= e.n {
                 word.push(0, e.lb);
                 continue;
             }

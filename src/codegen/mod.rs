@@ -46,6 +46,11 @@ pub enum Lanes {
 impl Lanes {
     /// "16", "all", "4,all,10": a value for every engine or one for all.
     pub fn parse(s: &str) -> Result<Lanes> {
+        Self::parse_for("--lanes", s)
+    }
+
+    /// The same list syntax for another per-engine option (`--units`); errors name `flag`.
+    pub fn parse_for(flag: &str, s: &str) -> Result<Lanes> {
         let mut v = Vec::new();
         for part in s.split(',') {
             let part = part.trim();
@@ -56,7 +61,7 @@ impl Lanes {
                     Ok(n) if n > 0 => v.push(n),
                     _ => {
                         return Err(Error::bad_input(format!(
-                            "--lanes: '{part}' is not a positive number or 'all' (give one value, or one per engine separated by commas)"
+                            "{flag}: '{part}' is not a positive number or 'all' (give one value, or one per engine separated by commas)"
                         )))
                     }
                 }
@@ -69,6 +74,8 @@ impl Lanes {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub lanes: Lanes,
+    /// Fire units per engine (neurons updated per cycle in the fire phase); default: one per lane.
+    pub units: Lanes,
     pub form: Form,
 }
 
@@ -76,6 +83,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             lanes: Lanes::Default,
+            units: Lanes::Default,
             form: Form::Native,
         }
     }
@@ -106,7 +114,13 @@ struct EngineTpl<'a> {
     n: usize,
     p: usize,
     passes: usize,
+    q: usize,
+    r: usize,
+    words: usize,
     pw: usize,
+    sw: usize,
+    fw: usize,
+    wi: usize,
     ai: usize,
     iw: usize,
     cw: usize,
@@ -128,7 +142,6 @@ struct EngineTpl<'a> {
     w_depth: usize,
     w_aw: usize,
     w_file: &'a str,
-    n_aw: usize,
     n_file: &'a str,
     leak: &'a str,
     leak_shift: u32,
@@ -220,7 +233,13 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         n: e.n,
         p: e.p,
         passes: e.passes,
+        q: e.q,
+        r: e.r,
+        words: e.words,
         pw: e.pw,
+        sw: plan::clog2(e.r),
+        fw: plan::bits_u(e.words as u64),
+        wi: plan::clog2(e.words),
         ai: e.ai,
         iw: e.iw,
         cw: e.cw,
@@ -233,7 +252,7 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         hw: e.hw,
         k: e.k,
         e: e.e,
-        pe: e.p * e.e,
+        pe: e.q * e.e,
         jw: e.jw,
         lw: e.lw,
         lb: e.lb,
@@ -242,7 +261,6 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         w_depth: e.n_in * e.passes,
         w_aw: e.w_aw,
         w_file: &e.w_file,
-        n_aw: e.ai,
         n_file: &e.n_file,
         leak,
         leak_shift,

@@ -54,6 +54,10 @@ pub struct EnginePlan {
     /// Lanes and passes = ceil(n / p).
     pub p: usize,
     pub passes: usize,
+    /// Fire units (q <= p), unit groups per pass r = ceil(p / q), fire words = passes * r.
+    pub q: usize,
+    pub r: usize,
+    pub words: usize,
     /// Width of a pass counter (0..=passes) and of a pass index (0..passes).
     pub pw: usize,
     pub ai: usize,
@@ -70,7 +74,8 @@ pub struct EnginePlan {
     pub accw: usize,
     pub mb: usize,
     pub hw: usize,
-    /// Thresholds per neuron (B or g), events per lane (1 or g).
+    /// Thresholds per neuron (B or g), events per fire unit (1 or g); widths of an index into the
+    /// pending events (q * e) and of a unit index.
     pub k: usize,
     pub e: usize,
     pub jw: usize,
@@ -133,6 +138,24 @@ pub fn apply_form(net: &IntNetwork, form: Form) -> Result<IntNetwork> {
 
 fn refuse(i: usize, l: &Layer<i32>, why: &str) -> Error {
     Error::bad_input(format!("{}: {why}", layer_label(i, l)))
+}
+
+/// Engine `ei`'s value of a per-engine list (`--lanes`, `--units`), capped at `all`; None = default.
+fn per_engine(list: &Lanes, flag: &str, ei: usize, all: usize) -> Result<Option<usize>> {
+    let Lanes::List(v) = list else {
+        return Ok(None);
+    };
+    let want = if v.len() == 1 {
+        v[0]
+    } else {
+        *v.get(ei).ok_or_else(|| {
+            Error::bad_input(format!(
+                "{flag} gives {} values but the network has more engines (one per dense layer); give one value or one per engine",
+                v.len()
+            ))
+        })?
+    };
+    Ok(Some(if want == 0 { all } else { want.min(all) }))
 }
 
 pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
@@ -226,27 +249,10 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
         }
         let n = d.out_features;
-        let p = match &opts.lanes {
-            Lanes::Default => n.min(16),
-            Lanes::List(v) => {
-                let want = if v.len() == 1 {
-                    v[0]
-                } else {
-                    *v.get(ei).ok_or_else(|| {
-                        Error::bad_input(format!(
-                            "--lanes gives {} values but the network has more engines (one per dense layer); give one value or one per engine",
-                            v.len()
-                        ))
-                    })?
-                };
-                if want == 0 {
-                    n
-                } else {
-                    want.min(n)
-                }
-            }
-        };
+        let p = per_engine(&opts.lanes, "--lanes", ei, n)?.unwrap_or(n.min(16));
         let passes = n.div_ceil(p);
+        let q = per_engine(&opts.units, "--units", ei, p)?.unwrap_or(p);
+        let r = p.div_ceil(q);
         let cw = bits_u(max_in);
         // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
         let bound =
@@ -301,6 +307,9 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             n,
             p,
             passes,
+            q,
+            r,
+            words: passes * r,
             pw: bits_u(passes as u64),
             ai: clog2(passes),
             iw: clog2(d.in_features),
@@ -315,8 +324,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             hw,
             k,
             e,
-            jw: clog2(p * e),
-            lw: clog2(p),
+            jw: clog2(q * e),
+            lw: clog2(q),
             lb,
             rw,
             w_aw: clog2(d.in_features * passes),
@@ -331,14 +340,16 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     if engines.is_empty() {
         return Err(Error::bad_input("the network has no dense layer"));
     }
-    if let Some(lanes) = match &opts.lanes {
-        Lanes::List(v) if v.len() > 1 && v.len() != engines.len() => Some(v.len()),
-        _ => None,
-    } {
-        return Err(Error::bad_input(format!(
-            "--lanes gives {lanes} values for {} engines; give one value or one per engine",
-            engines.len()
-        )));
+    for (list, flag) in [(&opts.lanes, "--lanes"), (&opts.units, "--units")] {
+        if let Lanes::List(v) = list {
+            if v.len() > 1 && v.len() != engines.len() {
+                return Err(Error::bad_input(format!(
+                    "{flag} gives {} values for {} engines; give one value or one per engine",
+                    v.len(),
+                    engines.len()
+                )));
+            }
+        }
     }
     let last = engines.last().expect("not empty");
     let classes = match last.kind {
@@ -360,7 +371,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     })
 }
 
-pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 1 (+1 after waiting for the bank), passes <= F <= passes + S (S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} W_e'(0) + W_e), W_e = sum_t E_e(t)*ceil(N_e/P_e).";
+pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 1 (+1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} W_e'(0) + W_e), W_e = max(sum_t E_e(t)*ceil(N_e/P_e), T*words_e).";
 
 pub fn manifest(
     net: &IntNetwork,
@@ -386,15 +397,17 @@ pub fn manifest(
                 "neurons": e.n,
                 "lanes": e.p,
                 "passes": e.passes,
+                "fire_units": e.q,
+                "fire_words": e.words,
                 "accumulator_bits": e.accw,
                 "membrane_storage_bits": e.vw,
                 "input_count_bits": e.cw,
                 "output_count_bits": e.ocw,
                 "weight_rom": {"file": e.w_file, "words": e.n_in * e.passes, "word_bits": e.p * e.wb,
                                "bits": e.n_in * e.passes * e.p * e.wb},
-                "neuron_rom": {"file": e.n_file, "words": e.passes, "word_bits": e.p * e.lb,
-                               "bits": e.passes * e.p * e.lb},
-                "membrane_bits_total": e.n.div_ceil(e.p) * e.p * if e.kind == EngineKind::Current { 0 } else { e.vw },
+                "neuron_rom": {"file": e.n_file, "words": e.words, "word_bits": e.q * e.lb,
+                               "bits": e.words * e.q * e.lb},
+                "membrane_bits_total": e.words * e.q * if e.kind == EngineKind::Current { 0 } else { e.vw },
                 "accumulator_bits_total": e.passes * e.p * e.accw,
                 "input_fifo_words": 1usize << e.fifo_aw,
                 "leak": match e.leak { LeakImpl::None => "none".to_string(), LeakImpl::Shift(s) => format!("shift {s}"), LeakImpl::Mul { d, f } => format!("multiply by {d}, shift {f}") },

@@ -40,8 +40,9 @@ pub struct CosimReport {
     pub steps: u32,
     /// Cycles from start to done, per sample.
     pub cycles: Vec<u64>,
-    /// Per sample: LB_max = max over engines e of W_e, where W_e = sum over steps of
-    /// (input events * passes), the cycles engine e needs to read its weight words.
+    /// Per sample: LB_max = max over engines e of W_e, where W_e = max(sum over steps of
+    /// (input events * passes), steps * fire words): the cycles engine e needs to read its weight
+    /// words, or to fire every word once per step (one word per cycle each).
     pub lower_bounds: Vec<u64>,
     /// Per sample: LB_chain = max over e of (sum over e' < e of W_e'(step 0) + W_e). Engine e sees
     /// no event before engine e-1 has accumulated all of its step-0 inputs, so this also bounds
@@ -238,7 +239,7 @@ fn cycle_limit(p: &Plan, steps: u32) -> u64 {
     let mut c = 1000 + p.input_len as u64 * steps as u64;
     for e in &p.engines {
         c += steps as u64
-            * (e.n_in as u64 * e.passes as u64 + e.passes as u64 + (e.n * e.e) as u64 + 16);
+            * (e.n_in as u64 * e.passes as u64 + e.words as u64 + (e.n * e.e) as u64 + 16);
     }
     4 * c
 }
@@ -441,7 +442,7 @@ fn compare(
             });
             break;
         };
-        // Lower bound: events into each engine times its passes.
+        // Lower bound: events into each engine times its passes, or the fire words of all steps.
         let mut lbs = Vec::with_capacity(plan.engines.len());
         let mut chain = 0u64; // sum of the step-0 work of the engines before this one
         let mut chain_lb = 0u64;
@@ -475,6 +476,8 @@ fn compare(
                     first = events * e.passes as u64;
                 }
             }
+            // the fire process reads each fire word once per step, one word per cycle
+            lb = lb.max(steps as u64 * e.words as u64);
             chain_lb = chain_lb.max(chain + lb);
             chain += first;
             report.engines[ei].lower_bound += lb;
