@@ -49,6 +49,10 @@ module {= module =} (
     reg  [{= q * vw - 1 =}:0] pend_v;
     reg  [{= pw - 1 =}:0]     pend_pass;
     reg  [{= sw - 1 =}:0]     pend_sub;
+    reg                 s_valid;     // fire stage B holds a word
+    reg  [{= pw - 1 =}:0]     s_pass;
+    reg  [{= sw - 1 =}:0]     s_sub;
+    reg  [{= wi - 1 =}:0]     s_word;
 
     // The step counter: the engine stops after step steps_m1 (the host's T - 1).
     wire last_step = (step == steps_m1);
@@ -82,6 +86,12 @@ module {= module =} (
     // Fire-phase state shared with the lanes.
     wire [{= ai - 1 =}:0] f_idx = f_pass[{= ai - 1 =}:0];
 {% if kind != "none" %}    wire [{= wi - 1 =}:0] f_widx = f_word[{= wi - 1 =}:0];
+    // membranes: one write port (init zeros, or stage B's result for its word)
+    wire vm_we = init_we || s_accept;
+    wire [{= wi - 1 =}:0] vm_waddr = init_we ? f_widx : s_word;
+{% else %}    /* verilator lint_off UNUSEDSIGNAL */
+    wire [{= wi - 1 =}:0] s_word_unused = s_word;
+    /* verilator lint_on UNUSEDSIGNAL */
 {% endif %}    wire f_sub_last = (f_sub == LAST_SUB);
     wire [{= pw - 1 =}:0] f_pass_adv = f_sub_last ? f_pass + {= pw =}'d1 : f_pass;
     wire [{= sw - 1 =}:0] f_sub_adv = f_sub_last ? {= sw =}'d0 : f_sub + {= sw =}'d1;
@@ -93,11 +103,14 @@ module {= module =} (
     wire emit_now = fire_active && pe_any && out_free;
     wire [{= pe - 1 =}:0] pe_onehot = {= pe =}'d1 << pe_idx;
     wire [{= pe - 1 =}:0] pend_after = emit_now ? (pend_mask & ~pe_onehot) : pend_mask;
-    wire compute_now = fire_active && (f_word != WORDS) && (pend_after == {= pe =}'d0);
+    // The fire process is a two-stage pipeline: stage A reads word f_word (compute_now), stage B
+    // (s_valid) finishes it and hands its events to the pending queue once that has drained.
+    wire s_accept = s_valid && (pend_after == {= pe =}'d0);
+    wire compute_now = fire_active && (f_word != WORDS) && (!s_valid || s_accept);
 {% if !const_in %}    // a pass's accumulators are cleared once its last unit group has read them
     wire clear_now = compute_now && f_sub_last;
 {% endif %}    wire init_we = (state == S_INIT);
-    wire fire_done = fire_active && !emit_now && (f_word == WORDS) && !pe_any && out_free;
+    wire fire_done = fire_active && !emit_now && (f_word == WORDS) && !s_valid && !pe_any && out_free;
 {% if const_in %}    wire next_full = 1'b1;
     wire [1:0] full_clr = 2'b00;     // the constant input stays for every step
     /* verilator lint_off UNUSEDSIGNAL */
@@ -123,32 +136,44 @@ module {= module =} (
     // The fire process's view of the accumulators: lane l's entry of the pass being fired.
     wire [{= p * accw - 1 =}:0] lane_acc;
 
+    // One read and one write address per accumulator bank (the shape Yosys maps to distributed
+    // RAM): the fire process reads a bank only while the accumulator leaves it alone.
+{% if const_in %}    wire a0_add = b_valid;
+    wire a0_fire = fire_active;
+    wire a0_we = init_we || a0_add;
+{% else %}    wire a0_add = b_valid && !b_bank;
+    wire a1_add = b_valid && b_bank;
+    wire a0_fire = fire_active && !f_bank;
+    wire a1_fire = fire_active && f_bank;
+    wire a0_we = init_we || a0_add || (clear_now && !f_bank);
+    wire a1_we = init_we || a1_add || (clear_now && f_bank);
+    wire [{= ai - 1 =}:0] a1_raddr = a1_fire ? f_idx : b_idx;
+    wire [{= ai - 1 =}:0] a1_waddr = a1_add ? b_idx : f_idx;
+{% endif %}    wire [{= ai - 1 =}:0] a0_raddr = a0_fire ? f_idx : b_idx;
+    wire [{= ai - 1 =}:0] a0_waddr = a0_add ? b_idx : f_idx;
+
     genvar l;
     generate
         for (l = 0; l < {= p =}; l = l + 1) begin : lane
             reg signed [{= accw - 1 =}:0] acc0 [0:{= passes - 1 =}];
+            wire signed [{= accw - 1 =}:0] rd0 = acc0[a0_raddr];
 {% if !const_in %}            reg signed [{= accw - 1 =}:0] acc1 [0:{= passes - 1 =}];
+            wire signed [{= accw - 1 =}:0] rd1 = acc1[a1_raddr];
 {% endif %}            wire signed [{= wb - 1 =}:0] w = w_q[l*{= wb =} +: {= wb =}];
-            wire signed [{= accw - 1 =}:0] w_x = {{{= accw - wb =}{w[{= wb - 1 =}]}}, w};
-{% if cw <= 4 %}            // count * weight by shift and add ({= cw =}-bit count).
-            wire signed [{= accw - 1 =}:0] prod ={% for b in 0..cw %} (b_cnt[{= b =}] ? (w_x <<< {= b =}) : {= accw =}'sd0){% if b + 1 < cw %} +{% endif %}{% endfor %};
-{% else %}            wire signed [{= accw - 1 =}:0] cnt_x = {{= accw - cw =}'d0, b_cnt};
-            wire signed [{= accw - 1 =}:0] prod = cnt_x * w_x;
-{% endif %}{% if const_in %}            assign lane_acc[l*{= accw =} +: {= accw =}] = acc0[f_idx];
-{% else %}            assign lane_acc[l*{= accw =} +: {= accw =}] = f_bank ? acc1[f_idx] : acc0[f_idx];
+            // count * weight at its exact width ({= wb + cw =} bits), then sign-extended
+            wire signed [{= xw - 1 =}:0] w_x = {{{= xw - wb =}{w[{= wb - 1 =}]}}, w};
+{% if cw <= 4 %}            // by shift and add ({= cw =}-bit count)
+            wire signed [{= xw - 1 =}:0] prod_x ={% for b in 0..cw %} (b_cnt[{= b =}] ? (w_x <<< {= b =}) : {= xw =}'sd0){% if b + 1 < cw %} +{% endif %}{% endfor %};
+{% else %}            wire signed [{= xw - 1 =}:0] cnt_x = {{= xw - cw =}'d0, b_cnt};
+            wire signed [{= xw - 1 =}:0] prod_x = cnt_x * w_x;
+{% endif %}            wire signed [{= accw - 1 =}:0] prod = {{{= accw - xw =}{prod_x[{= xw - 1 =}]}}, prod_x};
+{% if const_in %}            assign lane_acc[l*{= accw =} +: {= accw =}] = rd0;
+{% else %}            assign lane_acc[l*{= accw =} +: {= accw =}] = f_bank ? rd1 : rd0;
 {% endif %}            always @(posedge clk) begin
-                if (init_we) begin
-                    acc0[f_idx] <= {= accw =}'sd0;
-{% if !const_in %}                    acc1[f_idx] <= {= accw =}'sd0;
-{% endif %}                end else begin
-{% if const_in %}                    if (b_valid) acc0[b_idx] <= acc0[b_idx] + prod;
-{% else %}                    // the accumulator and the fire process never use the same bank
-                    if (b_valid && !b_bank) acc0[b_idx] <= acc0[b_idx] + prod;
-                    else if (clear_now && !f_bank) acc0[f_idx] <= {= accw =}'sd0;
-                    if (b_valid && b_bank) acc1[b_idx] <= acc1[b_idx] + prod;
-                    else if (clear_now && f_bank) acc1[f_idx] <= {= accw =}'sd0;
-{% endif %}                end
-            end
+                // init and the fire process's clear write zeros; the accumulator writes its sum
+                if (a0_we) acc0[a0_waddr] <= a0_add ? rd0 + prod : {= accw =}'sd0;
+{% if !const_in %}                if (a1_we) acc1[a1_waddr] <= a1_add ? rd1 + prod : {= accw =}'sd0;
+{% endif %}            end
         end
     endgenerate
 
@@ -181,10 +206,23 @@ module {= module =} (
             wire unit_ok = (f_pass != LAST_PASS) ? (u_lane < {= p =}) : (u_lane < {= last_n =});
 {% endif %}            wire [{= lb - 1 =}:0] nw = n_q[u*{= lb =} +: {= lb =}];
             wire signed [{= mb - 1 =}:0] bias = nw[{= mb - 1 =}:0];
-{% if kind == "none" %}            // Current readout: X = acc + bias is the output.
-            wire signed [{= accw - 1 =}:0] x_cur = x_acc + {{{= accw - mb =}{bias[{= mb - 1 =}]}}, bias};
-            assign fire_mask[u] = unit_ok;
-            assign fire_cnt[u*{= ocw =} +: {= ocw =}] = x_cur;
+            // Stage A (compute_now): read the accumulator, membrane and parameters; X = acc + bias.
+            wire signed [{= hw - 1 =}:0] xb = {{{= hw - accw =}{x_acc[{= accw - 1 =}]}}, x_acc}
+                                    + {{{= hw - mb =}{bias[{= mb - 1 =}]}}, bias};
+            reg s_ok;
+{% if kind == "none" %}            // (X fits {= accw =} bits: the accumulator width bounds |acc + bias|)
+            /* verilator lint_off UNUSEDSIGNAL */
+            reg signed [{= hw - 1 =}:0] s_xb;
+            /* verilator lint_on UNUSEDSIGNAL */
+            always @(posedge clk) begin
+                if (compute_now) begin
+                    s_ok <= unit_ok;
+                    s_xb <= xb;
+                end
+            end
+            // Stage B: current readout, X = acc + bias is the output.
+            assign fire_mask[u] = s_ok;
+            assign fire_cnt[u*{= ocw =} +: {= ocw =}] = s_xb[{= ocw - 1 =}:0];
             assign fire_v[u] = 1'b0;
 {% else %}            reg signed [{= vw - 1 =}:0] vm [0:{= words - 1 =}];
             wire signed [{= vw - 1 =}:0] v_old = vm[f_widx];
@@ -197,18 +235,30 @@ module {= module =} (
             wire signed [{= vw + leak_dw =}:0] v_sh = v_prod >>> {= leak_f =};
             /* verilator lint_on UNUSEDSIGNAL */
             wire signed [{= vw - 1 =}:0] v_lk = v_old - v_sh[{= vw - 1 =}:0];
-{% endif %}            // H = sat(leak(V) + acc + bias) to {= mb =} bits
-            wire signed [{= hw - 1 =}:0] h_sum = {{{= hw - vw =}{v_lk[{= vw - 1 =}]}}, v_lk}
-                                       + {{{= hw - accw =}{x_acc[{= accw - 1 =}]}}, x_acc}
-                                       + {{{= hw - mb =}{bias[{= mb - 1 =}]}}, bias};
-            wire signed [{= mb - 1 =}:0] h = (h_sum > {= hmax_lit =}) ? {= vmax_lit =}
-                                     : (h_sum < {= hmin_lit =}) ? {= vmin_lit =}
-                                     : h_sum[{= mb - 1 =}:0];
+{% endif %}            reg signed [{= hw - 1 =}:0] s_xb;
+            reg signed [{= vw - 1 =}:0] s_vlk;
+            reg [{= lb - mb - 1 =}:0] s_nw;
+            always @(posedge clk) begin
+                if (compute_now) begin
+                    s_ok <= unit_ok;
+                    s_xb <= xb;
+                    s_vlk <= v_lk;
+                    s_nw <= nw[{= lb - 1 =}:{= mb =}];
+                end
+            end
+            // Stage B: H = sat(leak(V) + X) to {= mb =} bits; the range check reads the top bits.
+            wire signed [{= hw - 1 =}:0] h_sum = {{{= hw - vw =}{s_vlk[{= vw - 1 =}]}}, s_vlk} + s_xb;
+            wire h_hi = !h_sum[{= hw - 1 =}] && (h_sum[{= hw - 2 =}:{= mb - 1 =}] != {= hw - mb =}'d0);
+            wire h_lo = h_sum[{= hw - 1 =}] && (h_sum[{= hw - 2 =}:{= mb - 1 =}] != {{= hw - mb =}{1'b1}});
+            wire signed [{= mb - 1 =}:0] h = h_hi ? {= vmax_lit =} : h_lo ? {= vmin_lit =} : h_sum[{= mb - 1 =}:0];
+            // d_k = H - threshold_k: its sign is the comparison, its value the subtract reset.
             wire [{= k =}-1:0] fired;
+            wire [{= k * (mb + 1) =}-1:0] d;
             genvar k;
             for (k = 0; k < {= k =}; k = k + 1) begin : cmp
-                wire signed [{= mb - 1 =}:0] th = nw[{= mb =}*(k+1) +: {= mb =}];
-                assign fired[k] = (h >= th);
+                wire signed [{= mb - 1 =}:0] th = s_nw[{= mb =}*k +: {= mb =}];
+                assign d[k*{= mb + 1 =} +: {= mb + 1 =}] = {h[{= mb - 1 =}], h} - {th[{= mb - 1 =}], th};
+                assign fired[k] = !d[k*{= mb + 1 =} + {= mb =}];
             end
 {% if kind == "lifb" %}            // c = number of burst thresholds theta + (k-1)D that H reaches (a thermometer code).
             reg [{= ocw - 1 =}:0] c;
@@ -218,37 +268,42 @@ module {= module =} (
                 for (i = 0; i < {= k =}; i = i + 1)
                     if (fired[i]) c = c + {= ocw =}'d1;
             end
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [{= k * (mb + 1) =}-1:0] d_unused = d;
+            /* verilator lint_on UNUSEDSIGNAL */
             wire signed [{= vw - 1 =}:0] v_next = fired[0] ? {= vw =}'sd0 : h;
-{% else %}            reg signed [{= mb - 1 =}:0] th_c;
+{% else %}            // subtract reset: H minus the highest threshold reached
+            reg signed [{= vw - 1 =}:0] v_next;
             always @(*) begin
                 c = {= ocw =}'d0;
-                th_c = {= mb =}'sd0;
+                v_next = h;
                 for (i = 0; i < {= k =}; i = i + 1)
                     if (fired[i]) begin
                         c = c + {= ocw =}'d1;
-                        th_c = nw[{= mb =}*(i+1) +: {= mb =}];
+                        v_next = d[i*{= mb + 1 =} +: {= vw =}];
                     end
             end
-            wire signed [{= vw - 1 =}:0] v_next = h - th_c;
-{% endif %}            assign fire_mask[u] = unit_ok && fired[0];
+{% endif %}            assign fire_mask[u] = s_ok && fired[0];
             assign fire_cnt[u*{= ocw =} +: {= ocw =}] = c;
-{% else %}{% if reset_zero %}            wire signed [{= vw - 1 =}:0] v_next = (|fired) ? {= vw =}'sd0 : h;
+{% else %}            /* verilator lint_off UNUSEDSIGNAL */
+            wire [{= k * (mb + 1) =}-1:0] d_unused = d;
+            /* verilator lint_on UNUSEDSIGNAL */
+{% if reset_zero %}            wire signed [{= vw - 1 =}:0] v_next = (|fired) ? {= vw =}'sd0 : h;
 {% else %}            // subtract the rho of every sub-unit that fired
             reg [{= vw - 1 =}:0] removed;
             integer i;
             always @(*) begin
                 removed = {= vw =}'d0;
                 for (i = 0; i < {= k =}; i = i + 1)
-                    if (fired[i]) removed = removed + {{= vw - rw =}'d0, nw[{= mb * (k + 1) =} + {= rw =}*i +: {= rw =}]};
+                    if (fired[i]) removed = removed + {{= vw - rw =}'d0, s_nw[{= mb * k =} + {= rw =}*i +: {= rw =}]};
             end
             wire signed [{= vw - 1 =}:0] v_next = {{{= vw - mb =}{h[{= mb - 1 =}]}}, h} - $signed(removed);
-{% endif %}            assign fire_mask[u*{= k =} +: {= k =}] = unit_ok ? fired : {= k =}'d0;
+{% endif %}            assign fire_mask[u*{= k =} +: {= k =}] = s_ok ? fired : {= k =}'d0;
             assign fire_cnt[u] = 1'b1;
 {% endif %}            assign fire_v[u*{= vw =} +: {= vw =}] = v_next;
-            always @(posedge clk) begin
-                if (init_we) vm[f_widx] <= {= vw =}'sd0;
-                else if (compute_now) vm[f_widx] <= v_next;
-            end
+            // one write port: init writes zeros, stage B writes the updated membrane
+            always @(posedge clk)
+                if (vm_we) vm[vm_waddr] <= init_we ? {= vw =}'sd0 : v_next;
 {% endif %}        end
     endgenerate
 
@@ -284,6 +339,10 @@ module {= module =} (
             pend_v <= {= q * vw =}'d0;
             pend_pass <= {= pw =}'d0;
             pend_sub <= {= sw =}'d0;
+            s_valid <= 1'b0;
+            s_pass <= {= pw =}'d0;
+            s_sub <= {= sw =}'d0;
+            s_word <= {= wi =}'d0;
             out_valid <= 1'b0;
             out_eos <= 1'b0;
             out_index <= {= oiw =}'d0;
@@ -303,6 +362,7 @@ module {= module =} (
                 a_step <= 16'd0;
                 full <= 2'b00;
                 pend_mask <= {= pe =}'d0;
+                s_valid <= 1'b0;
                 out_valid <= 1'b0;
             end else begin
                 // accumulator process
@@ -339,14 +399,22 @@ module {= module =} (
                     S_WAIT: if (full[f_bank]) state <= S_FIRE;
                     S_FIRE: begin
                         if (compute_now) begin
-                            pend_mask <= fire_mask;
-                            pend_cnt <= fire_cnt;
-                            pend_v <= fire_v;
-                            pend_pass <= f_pass;
-                            pend_sub <= f_sub;
+                            s_valid <= 1'b1;
+                            s_pass <= f_pass;
+                            s_sub <= f_sub;
+                            s_word <= f_word[{= wi - 1 =}:0];
                             f_pass <= f_pass_adv;
                             f_sub <= f_sub_adv;
                             f_word <= f_word + {= fw =}'d1;
+                        end else if (s_accept) begin
+                            s_valid <= 1'b0;
+                        end
+                        if (s_accept) begin
+                            pend_mask <= fire_mask;
+                            pend_cnt <= fire_cnt;
+                            pend_v <= fire_v;
+                            pend_pass <= s_pass;
+                            pend_sub <= s_sub;
                         end else begin
                             pend_mask <= pend_after;
                         end

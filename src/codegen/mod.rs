@@ -128,6 +128,7 @@ struct EngineTpl<'a> {
     ocw: usize,
     vw: usize,
     wb: usize,
+    xw: usize,
     accw: usize,
     mb: usize,
     hw: usize,
@@ -150,8 +151,6 @@ struct EngineTpl<'a> {
     leak_dw: usize,
     reset_zero: bool,
     const_in: bool,
-    hmax_lit: String,
-    hmin_lit: String,
     vmax_lit: String,
     vmin_lit: String,
 }
@@ -247,6 +246,7 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         ocw: e.ocw,
         vw: e.vw,
         wb: e.wb,
+        xw: e.wb + e.cw,
         accw: e.accw,
         mb: e.mb,
         hw: e.hw,
@@ -269,8 +269,6 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         leak_dw,
         reset_zero: e.reset_zero,
         const_in: e.const_in,
-        hmax_lit: slit(e.hw, v_max),
-        hmin_lit: slit(e.hw, v_min),
         vmax_lit: slit(e.mb, v_max),
         vmin_lit: slit(e.mb, v_min),
     };

@@ -258,7 +258,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         let bound =
             (1u128 << (mb - 1)) + d.in_features as u128 * (1u128 << (wb - 1)) * max_in as u128;
         let decl = bits_u(bound.min(u64::MAX as u128) as u64) + 1;
-        let accw = decl.min(32).max(mb + 1).max(wb + 1).max(cw + 1);
+        // at least one bit more than a single product count * weight (wb + cw bits)
+        let accw = decl.min(32).max(mb + 1).max(wb + cw + 1);
         let leak_impl = match leak {
             None | Some(Leak::Fixed { d: 0 }) => LeakImpl::None,
             Some(Leak::Fixed { d }) if d.is_power_of_two() => {
