@@ -23,18 +23,16 @@ use std::time::Duration;
 const DEFAULT_LANES: [&str; 4] = ["16,all", "32,all", "64,all", "128,all"];
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["model", "hdl"])))]
 pub struct Args {
     /// Model (float or integer manifest) to generate, co-simulate and synthesize the variants from.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "hdl",
-        required_unless_present = "hdl"
-    )]
+    #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// Or: generated design directories to compare (repeat --hdl). Each may hold manifest.json
     /// with "top", "label" and "cycles_per_image".
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "model", "lanes", "forms", "cosim_images", "data", "steps", "weight_bits", "input_bits", "no_synth"
+    ])]
     pub hdl: Vec<PathBuf>,
     /// Device to synthesize for (with --model: default ecp5-45k).
     #[arg(long, value_enum, required_unless_present = "model")]
@@ -48,36 +46,35 @@ pub struct Args {
     /// Lane settings to sweep, separated by ';' or given repeatedly; each is what `generate --lanes`
     /// takes ("16,all": 16 lanes in the first engine, one per neuron in the second).
     /// Default: 16,all;32,all;64,all;128,all.
-    #[arg(long, value_delimiter = ';', requires = "model")]
+    #[arg(long, value_delimiter = ';')]
     pub lanes: Option<Vec<String>>,
     /// Neuron forms to sweep, separated by commas.
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        default_values = ["native", "decoupled"],
-        requires = "model"
+        default_values = ["native", "decoupled"]
     )]
     pub forms: Vec<Form>,
     /// Co-simulate this many of the evaluation images per variant.
-    #[arg(long, default_value_t = 20, requires = "model")]
+    #[arg(long, default_value_t = 20)]
     pub cosim_images: usize,
     /// Evaluation images (default: the shipped sample of the model's data set).
-    #[arg(long, value_enum, requires = "model")]
+    #[arg(long, value_enum)]
     pub data: Option<DataSetKind>,
     /// Folder of fetched data sets (for --data mnist or fashion).
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
     /// Time steps (default: the model's meta "steps", else 4).
-    #[arg(long, requires = "model")]
+    #[arg(long)]
     pub steps: Option<u32>,
     /// Quantization for float models (defaults: what the model was trained for, from its meta).
-    #[arg(long, requires = "model")]
+    #[arg(long)]
     pub weight_bits: Option<u32>,
-    #[arg(long, requires = "model")]
+    #[arg(long)]
     pub input_bits: Option<u32>,
     /// Only generate and co-simulate (no logic cells, fmax or latency in microseconds).
-    #[arg(long, requires = "model")]
+    #[arg(long)]
     pub no_synth: bool,
     /// Stop a synthesis tool run after this many seconds.
     #[arg(long)]
@@ -251,8 +248,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         ));
     }
     let (_, int, steps) =
-        flow::load_and_quantize(model, args.steps, args.weight_bits, args.input_bits)
-            .map_err(|e| e.context(format!("sweep --model {}", model.display())))?;
+        flow::load_and_quantize(model, args.steps, args.weight_bits, args.input_bits)?;
     let (ds, inputs) =
         flow::evaluation_inputs(&int, args.data, &args.data_dir, Some(args.cosim_images))?;
     let mut variants = Vec::new();
