@@ -255,6 +255,8 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
     for &form in &forms {
         for (part, text, lanes) in &settings {
             let label = format!("{}-{part}", form.name());
+            // Options gains fields over time; the sweep varies only these two.
+            #[allow(clippy::needless_update)]
             let opts = codegen::Options {
                 lanes: lanes.clone(),
                 form,
@@ -484,13 +486,10 @@ fn finish(rows: &mut [SweepRow], out: &Path, title: &str, synthesized: bool) -> 
             .into_iter()
             .map(|k| points[k].label.as_str())
             .collect();
-        for i in 0..rows.len() {
-            let own = rows[i]
-                .same_design_as
-                .clone()
-                .unwrap_or(rows[i].label.clone());
-            let ok = rows[i].spike_exact != Some(false);
-            rows[i].pareto_optimal = Some(ok && front.contains(&own.as_str()));
+        for r in rows.iter_mut() {
+            let own = r.same_design_as.as_deref().unwrap_or(&r.label);
+            let on_front = r.spike_exact != Some(false) && front.contains(&own);
+            r.pareto_optimal = Some(on_front);
         }
     }
     print_table(rows);
