@@ -4,7 +4,7 @@
 use super::eval::meta_u32;
 use crate::codegen::{self, Form};
 use crate::cosim::{self, CosimOptions};
-use crate::data::{self, eval, DataSetKind, Split};
+use crate::data::{self, eval, DataSetKind, Dataset, Split};
 use crate::decouple;
 use crate::error::{Error, Result};
 use crate::format::{self, AnyNetwork};
@@ -14,7 +14,7 @@ use crate::quant::{self, QuantOptions};
 use crate::report::{self, CyclePart, LayerReport, ReportData, Verification};
 use crate::synth::{self, Backend, SynthRequest, Target};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
@@ -70,14 +70,14 @@ pub struct Args {
     pub synth_timeout: Option<u64>,
 }
 
-/// One stage of the flow with a spinner and its wall time.
-struct Stage {
+/// One stage of the flow (or a sweep) with a spinner and its wall time.
+pub(crate) struct Stage {
     bar: ProgressBar,
     start: Instant,
 }
 
 impl Stage {
-    fn begin(n: usize, total: usize, what: &str) -> Stage {
+    pub(crate) fn begin(n: usize, total: usize, what: &str) -> Stage {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{prefix}] {msg} ({elapsed})")
@@ -91,7 +91,7 @@ impl Stage {
             start: Instant::now(),
         }
     }
-    fn done(self, result: String) {
+    pub(crate) fn done(self, result: String) {
         self.bar.finish_and_clear();
         eprintln!(
             "  [{}] {} ({:.1} s)",
@@ -106,7 +106,7 @@ pub fn run(a: Args) -> Result<()> {
     const STAGES: usize = 7;
     let t0 = Instant::now();
     let st = Stage::begin(1, STAGES, "load and quantize");
-    let (float, int, steps) = load_and_quantize(&a)?;
+    let (float, int, steps) = load_and_quantize(&a.model, a.steps, a.weight_bits, a.input_bits)?;
     let fx = int.fixed.clone().expect("integer network");
     st.done(format!(
         "{}: {}; integer model: weights {} bits, inputs {} bits, membrane {} bits, T = {steps}",
@@ -125,26 +125,7 @@ pub fn run(a: Args) -> Result<()> {
     ));
 
     let st = Stage::begin(3, STAGES, "golden evaluation");
-    let kind = a.data.unwrap_or_else(|| default_data(&int));
-    let mut ds = data::load(kind, Split::Test, &a.data_dir)?;
-    if let Some(n) = a.limit {
-        ds.truncate(n);
-    }
-    if ds.is_empty() {
-        return Err(Error::bad_input(format!(
-            "data set {} has no images to evaluate (--limit 0?)",
-            ds.name
-        )));
-    }
-    if ds.shape.len() != int.input.shape.len() {
-        return Err(Error::bad_input(format!(
-            "data set {} has {} values per image, the model takes {}; choose --data",
-            ds.name,
-            ds.shape.len(),
-            int.input.shape.len()
-        )));
-    }
-    let int_in = eval::int_inputs(&ds, fx.input_bits);
+    let (ds, int_in) = evaluation_inputs(&int, a.data, &a.data_dir, a.limit)?;
     let acc_float = match &float {
         Some(f) => Some(eval::accuracy(
             &eval::float_outputs(f, &ds, steps, Some(fx.input_bits))?,
@@ -356,17 +337,22 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-fn load_and_quantize(a: &Args) -> Result<(Option<FloatNetwork>, IntNetwork, u32)> {
-    match format::load(&a.model)? {
+/// Loads a model; a float model is quantized (bit widths and time steps: the options, else what
+/// the model was trained for, from its meta). Returns (float model if any, integer model, steps).
+pub(crate) fn load_and_quantize(
+    model: &Path,
+    steps: Option<u32>,
+    weight_bits: Option<u32>,
+    input_bits: Option<u32>,
+) -> Result<(Option<FloatNetwork>, IntNetwork, u32)> {
+    match format::load(model)? {
         AnyNetwork::Float(f) => {
-            let steps = a.steps.or(meta_u32(&f.meta, &["steps"])).unwrap_or(4);
+            let steps = steps.or(meta_u32(&f.meta, &["steps"])).unwrap_or(4);
             let opts = QuantOptions {
-                weight_bits: a
-                    .weight_bits
+                weight_bits: weight_bits
                     .or(meta_u32(&f.meta, &["train_config", "qat", "weight_bits"]))
                     .unwrap_or(8),
-                input_bits: a
-                    .input_bits
+                input_bits: input_bits
                     .or(meta_u32(&f.meta, &["input_bits"]))
                     .unwrap_or(8),
                 steps,
@@ -376,10 +362,45 @@ fn load_and_quantize(a: &Args) -> Result<(Option<FloatNetwork>, IntNetwork, u32)
             Ok((Some(f), q, steps))
         }
         AnyNetwork::Integer(i) => {
-            let steps = a.steps.or(meta_u32(&i.meta, &["steps"])).unwrap_or(4);
+            let steps = steps.or(meta_u32(&i.meta, &["steps"])).unwrap_or(4);
             Ok((None, i, steps))
         }
     }
+}
+
+/// The evaluation images for a model: the test split of `data` (default: the model's data set),
+/// at most `limit` of them, checked against the model's input size, and as integer inputs.
+pub(crate) fn evaluation_inputs(
+    int: &IntNetwork,
+    data: Option<DataSetKind>,
+    data_dir: &Path,
+    limit: Option<usize>,
+) -> Result<(Dataset, Vec<Vec<u32>>)> {
+    let fx = int
+        .fixed
+        .as_ref()
+        .ok_or_else(|| Error::bad_input(format!("{}: not an integer network", int.name)))?;
+    let kind = data.unwrap_or_else(|| default_data(int));
+    let mut ds = data::load(kind, Split::Test, data_dir)?;
+    if let Some(n) = limit {
+        ds.truncate(n);
+    }
+    if ds.is_empty() {
+        return Err(Error::bad_input(format!(
+            "data set {} has no images to evaluate (--limit 0?)",
+            ds.name
+        )));
+    }
+    if ds.shape.len() != int.input.shape.len() {
+        return Err(Error::bad_input(format!(
+            "data set {} has {} values per image, the model takes {}; choose --data",
+            ds.name,
+            ds.shape.len(),
+            int.input.shape.len()
+        )));
+    }
+    let int_in = eval::int_inputs(&ds, fx.input_bits);
+    Ok((ds, int_in))
 }
 
 fn default_data(net: &IntNetwork) -> DataSetKind {

@@ -1,55 +1,147 @@
-//! `lifb-hdl sweep`: synthesize several generated variants of a design for one target and compare them
-//! (table, sweep.json, and a Pareto plot of latency against logic cells in sweep.html).
+//! `lifb-hdl sweep`: compare variants of a design on one target: a table, sweep.json, and a Pareto
+//! plot of latency against logic cells in sweep.html.
 //!
-//! Partial: the variants are directories the user (or `flow`) has generated already, one per parallelism and
-//! neuron form; generating them from a model inside this command waits for the generator.
+//! With `--model`, the sweep makes its own variants: for every neuron form (native, decoupled) and
+//! every lane setting it generates the RTL, co-simulates it in Verilator against the golden model
+//! (measured cycles per image and the spike-exact verdict) and synthesizes it. With `--hdl`, it
+//! synthesizes design folders generated beforehand (cycles per image from their manifest.json).
 
-use crate::error::{Error, Result};
+use super::flow::{self, Stage};
+use crate::codegen::{self, Design, Form, Lanes};
+use crate::cosim::{self, CosimOptions};
+use crate::data::DataSetKind;
+use crate::decouple;
+use crate::error::{Error, ErrorKind, Result};
 use crate::report::svg::{self, DesignPoint};
 use crate::synth::{self, Backend, Outcome, SynthRequest, Target};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Lane settings swept when --lanes is not given.
+const DEFAULT_LANES: [&str; 4] = ["16,all", "32,all", "64,all", "128,all"];
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["model", "hdl"])))]
 pub struct Args {
-    /// Generated design directories to compare (repeat --hdl). Each may hold manifest.json with "top",
-    /// "label" and "cycles_per_image".
-    #[arg(long, value_name = "DIR", required = true)]
+    /// Model (float or integer manifest) to generate, co-simulate and synthesize the variants from.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Or: generated design directories to compare (repeat --hdl). Each may hold manifest.json
+    /// with "top", "label" and "cycles_per_image".
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "model", "lanes", "forms", "cosim_images", "data", "steps", "weight_bits", "input_bits", "no_synth"
+    ])]
     pub hdl: Vec<PathBuf>,
-    #[arg(long, value_enum)]
-    pub target: Target,
+    /// Device to synthesize for (with --model: default ecp5-45k).
+    #[arg(long, value_enum, required_unless_present = "model")]
+    pub target: Option<Target>,
+    /// Synthesis tools (auto: Debian's for iCE40, YoWASP for ECP5).
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// Output directory (default: out/sweep/<target>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Lane settings to sweep, separated by ';' or given repeatedly; each is what `generate --lanes`
+    /// takes ("16,all": 16 lanes in the first engine, one per neuron in the second).
+    /// Default: 16,all;32,all;64,all;128,all.
+    #[arg(long, value_delimiter = ';')]
+    pub lanes: Option<Vec<String>>,
+    /// Neuron forms to sweep, separated by commas.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_values = ["native", "decoupled"]
+    )]
+    pub forms: Vec<Form>,
+    /// Co-simulate this many of the evaluation images per variant.
+    #[arg(long, default_value_t = 20)]
+    pub cosim_images: usize,
+    /// Evaluation images (default: the shipped sample of the model's data set).
+    #[arg(long, value_enum)]
+    pub data: Option<DataSetKind>,
+    /// Folder of fetched data sets (for --data mnist or fashion).
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Time steps (default: the model's meta "steps", else 4).
+    #[arg(long)]
+    pub steps: Option<u32>,
+    /// Quantization for float models (defaults: what the model was trained for, from its meta).
+    #[arg(long)]
+    pub weight_bits: Option<u32>,
+    #[arg(long)]
+    pub input_bits: Option<u32>,
+    /// Only generate and co-simulate (no logic cells, fmax or latency in microseconds).
+    #[arg(long)]
+    pub no_synth: bool,
+    /// Stop a synthesis tool run after this many seconds.
+    #[arg(long)]
+    pub synth_timeout: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+/// One variant: what it is, what co-simulation measured and what synthesis found.
+#[derive(Debug, Default, Serialize)]
 struct SweepRow {
     label: String,
     hdl: String,
-    fits: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<Form>,
+    /// The lane setting as given to --lanes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lanes: Option<String>,
+    /// Lanes of each engine in the generated design (the setting clipped to the layer sizes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine_lanes: Option<Vec<usize>>,
+    /// Set when an earlier variant generated byte-identical RTL (its results are reused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    same_design_as: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cosim_images: Option<usize>,
+    /// Every spike count of every neuron layer at every step equals the golden model's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spike_exact: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    divergence: Option<String>,
+    /// None when not synthesized (--no-synth, a diverging variant, or a failed tool run).
+    fits: Option<bool>,
     logic_cells: Option<u64>,
     block_ram: Option<u64>,
     fmax_mhz: Option<f64>,
+    /// Measured in co-simulation (--model) or read from the manifest (--hdl).
     cycles_per_image: Option<u64>,
     latency_us: Option<f64>,
     /// Resources short when it does not fit: "block RAM 64/30".
     shortfalls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    synth_error: Option<String>,
+    /// On the Pareto front of latency against logic cells (None when nothing was synthesized).
+    pareto_optimal: Option<bool>,
 }
 
-fn manifest_field(dir: &std::path::Path, key: &str) -> Option<serde_json::Value> {
+fn manifest_field(dir: &Path, key: &str) -> Option<serde_json::Value> {
     let bytes = crate::util::read_limited(&dir.join("manifest.json"), 16 << 20).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     v.get(key).cloned()
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join("sweep").join(args.target.name()));
+    match args.model.clone() {
+        Some(model) => run_model(&args, &model),
+        None => run_hdl(&args),
+    }
+}
+
+fn default_out(target: Target) -> PathBuf {
+    PathBuf::from("out").join("sweep").join(target.name())
+}
+
+fn run_hdl(args: &Args) -> Result<()> {
+    let target = args
+        .target
+        .ok_or_else(|| Error::bad_input("sweep --hdl needs --target"))?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(target));
     let mut rows = Vec::new();
     for (i, dir) in args.hdl.iter().enumerate() {
         let label = manifest_field(dir, "label")
@@ -58,91 +150,523 @@ pub fn run(args: Args) -> Result<()> {
                 dir.file_name()
                     .map_or(format!("variant {i}"), |n| n.to_string_lossy().into_owned())
             });
-        let cycles = manifest_field(dir, "cycles_per_image").and_then(|v| v.as_u64());
-        let req = SynthRequest::new(dir, args.target, args.backend, out.join(format!("{i:02}")));
-        eprintln!("sweep: synthesizing {label} ({})", dir.display());
-        let row = match synth::try_run(&req)? {
-            Outcome::Fits(r) => {
-                let fmax = r.min_fmax_mhz();
-                SweepRow {
-                    label,
-                    hdl: dir.display().to_string(),
-                    fits: true,
-                    logic_cells: Some(r.resources.logic_cells.used),
-                    block_ram: Some(r.resources.block_ram.used),
-                    fmax_mhz: fmax,
-                    cycles_per_image: cycles,
-                    latency_us: cycles.zip(fmax).map(|(c, f)| c as f64 / f),
-                    shortfalls: Vec::new(),
-                }
-            }
-            Outcome::DoesNotFit { shortfalls, .. } => SweepRow {
-                label,
-                hdl: dir.display().to_string(),
-                fits: false,
-                logic_cells: None,
-                block_ram: None,
-                fmax_mhz: None,
-                cycles_per_image: cycles,
-                latency_us: None,
-                shortfalls: shortfalls
-                    .iter()
-                    .map(|s| format!("{} {}/{}", s.resource, s.needed, s.available))
-                    .collect(),
-            },
+        let mut row = SweepRow {
+            label,
+            hdl: dir.display().to_string(),
+            cycles_per_image: manifest_field(dir, "cycles_per_image").and_then(|v| v.as_u64()),
+            ..SweepRow::default()
         };
+        let st = Stage::begin(i + 1, args.hdl.len(), &format!("synthesize {}", row.label));
+        let req = request(args, dir, target, out.join(format!("{i:02}")));
+        synthesize(&req, &mut row)?;
+        st.done(format!("{}: {}", row.label, synth_summary(&row)));
         rows.push(row);
     }
+    finish(&mut rows, &out, &format!("Sweep on {target}"), true)
+}
 
-    println!(
-        "{:<24} {:>11} {:>6} {:>10} {:>12} {:>12}",
-        "variant", "logic cells", "BRAM", "fmax MHz", "cycles/img", "us/image"
-    );
-    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    for r in &rows {
-        if r.fits {
-            println!(
-                "{:<24} {:>11} {:>6} {:>10} {:>12} {:>12}",
-                r.label,
-                opt(r.logic_cells.map(|v| v.to_string())),
-                opt(r.block_ram.map(|v| v.to_string())),
-                opt(r.fmax_mhz.map(|v| format!("{v:.2}"))),
-                opt(r.cycles_per_image.map(|v| v.to_string())),
-                opt(r.latency_us.map(|v| format!("{v:.3}")))
-            );
-        } else {
-            println!("{:<24} does not fit: {}", r.label, r.shortfalls.join(", "));
+fn request(args: &Args, hdl: &Path, target: Target, out: PathBuf) -> SynthRequest {
+    let mut req = SynthRequest::new(hdl, target, args.backend, out);
+    req.timeout = args.synth_timeout.map(Duration::from_secs);
+    req
+}
+
+/// The lane settings to sweep, each with its label part ("16-all"), all checked before any work.
+fn lane_settings(given: Option<&[String]>) -> Result<Vec<(String, String, Lanes)>> {
+    let texts: Vec<String> = match given {
+        None => DEFAULT_LANES.iter().map(|s| s.to_string()).collect(),
+        Some(v) => v.iter().map(|s| s.trim().to_string()).collect(),
+    };
+    if texts.is_empty() || texts.iter().all(|s| s.is_empty()) {
+        return Err(Error::bad_input(
+            "sweep --lanes: the list of lane settings is empty; give settings like --lanes '16,all;64,all'",
+        ));
+    }
+    let mut out: Vec<(String, String, Lanes)> = Vec::new();
+    for text in texts {
+        if text.is_empty() {
+            return Err(Error::bad_input(
+                "sweep --lanes: an empty lane setting (two ';' in a row?); each setting is like '16,all'",
+            ));
+        }
+        let lanes =
+            Lanes::parse(&text).map_err(|e| e.context(format!("sweep --lanes '{text}'")))?;
+        let Lanes::List(values) = &lanes else {
+            unreachable!("Lanes::parse gives a list")
+        };
+        let part = values
+            .iter()
+            .map(|&v| match v {
+                0 => "all".to_string(),
+                v => v.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("-");
+        if out.iter().any(|(p, _, _)| *p == part) {
+            return Err(Error::bad_input(format!(
+                "sweep --lanes: the setting '{text}' is given twice"
+            )));
+        }
+        out.push((part, text, lanes));
+    }
+    Ok(out)
+}
+
+/// A variant generated in memory (nothing is written before every variant has generated).
+struct Variant {
+    label: String,
+    form: Form,
+    lanes_text: String,
+    opts: codegen::Options,
+    design: Design,
+}
+
+fn run_model(args: &Args, model: &Path) -> Result<()> {
+    let target = args.target.unwrap_or(Target::Ecp5_45k);
+    let out = args.out.clone().unwrap_or_else(|| default_out(target));
+    // Check every option, the model, the data and every variant before anything is written.
+    let settings = lane_settings(args.lanes.as_deref())?;
+    let mut forms: Vec<Form> = Vec::new();
+    for &f in &args.forms {
+        if !forms.contains(&f) {
+            forms.push(f);
         }
     }
+    if forms.is_empty() {
+        return Err(Error::bad_input(
+            "sweep --forms: no neuron form given; use native, decoupled or native,decoupled",
+        ));
+    }
+    if args.cosim_images == 0 {
+        return Err(Error::bad_input(
+            "sweep --cosim-images 0: at least one image is needed to measure cycles per image",
+        ));
+    }
+    if args.steps.is_some_and(|s| s == 0 || s > u16::MAX as u32) {
+        return Err(Error::bad_input(
+            "sweep --steps must be 1..=65535 (the hardware counts steps in 16 bits)",
+        ));
+    }
+    let (_, int, steps) =
+        flow::load_and_quantize(model, args.steps, args.weight_bits, args.input_bits)?;
+    let (ds, inputs) =
+        flow::evaluation_inputs(&int, args.data, &args.data_dir, Some(args.cosim_images))?;
+    let mut variants = Vec::new();
+    for &form in &forms {
+        for (part, text, lanes) in &settings {
+            let label = format!("{}-{part}", form.name());
+            // Options gains fields over time; the sweep varies only these two.
+            #[allow(clippy::needless_update)]
+            let opts = codegen::Options {
+                lanes: lanes.clone(),
+                form,
+                ..Default::default()
+            };
+            let design = codegen::generate(&int, &opts)
+                .map_err(|e| e.context(format!("sweep variant {label} (--lanes '{text}')")))?;
+            variants.push(Variant {
+                label,
+                form,
+                lanes_text: text.clone(),
+                opts,
+                design,
+            });
+        }
+    }
+    if !args.no_synth {
+        // Missing tools fail now, not after the first co-simulation.
+        synth::tools::resolve(args.backend, target.family(), None)?;
+    }
+    eprintln!(
+        "sweep: {} on {}: {} variants ({} form(s) x {} lane setting(s)), {} {} images co-simulated each, T = {steps}",
+        model.display(),
+        if args.no_synth { "no device (synthesis skipped)".to_string() } else { target.to_string() },
+        variants.len(),
+        forms.len(),
+        settings.len(),
+        inputs.len(),
+        ds.name
+    );
 
-    let points: Vec<DesignPoint> = rows
-        .iter()
-        .filter_map(|r| {
-            Some(DesignPoint {
-                label: r.label.clone(),
-                logic_cells: r.logic_cells?,
-                latency_us: r.latency_us?,
-            })
+    // The golden network of each form, and (decoupled) its equivalence to the LIFB network on the
+    // same images: a decoupled variant is exact only if both hold.
+    let mut form_nets = Vec::new();
+    for &form in &forms {
+        let net = codegen::plan::apply_form(&int, form)?;
+        let form_divergence = match form {
+            Form::Native => None,
+            Form::Decoupled => {
+                let eq = decouple::compare(&int, &net, &inputs, steps)?;
+                (!eq.exact()).then(|| {
+                    format!(
+                        "the decoupled golden model differs from the LIFB model: {}",
+                        eq.first.map(|d| d.to_string()).unwrap_or_default()
+                    )
+                })
+            }
+        };
+        form_nets.push((form, net, form_divergence));
+    }
+
+    let per_variant = if args.no_synth { 1 } else { 2 };
+    let total = variants.len() * per_variant;
+    let mut rows: Vec<SweepRow> = Vec::new();
+    let mut stage = 0;
+    for (vi, v) in variants.iter().enumerate() {
+        let vdir = out.join(&v.label);
+        let rtl = vdir.join("rtl");
+        codegen::write(&v.design, &rtl)?;
+        let mut row = SweepRow {
+            label: v.label.clone(),
+            hdl: rtl.display().to_string(),
+            form: Some(v.form),
+            lanes: Some(v.lanes_text.clone()),
+            engine_lanes: Some(v.design.plan.engines.iter().map(|e| e.p).collect()),
+            cosim_images: Some(inputs.len()),
+            ..SweepRow::default()
+        };
+        // Lane settings clipped to the layer sizes can give the same design: measure it once.
+        if let Some(prev) = variants[..vi]
+            .iter()
+            .position(|p| p.design.files == v.design.files)
+        {
+            let p = &rows[prev];
+            row.same_design_as = Some(p.label.clone());
+            row.spike_exact = p.spike_exact;
+            row.divergence = p.divergence.clone();
+            row.cycles_per_image = p.cycles_per_image;
+            row.fits = p.fits;
+            row.logic_cells = p.logic_cells;
+            row.block_ram = p.block_ram;
+            row.fmax_mhz = p.fmax_mhz;
+            row.latency_us = p.latency_us;
+            row.shortfalls = p.shortfalls.clone();
+            row.synth_error = p.synth_error.clone();
+            stage += per_variant;
+            eprintln!(
+                "  [{stage}/{total}] {}: the same design as {} (results reused)",
+                v.label, p.label
+            );
+            rows.push(row);
+            continue;
+        }
+
+        stage += 1;
+        let st = Stage::begin(
+            stage,
+            total,
+            &format!("{}: co-simulate {} images", v.label, inputs.len()),
+        );
+        let (_, net, form_divergence) = form_nets
+            .iter()
+            .find(|(f, _, _)| *f == v.form)
+            .expect("a golden network per form");
+        let copts = CosimOptions {
+            steps,
+            codegen: v.opts.clone(),
+            cache_dir: cosim::default_cache_dir(),
+            stall: false,
+        };
+        let cs = cosim::cosim_design(net, &v.design, &inputs, &copts)?;
+        let divergence = cs.divergence.clone().or_else(|| form_divergence.clone());
+        row.spike_exact = Some(divergence.is_none());
+        row.divergence = divergence;
+        row.cycles_per_image = Some(cs.total_cycles() / inputs.len() as u64);
+        st.done(format!(
+            "{}: {}, {} cycles per image ({:.3}x the lower bound)",
+            v.label,
+            if row.spike_exact == Some(true) {
+                "spike-exact".to_string()
+            } else {
+                format!(
+                    "MISMATCH: {}",
+                    row.divergence.as_deref().unwrap_or_default()
+                )
+            },
+            row.cycles_per_image.unwrap_or(0),
+            cs.ratio()
+        ));
+
+        if !args.no_synth {
+            stage += 1;
+            if row.spike_exact == Some(true) {
+                let st = Stage::begin(
+                    stage,
+                    total,
+                    &format!("{}: synthesize for {target}", v.label),
+                );
+                synthesize(&request(args, &rtl, target, vdir.join("synth")), &mut row)?;
+                st.done(format!("{}: {}", v.label, synth_summary(&row)));
+            } else {
+                eprintln!(
+                    "  [{stage}/{total}] {}: not synthesized (its RTL diverges from the golden model)",
+                    v.label
+                );
+            }
+        }
+        rows.push(row);
+    }
+    let title = format!(
+        "Sweep of {} on {}",
+        int.name,
+        if args.no_synth {
+            "no device (synthesis skipped)".to_string()
+        } else {
+            target.to_string()
+        }
+    );
+    finish(&mut rows, &out, &title, !args.no_synth)
+}
+
+/// Synthesize one variant into its row. A design that does not fit, or a tool that fails or
+/// times out, is recorded in the row (the sweep goes on); bad input stops the sweep.
+fn synthesize(req: &SynthRequest, row: &mut SweepRow) -> Result<()> {
+    match synth::try_run(req) {
+        Ok(Outcome::Fits(r)) => {
+            let fmax = r.min_fmax_mhz();
+            row.fits = Some(true);
+            row.logic_cells = Some(r.resources.logic_cells.used);
+            row.block_ram = Some(r.resources.block_ram.used);
+            row.fmax_mhz = fmax;
+            row.latency_us = row.cycles_per_image.zip(fmax).map(|(c, f)| c as f64 / f);
+        }
+        Ok(Outcome::DoesNotFit { shortfalls, .. }) => {
+            row.fits = Some(false);
+            row.shortfalls = shortfalls
+                .iter()
+                .map(|s| format!("{} {}/{}", s.resource, s.needed, s.available))
+                .collect();
+        }
+        Err(e) if e.kind != ErrorKind::BadInput => {
+            row.synth_error = Some(e.message.lines().next().unwrap_or_default().to_string());
+        }
+        Err(e) => return Err(e.context(format!("sweep variant {}", row.label))),
+    }
+    Ok(())
+}
+
+fn synth_summary(r: &SweepRow) -> String {
+    match (r.fits, &r.synth_error) {
+        (Some(true), _) => format!(
+            "{} logic cells, {} BRAM, fmax {}",
+            r.logic_cells.unwrap_or(0),
+            r.block_ram.unwrap_or(0),
+            r.fmax_mhz.map_or("-".into(), |f| format!("{f:.1} MHz"))
+        ),
+        (Some(false), _) => format!("does not fit: {}", r.shortfalls.join(", ")),
+        (None, Some(e)) => format!("synthesis failed: {e}"),
+        (None, None) => "not synthesized".into(),
+    }
+}
+
+/// Marks the Pareto front, prints the table, writes sweep.json and sweep.html; then fails if any
+/// variant diverged or a synthesis tool failed (after the results are written).
+fn finish(rows: &mut [SweepRow], out: &Path, title: &str, synthesized: bool) -> Result<()> {
+    // Plotted: every variant with a measured latency that is spike-exact (or not co-simulated:
+    // --hdl), once per distinct design.
+    let plotted: Vec<usize> = (0..rows.len())
+        .filter(|&i| {
+            let r = &rows[i];
+            r.logic_cells.is_some()
+                && r.latency_us.is_some()
+                && r.spike_exact != Some(false)
+                && r.same_design_as.is_none()
         })
         .collect();
+    let points: Vec<DesignPoint> = plotted
+        .iter()
+        .map(|&i| DesignPoint {
+            label: rows[i].label.clone(),
+            logic_cells: rows[i].logic_cells.unwrap_or(0),
+            latency_us: rows[i].latency_us.unwrap_or(0.0),
+        })
+        .collect();
+    if synthesized {
+        let front: Vec<&str> = svg::pareto_front(&points)
+            .into_iter()
+            .map(|k| points[k].label.as_str())
+            .collect();
+        for r in rows.iter_mut() {
+            let own = r.same_design_as.as_deref().unwrap_or(&r.label);
+            let on_front = r.spike_exact != Some(false) && front.contains(&own);
+            r.pareto_optimal = Some(on_front);
+        }
+    }
+    print_table(rows);
+
     let mut json = serde_json::to_vec_pretty(&rows)
         .map_err(|e| Error::tool(format!("cannot serialize sweep.json: {e}")))?;
     json.push(b'\n');
     crate::util::write_atomic(&out.join("sweep.json"), &json)?;
     let figure = if points.is_empty() {
-        "<p>No variant has both a fit and a cycles_per_image in its manifest: nothing to plot.</p>"
-            .to_string()
+        if synthesized {
+            "<p>No spike-exact variant has both a fit and a cycles per image: nothing to plot.</p>"
+        } else {
+            "<p>Synthesis was skipped (--no-synth): no logic cells or latency to plot.</p>"
+        }
+        .to_string()
     } else {
         svg::pareto(&points)
     };
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lifb-hdl sweep on {t}</title>\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lifb-hdl {t}</title>\
          <style>body{{font-family:system-ui,sans-serif;margin:24px}}svg text{{font-family:inherit}}\
-         svg .tick{{font-size:11px;fill:#64748b}}svg .sub{{font-size:12px;fill:#475569}}</style></head>\
-         <body><h1>Sweep on {t}</h1>\n{figure}</body></html>\n",
-        t = args.target
+         svg .tick{{font-size:11px;fill:#64748b}}svg .sub{{font-size:12px;fill:#475569}}\
+         table{{border-collapse:collapse;margin-top:16px}}td,th{{padding:3px 10px;border-bottom:1px solid #e2e8f0;text-align:right}}\
+         td:first-child,th:first-child{{text-align:left}}tr.front td{{font-weight:600}}tr.bad td{{color:#b91c1c}}</style></head>\
+         <body><h1>{t}</h1>\n{figure}{table}</body></html>\n",
+        t = svg::esc(title),
+        table = html_table(rows)
     );
     crate::util::write_atomic(&out.join("sweep.html"), html.as_bytes())?;
     println!("wrote {} and sweep.html", out.join("sweep.json").display());
+
+    let diverged: Vec<&SweepRow> = rows
+        .iter()
+        .filter(|r| r.spike_exact == Some(false) && r.same_design_as.is_none())
+        .collect();
+    if !diverged.is_empty() {
+        let mut msg = format!(
+            "{} variant(s) are NOT spike-exact (left out of the plot):",
+            diverged.len()
+        );
+        for r in diverged {
+            let _ = write!(
+                msg,
+                "\n  {}: {}",
+                r.label,
+                r.divergence.as_deref().unwrap_or_default()
+            );
+        }
+        return Err(Error::mismatch(msg));
+    }
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|r| r.same_design_as.is_none())
+        .filter_map(|r| Some(format!("{}: {}", r.label, r.synth_error.as_ref()?)))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::tool(format!(
+            "synthesis failed for {} variant(s):\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        )));
+    }
     Ok(())
+}
+
+fn cells(r: &SweepRow) -> [String; 10] {
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    [
+        r.label.clone(),
+        opt(r.form.map(|f| f.name().to_string())),
+        opt(r.lanes.clone()),
+        opt(r
+            .spike_exact
+            .map(|e| if e { "yes" } else { "NO" }.to_string())),
+        opt(r.cycles_per_image.map(|v| v.to_string())),
+        opt(r.logic_cells.map(|v| v.to_string())),
+        opt(r.block_ram.map(|v| v.to_string())),
+        opt(r.fmax_mhz.map(|v| format!("{v:.2}"))),
+        opt(r.latency_us.map(|v| format!("{v:.3}"))),
+        opt(r
+            .pareto_optimal
+            .map(|p| if p { "yes" } else { "no" }.to_string())),
+    ]
+}
+
+const HEADER: [&str; 10] = [
+    "variant",
+    "form",
+    "lanes",
+    "spike-exact",
+    "cycles/img",
+    "logic cells",
+    "BRAM",
+    "fmax MHz",
+    "us/image",
+    "Pareto",
+];
+
+fn print_table(rows: &[SweepRow]) {
+    let body: Vec<[String; 10]> = rows.iter().map(cells).collect();
+    let mut width = HEADER.map(str::len);
+    for c in &body {
+        for (w, s) in width.iter_mut().zip(c) {
+            *w = (*w).max(s.len());
+        }
+    }
+    let line = |c: &[String]| {
+        // Names left-aligned, numbers right-aligned.
+        let mut s = String::new();
+        for (k, v) in c.iter().enumerate() {
+            let sep = if k == 0 { "" } else { "  " };
+            match k {
+                0..=2 => {
+                    let _ = write!(s, "{sep}{v:<w$}", w = width[k]);
+                }
+                _ => {
+                    let _ = write!(s, "{sep}{v:>w$}", w = width[k]);
+                }
+            }
+        }
+        s
+    };
+    println!();
+    println!("{}", line(&HEADER.map(String::from)));
+    for (r, c) in rows.iter().zip(&body) {
+        let mut s = line(c);
+        if let Some(p) = &r.same_design_as {
+            let _ = write!(s, "  (same design as {p})");
+        }
+        if r.fits == Some(false) {
+            let _ = write!(s, "  does not fit: {}", r.shortfalls.join(", "));
+        }
+        if let Some(e) = &r.synth_error {
+            let _ = write!(s, "  synthesis failed: {e}");
+        }
+        println!("{s}");
+    }
+    for r in rows.iter().filter(|r| r.spike_exact == Some(false)) {
+        println!(
+            "*** {} is NOT spike-exact: {}",
+            r.label,
+            r.divergence.as_deref().unwrap_or_default()
+        );
+    }
+}
+
+fn html_table(rows: &[SweepRow]) -> String {
+    let mut s = String::from("<table>\n<tr>");
+    for h in HEADER {
+        let _ = write!(s, "<th>{}</th>", svg::esc(h));
+    }
+    s.push_str("<th>note</th></tr>\n");
+    for r in rows {
+        let class = if r.spike_exact == Some(false) {
+            " class=\"bad\""
+        } else if r.pareto_optimal == Some(true) {
+            " class=\"front\""
+        } else {
+            ""
+        };
+        let _ = write!(s, "<tr{class}>");
+        for c in cells(r) {
+            let _ = write!(s, "<td>{}</td>", svg::esc(&c));
+        }
+        let note = if let Some(d) = &r.divergence {
+            format!("diverges: {d}")
+        } else if r.fits == Some(false) {
+            format!("does not fit: {}", r.shortfalls.join(", "))
+        } else if let Some(e) = &r.synth_error {
+            format!("synthesis failed: {e}")
+        } else if let Some(p) = &r.same_design_as {
+            format!("same design as {p}")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "<td>{}</td></tr>", svg::esc(&note));
+    }
+    s.push_str("</table>\n");
+    s
 }
