@@ -80,8 +80,9 @@ module {= module =} (
     wire [31:0] w_addr_full = {{= 32 - iw =}'d0, in_index} * 32'd{= passes =} + {{= 32 - ai =}'d0, a_pass};
     /* verilator lint_on UNUSEDSIGNAL */
     wire [{= p * wb - 1 =}:0] w_q;
-    lifb_rom #(.W({= p * wb =}), .D({= w_depth =}), .AW({= w_aw =}), .FILE("{= w_file =}")) wrom (
-        .clk(clk), .addr(w_addr_full[{= w_aw - 1 =}:0]), .q(w_q));
+{% for s in w_slices %}    lifb_rom #(.W({= s.1 =}), .D({= w_depth =}), .AW({= w_aw =}), .FILE("{= s.2 =}")) wrom{= loop.index0 =} (
+        .clk(clk), .addr(w_addr_full[{= w_aw - 1 =}:0]), .q(w_q[{= s.0 =} +: {= s.1 =}]));
+{% endfor %}
 
     // Fire-phase state shared with the lanes.
     wire [{= ai - 1 =}:0] f_idx = f_pass[{= ai - 1 =}:0];

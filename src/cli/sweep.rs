@@ -31,7 +31,7 @@ pub struct Args {
     /// Or: generated design directories to compare (repeat --hdl). Each may hold manifest.json
     /// with "top", "label" and "cycles_per_image".
     #[arg(long, value_name = "DIR", conflicts_with_all = [
-        "model", "lanes", "forms", "cosim_images", "data", "steps", "weight_bits", "input_bits", "no_synth"
+        "model", "lanes", "units", "forms", "cosim_images", "data", "steps", "weight_bits", "input_bits", "no_synth"
     ])]
     pub hdl: Vec<PathBuf>,
     /// Device to synthesize for (with --model: default ecp5-45k).
@@ -48,6 +48,9 @@ pub struct Args {
     /// Default: 16,all;32,all;64,all;128,all.
     #[arg(long, value_delimiter = ';')]
     pub lanes: Option<Vec<String>>,
+    /// Fire units per engine for every variant (as `generate --units`; "all" = one per lane).
+    #[arg(long, default_value = "all")]
+    pub units: String,
     /// Neuron forms to sweep, separated by commas.
     #[arg(
         long,
@@ -251,16 +254,15 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         flow::load_and_quantize(model, args.steps, args.weight_bits, args.input_bits)?;
     let (ds, inputs) =
         flow::evaluation_inputs(&int, args.data, &args.data_dir, Some(args.cosim_images))?;
+    let units = codegen::Lanes::parse_for("--units", &args.units)?;
     let mut variants = Vec::new();
     for &form in &forms {
         for (part, text, lanes) in &settings {
             let label = format!("{}-{part}", form.name());
-            // Options gains fields over time; the sweep varies only these two.
-            #[allow(clippy::needless_update)]
             let opts = codegen::Options {
                 lanes: lanes.clone(),
+                units: units.clone(),
                 form,
-                ..Default::default()
             };
             let design = codegen::generate(&int, &opts)
                 .map_err(|e| e.context(format!("sweep variant {label} (--lanes '{text}')")))?;

@@ -21,11 +21,14 @@ impl Word {
         }
     }
     fn hex(&self, out: &mut String) {
-        let digits = self.bits.len().div_ceil(4);
+        Self::hex_bits(&self.bits, out)
+    }
+    fn hex_bits(bits: &[bool], out: &mut String) {
+        let digits = bits.len().div_ceil(4);
         for d in (0..digits).rev() {
             let mut x = 0;
             for b in 0..4 {
-                if self.bits.get(d * 4 + b).copied().unwrap_or(false) {
+                if bits.get(d * 4 + b).copied().unwrap_or(false) {
                     x |= 1 << b;
                 }
             }
@@ -35,14 +38,14 @@ impl Word {
     }
 }
 
-/// Weight ROM and neuron ROM of engine `ei`.
-pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(String, String)> {
+/// Weight ROM (one text per slice of the word, as planned) and neuron ROM of engine `ei`.
+pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>, String)> {
     let e = &p.engines[ei];
     let d = match &net.layers[e.syn_layer] {
         Layer::Dense(d) => d,
         _ => unreachable!("planned engines start at a dense layer"),
     };
-    let mut w = String::new();
+    let mut w = vec![String::new(); e.w_slices.len()];
     for i in 0..e.n_in {
         for pass in 0..e.passes {
             let mut word = Word::new();
@@ -55,7 +58,9 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(String, Str
                 };
                 word.push(v, e.wb);
             }
-            word.hex(&mut w);
+            for ((lo, width, _), text) in e.w_slices.iter().zip(w.iter_mut()) {
+                Word::hex_bits(&word.bits[*lo..lo + width], text);
+            }
         }
     }
     let shape = Shape::flat(e.n);

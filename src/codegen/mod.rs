@@ -142,7 +142,7 @@ struct EngineTpl<'a> {
     last_n: usize,
     w_depth: usize,
     w_aw: usize,
-    w_file: &'a str,
+    w_slices: &'a [(usize, usize, String)],
     n_file: &'a str,
     leak: &'a str,
     leak_shift: u32,
@@ -260,7 +260,7 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         last_n: e.n - (e.passes - 1) * e.p,
         w_depth: e.n_in * e.passes,
         w_aw: e.w_aw,
-        w_file: &e.w_file,
+        w_slices: &e.w_slices,
         n_file: &e.n_file,
         leak,
         leak_shift,
@@ -364,7 +364,9 @@ pub fn generate(net: &IntNetwork, opts: &Options) -> Result<Design> {
     files.push(("lifb_prienc.v".into(), HDL_PRIENC.as_bytes().to_vec()));
     for (i, e) in p.engines.iter().enumerate() {
         let (w, n) = hex::engine_roms(&net, &p, i)?;
-        files.push((e.w_file.clone(), w.into_bytes()));
+        for (text, (_, _, name)) in w.into_iter().zip(&e.w_slices) {
+            files.push((name.clone(), text.into_bytes()));
+        }
         files.push((e.n_file.clone(), n.into_bytes()));
     }
     let manifest = plan::manifest(&net, &p, opts, &model_hash, &hw_hash, &files);

@@ -84,7 +84,8 @@ pub struct EnginePlan {
     pub lb: usize,
     pub rw: usize,
     pub w_aw: usize,
-    pub w_file: String,
+    /// Weight ROM files, one per slice of the word: (low bit, width, file).
+    pub w_slices: Vec<(usize, usize, String)>,
     pub n_file: String,
     pub leak: LeakImpl,
     pub reset_zero: bool,
@@ -138,6 +139,30 @@ pub fn apply_form(net: &IntNetwork, form: Form) -> Result<IntNetwork> {
 
 fn refuse(i: usize, l: &Layer<i32>, why: &str) -> Error {
     Error::bad_input(format!("{}: {why}", layer_label(i, l)))
+}
+
+/// The weight ROM cut into slices of whole bits, each as wide as one ECP5 block RAM is at this
+/// depth (16384x1 .. 512x36), so that a deep ROM maps to one block per slice instead of a grid of
+/// blocks behind wide output multiplexers. One slice keeps the plain file name.
+fn rom_slices(module: &str, depth: usize, width: usize) -> Vec<(usize, usize, String)> {
+    let max = match depth {
+        0..=512 => 36,
+        513..=1024 => 18,
+        1025..=2048 => 9,
+        2049..=4096 => 4,
+        4097..=8192 => 2,
+        _ => 1,
+    };
+    let n = width.div_ceil(max);
+    if n == 1 {
+        return vec![(0, width, format!("{module}_w.hex"))];
+    }
+    (0..n)
+        .map(|s| {
+            let lo = s * max;
+            (lo, max.min(width - lo), format!("{module}_w{s}.hex"))
+        })
+        .collect()
 }
 
 /// Engine `ei`'s value of a per-engine list (`--lanes`, `--units`), capped at `all`; None = default.
@@ -297,7 +322,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             ),
         };
         engines.push(EnginePlan {
-            w_file: format!("{module}_w.hex"),
+            w_slices: rom_slices(&module, d.in_features * passes, p * wb),
             n_file: format!("{module}_n.hex"),
             module,
             desc,
@@ -404,7 +429,7 @@ pub fn manifest(
                 "membrane_storage_bits": e.vw,
                 "input_count_bits": e.cw,
                 "output_count_bits": e.ocw,
-                "weight_rom": {"file": e.w_file, "words": e.n_in * e.passes, "word_bits": e.p * e.wb,
+                "weight_rom": {"files": e.w_slices.iter().map(|s| &s.2).collect::<Vec<_>>(), "words": e.n_in * e.passes, "word_bits": e.p * e.wb,
                                "bits": e.n_in * e.passes * e.p * e.wb},
                 "neuron_rom": {"file": e.n_file, "words": e.words, "word_bits": e.q * e.lb,
                                "bits": e.words * e.q * e.lb},
