@@ -44,6 +44,9 @@ module {= module =} (
     reg                 b_valid;     // accumulate stage: weight word arrives this cycle
     reg  [{= ai - 1 =}:0]     b_idx;
     reg  [{= cw - 1 =}:0]     b_cnt;
+    reg                 c_valid;     // add stage: the lanes' products are registered
+    reg  [{= ai - 1 =}:0]     c_idx;
+    reg                 c_bank;
     reg  [{= pe - 1 =}:0]     pend_mask;   // events of the last fired pass still to send
     reg  [{= q * ocw - 1 =}:0] pend_cnt;
     reg  [{= q * vw - 1 =}:0] pend_v;
@@ -73,7 +76,7 @@ module {= module =} (
     wire a_last   = (a_pass == LAST_PASS[{= ai - 1 =}:0]);
     assign in_ready = a_can && (in_eos || a_last);
     assign busy = (state == S_INIT) || (state == S_FIRE)
-                  || (a_can && in_valid) || b_valid;
+                  || (a_can && in_valid) || b_valid || c_valid;
 
     // Weight ROM: word (index * PASSES + pass) holds the weights of lanes 0..{= p - 1 =}.
     /* verilator lint_off UNUSEDSIGNAL */
@@ -116,6 +119,7 @@ module {= module =} (
     wire [1:0] full_clr = 2'b00;     // the constant input stays for every step
     /* verilator lint_off UNUSEDSIGNAL */
     wire b_bank_unused = b_bank;
+    wire c_bank_unused = c_bank;
     /* verilator lint_on UNUSEDSIGNAL */
 {% else %}    wire next_full = full[~f_bank];
     wire [1:0] full_clr = fire_done ? (2'b01 << f_bank) : 2'b00;
@@ -128,7 +132,7 @@ module {= module =} (
     wire [{= fw - 1 =}:0] n_addr_full = n_addr_w;
     /* verilator lint_on UNUSEDSIGNAL */
 {% else %}    wire [{= fw - 1 =}:0] n_addr_full = n_addr_w;
-{% endif %}    lifb_rom #(.W({= q * lb =}), .D({= words =}), .AW({= wi =}), .FILE("{= n_file =}")) nrom (
+{% endif %}    lifb_rom #(.W({= q * lb =}), .D({= words =}), .AW({= wi =}), .FILE("{= n_file =}"), .BLOCK({= n_block =})) nrom (
         .clk(clk), .addr(n_addr_full[{= wi - 1 =}:0]), .q(n_q));
 
     wire [{= pe - 1 =}:0]      fire_mask;
@@ -139,19 +143,19 @@ module {= module =} (
 
     // One read and one write address per accumulator bank (the shape Yosys maps to distributed
     // RAM): the fire process reads a bank only while the accumulator leaves it alone.
-{% if const_in %}    wire a0_add = b_valid;
+{% if const_in %}    wire a0_add = c_valid;
     wire a0_fire = fire_active;
     wire a0_we = init_we || a0_add;
-{% else %}    wire a0_add = b_valid && !b_bank;
-    wire a1_add = b_valid && b_bank;
+{% else %}    wire a0_add = c_valid && !c_bank;
+    wire a1_add = c_valid && c_bank;
     wire a0_fire = fire_active && !f_bank;
     wire a1_fire = fire_active && f_bank;
     wire a0_we = init_we || a0_add || (clear_now && !f_bank);
     wire a1_we = init_we || a1_add || (clear_now && f_bank);
-    wire [{= ai - 1 =}:0] a1_raddr = a1_fire ? f_idx : b_idx;
-    wire [{= ai - 1 =}:0] a1_waddr = a1_add ? b_idx : f_idx;
-{% endif %}    wire [{= ai - 1 =}:0] a0_raddr = a0_fire ? f_idx : b_idx;
-    wire [{= ai - 1 =}:0] a0_waddr = a0_add ? b_idx : f_idx;
+    wire [{= ai - 1 =}:0] a1_raddr = a1_fire ? f_idx : c_idx;
+    wire [{= ai - 1 =}:0] a1_waddr = a1_add ? c_idx : f_idx;
+{% endif %}    wire [{= ai - 1 =}:0] a0_raddr = a0_fire ? f_idx : c_idx;
+    wire [{= ai - 1 =}:0] a0_waddr = a0_add ? c_idx : f_idx;
 
     genvar l;
     generate
@@ -163,11 +167,14 @@ module {= module =} (
 {% endif %}            wire signed [{= wb - 1 =}:0] w = w_q[l*{= wb =} +: {= wb =}];
             // count * weight at its exact width ({= wb + cw =} bits), then sign-extended
             wire signed [{= xw - 1 =}:0] w_x = {{{= xw - wb =}{w[{= wb - 1 =}]}}, w};
-{% if cw <= 4 %}            // by shift and add ({= cw =}-bit count)
+{% if cw <= 2 %}            // by shift and add ({= cw =}-bit count)
             wire signed [{= xw - 1 =}:0] prod_x ={% for b in 0..cw %} (b_cnt[{= b =}] ? (w_x <<< {= b =}) : {= xw =}'sd0){% if b + 1 < cw %} +{% endif %}{% endfor %};
-{% else %}            wire signed [{= xw - 1 =}:0] cnt_x = {{= xw - cw =}'d0, b_cnt};
+{% else %}            // a small multiplier (a DSP block on ECP5)
+            wire signed [{= xw - 1 =}:0] cnt_x = {{= xw - cw =}'d0, b_cnt};
             wire signed [{= xw - 1 =}:0] prod_x = cnt_x * w_x;
-{% endif %}            wire signed [{= accw - 1 =}:0] prod = {{{= accw - xw =}{prod_x[{= xw - 1 =}]}}, prod_x};
+{% endif %}            reg signed [{= xw - 1 =}:0] prod_r;
+            always @(posedge clk) prod_r <= prod_x;
+            wire signed [{= accw - 1 =}:0] prod = {{{= accw - xw =}{prod_r[{= xw - 1 =}]}}, prod_r};
 {% if const_in %}            assign lane_acc[l*{= accw =} +: {= accw =}] = rd0;
 {% else %}            assign lane_acc[l*{= accw =} +: {= accw =}] = f_bank ? rd1 : rd0;
 {% endif %}            always @(posedge clk) begin
@@ -330,6 +337,9 @@ module {= module =} (
             a_pass <= {= ai =}'d0;
             b_valid <= 1'b0;
             b_bank <= 1'b0;
+            c_valid <= 1'b0;
+            c_idx <= {= ai =}'d0;
+            c_bank <= 1'b0;
             a_on <= 1'b0;
             a_step <= 16'd0;
             full <= 2'b00;
@@ -352,6 +362,9 @@ module {= module =} (
         end else begin
             if (out_valid && out_ready) out_valid <= 1'b0;
             b_valid <= 1'b0;
+            c_valid <= b_valid;
+            c_idx <= b_idx;
+            c_bank <= b_bank;
             if (start) begin
                 state <= S_INIT;
                 step <= 16'd0;
@@ -374,7 +387,8 @@ module {= module =} (
                     b_bank <= a_bank;
                     a_pass <= a_last ? {= ai =}'d0 : a_pass + {= ai =}'d1;
                 end
-                // end of the step's inputs: the bank is complete (the last add lands this cycle)
+                // end of the step's inputs: the bank is complete (the last add lands next cycle;
+                // the fire process reads the bank two cycles after this at the earliest)
                 if (a_can && in_valid && in_eos) begin
                     a_step <= a_step + 16'd1;
                     if (a_last_step) a_on <= 1'b0;

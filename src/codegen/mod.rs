@@ -144,6 +144,7 @@ struct EngineTpl<'a> {
     w_aw: usize,
     w_slices: &'a [(usize, usize, String)],
     n_file: &'a str,
+    n_block: u8,
     leak: &'a str,
     leak_shift: u32,
     leak_d: u32,
@@ -262,6 +263,8 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         w_aw: e.w_aw,
         w_slices: &e.w_slices,
         n_file: &e.n_file,
+        // a wide neuron ROM of many fire units is cheaper in block RAM than in logic
+        n_block: u8::from(e.words * e.q * e.lb >= 8192),
         leak,
         leak_shift,
         leak_d,
