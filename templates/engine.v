@@ -44,6 +44,13 @@ module {= module =} (
     reg                 b_valid;     // accumulate stage: weight word arrives this cycle
     reg  [{= ai - 1 =}:0]     b_idx;
     reg  [{= cw - 1 =}:0]     b_cnt;
+    reg                 r_valid;     // weight stage: the ROM word is registered
+    reg  [{= ai - 1 =}:0]     r_idx;
+    reg  [{= cw - 1 =}:0]     r_cnt;
+    reg                 r_bank;
+    reg  [{= p * wb - 1 =}:0] w_r;
+    reg                 eos_d;       // a step's inputs ended last cycle (its bank completes)
+    reg                 eos_bank;
     reg                 c_valid;     // add stage: the lanes' products are registered
     reg  [{= ai - 1 =}:0]     c_idx;
     reg                 c_bank;
@@ -76,7 +83,7 @@ module {= module =} (
     wire a_last   = (a_pass == LAST_PASS[{= ai - 1 =}:0]);
     assign in_ready = a_can && (in_eos || a_last);
     assign busy = (state == S_INIT) || (state == S_FIRE)
-                  || (a_can && in_valid) || b_valid || c_valid;
+                  || (a_can && in_valid) || b_valid || r_valid || c_valid;
 
     // Weight ROM: word (index * PASSES + pass) holds the weights of lanes 0..{= p - 1 =}.
     /* verilator lint_off UNUSEDSIGNAL */
@@ -120,6 +127,8 @@ module {= module =} (
     /* verilator lint_off UNUSEDSIGNAL */
     wire b_bank_unused = b_bank;
     wire c_bank_unused = c_bank;
+    wire r_bank_unused = r_bank;
+    wire eos_bank_unused = eos_bank;
     /* verilator lint_on UNUSEDSIGNAL */
 {% else %}    wire next_full = full[~f_bank];
     wire [1:0] full_clr = fire_done ? (2'b01 << f_bank) : 2'b00;
@@ -164,13 +173,13 @@ module {= module =} (
             wire signed [{= accw - 1 =}:0] rd0 = acc0[a0_raddr];
 {% if !const_in %}            reg signed [{= accw - 1 =}:0] acc1 [0:{= passes - 1 =}];
             wire signed [{= accw - 1 =}:0] rd1 = acc1[a1_raddr];
-{% endif %}            wire signed [{= wb - 1 =}:0] w = w_q[l*{= wb =} +: {= wb =}];
+{% endif %}            wire signed [{= wb - 1 =}:0] w = w_r[l*{= wb =} +: {= wb =}];
             // count * weight at its exact width ({= wb + cw =} bits), then sign-extended
             wire signed [{= xw - 1 =}:0] w_x = {{{= xw - wb =}{w[{= wb - 1 =}]}}, w};
 {% if cw <= 2 %}            // by shift and add ({= cw =}-bit count)
-            wire signed [{= xw - 1 =}:0] prod_x ={% for b in 0..cw %} (b_cnt[{= b =}] ? (w_x <<< {= b =}) : {= xw =}'sd0){% if b + 1 < cw %} +{% endif %}{% endfor %};
+            wire signed [{= xw - 1 =}:0] prod_x ={% for b in 0..cw %} (r_cnt[{= b =}] ? (w_x <<< {= b =}) : {= xw =}'sd0){% if b + 1 < cw %} +{% endif %}{% endfor %};
 {% else %}            // a small multiplier (a DSP block on ECP5)
-            wire signed [{= xw - 1 =}:0] cnt_x = {{= xw - cw =}'d0, b_cnt};
+            wire signed [{= xw - 1 =}:0] cnt_x = {{= xw - cw =}'d0, r_cnt};
             wire signed [{= xw - 1 =}:0] prod_x = cnt_x * w_x;
 {% endif %}            reg signed [{= xw - 1 =}:0] prod_r;
             always @(posedge clk) prod_r <= prod_x;
@@ -340,6 +349,13 @@ module {= module =} (
             c_valid <= 1'b0;
             c_idx <= {= ai =}'d0;
             c_bank <= 1'b0;
+            r_valid <= 1'b0;
+            r_idx <= {= ai =}'d0;
+            r_cnt <= {= cw =}'d0;
+            r_bank <= 1'b0;
+            w_r <= {= p * wb =}'d0;
+            eos_d <= 1'b0;
+            eos_bank <= 1'b0;
             a_on <= 1'b0;
             a_step <= 16'd0;
             full <= 2'b00;
@@ -362,9 +378,16 @@ module {= module =} (
         end else begin
             if (out_valid && out_ready) out_valid <= 1'b0;
             b_valid <= 1'b0;
-            c_valid <= b_valid;
-            c_idx <= b_idx;
-            c_bank <= b_bank;
+            // accumulate pipeline: ROM word (b) -> registered word (r) -> product (c) -> add
+            r_valid <= b_valid;
+            r_idx <= b_idx;
+            r_cnt <= b_cnt;
+            r_bank <= b_bank;
+            w_r <= w_q;
+            c_valid <= r_valid;
+            c_idx <= r_idx;
+            c_bank <= r_bank;
+            eos_d <= 1'b0;
             if (start) begin
                 state <= S_INIT;
                 step <= 16'd0;
@@ -387,13 +410,15 @@ module {= module =} (
                     b_bank <= a_bank;
                     a_pass <= a_last ? {= ai =}'d0 : a_pass + {= ai =}'d1;
                 end
-                // end of the step's inputs: the bank is complete (the last add lands next cycle;
-                // the fire process reads the bank two cycles after this at the earliest)
+                // end of the step's inputs: the bank is marked complete a cycle later (eos_d); its
+                // last add lands two cycles after this one, before the fire process can read it
                 if (a_can && in_valid && in_eos) begin
                     a_step <= a_step + 16'd1;
                     if (a_last_step) a_on <= 1'b0;
+                    eos_d <= 1'b1;
+                    eos_bank <= a_bank;
                 end
-                full <= (full | ((a_can && in_valid && in_eos) ? (2'b01 << a_bank) : 2'b00)) & ~full_clr;
+                full <= (full | (eos_d ? (2'b01 << eos_bank) : 2'b00)) & ~full_clr;
                 // fire process
                 case (state)
                     S_INIT: begin
