@@ -190,7 +190,9 @@ fn sweep_synthesizes_variants_and_plots_the_pareto_front() {
             "--forms",
             "native",
             "--lanes",
-            "1,1;2,2;4,4",
+            "1,1;2,2;all",
+            "--units",
+            "all",
             "--cosim-images",
             "5",
         ],
@@ -201,8 +203,9 @@ fn sweep_synthesizes_variants_and_plots_the_pareto_front() {
     assert!(o.status.success(), "{stdout}\n{stderr}");
     let rows = rows(&out);
     assert_eq!(rows.len(), 3);
-    // 4 lanes per engine need more logic cells than the UP5K has: a result, not a failure.
-    let big = row(&rows, "native-4-4");
+    // A lane and a fire unit per neuron need more logic cells than the UP5K has: a result, not a
+    // failure.
+    let big = row(&rows, "native-all");
     assert_eq!(big["fits"], false, "{big}");
     assert_eq!(big["pareto_optimal"], false);
     assert!(big["logic_cells"].is_null() && big["latency_us"].is_null());
@@ -214,8 +217,8 @@ fn sweep_synthesizes_variants_and_plots_the_pareto_front() {
         "{big}"
     );
     assert!(stdout.contains("does not fit: logic cells"), "{stdout}");
-    assert!(!out.join("native-4-4/synth/synth.json").exists());
-    for r in rows.iter().filter(|r| r["label"] != "native-4-4") {
+    assert!(!out.join("native-all/synth/synth.json").exists());
+    for r in rows.iter().filter(|r| r["label"] != "native-all") {
         let label = r["label"].as_str().unwrap();
         let saved: lifb_hdl::synth::SynthResult = serde_json::from_slice(
             &std::fs::read(out.join(label).join("synth/synth.json")).unwrap(),
@@ -246,7 +249,7 @@ fn sweep_synthesizes_variants_and_plots_the_pareto_front() {
     // Fewer lanes: more cycles per image.
     let cycles = |l: &str| row(&rows, l)["cycles_per_image"].as_u64().unwrap();
     assert!(cycles("native-1-1") > cycles("native-2-2"));
-    assert!(cycles("native-2-2") > cycles("native-4-4"));
+    assert!(cycles("native-2-2") > cycles("native-all"));
     let html = std::fs::read_to_string(out.join("sweep.html")).unwrap();
     assert!(html.contains("<svg id=\"fig-pareto\""), "{html}");
     // Both fitting variants are plotted; the one that does not fit is only in the table.

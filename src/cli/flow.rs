@@ -56,12 +56,14 @@ pub struct Args {
     /// next layer reads one weight per active neuron instead of one per sub-unit spike.
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
-    /// Lanes per engine: one value for all or one per engine ("64", "all", "64,10").
-    #[arg(long, default_value = "128,all")]
+    /// Lanes per engine: one value for all (capped at each layer's neurons) or one per engine
+    /// ("32", "all", "64,10").
+    #[arg(long, default_value = "32")]
     pub lanes: String,
-    /// Fire units per engine, at most the lanes ("all" = one per lane).
-    #[arg(long, default_value = "all")]
-    pub units: String,
+    /// Fire units per engine, at most the lanes ("all" = one per lane; default: a quarter of the
+    /// lanes, at least one).
+    #[arg(long)]
+    pub units: Option<String>,
     /// Skip synthesis (no fmax, resources or latency in microseconds).
     #[arg(long)]
     pub no_synth: bool,
@@ -156,7 +158,7 @@ pub fn run(a: Args) -> Result<()> {
     ));
 
     let st = Stage::begin(4, STAGES, "generate Verilog");
-    let opts = crate::cli::generate::options(Some(&a.lanes), Some(&a.units), a.form)?;
+    let opts = crate::cli::generate::options(Some(&a.lanes), a.units.as_deref(), a.form)?;
     let design = codegen::generate(&int, &opts)?;
     let rtl = a.out.join("rtl");
     codegen::write(&design, &rtl)?;

@@ -17,7 +17,8 @@ pub struct Args {
     #[arg(long)]
     pub lanes: Option<String>,
     /// Fire units per engine (neurons leaked/compared/fired per cycle in the fire phase), at most
-    /// the lanes: one value or one per engine; "all" = one per lane (the default).
+    /// the lanes: one value or one per engine; "all" = one per lane. Default: a quarter of the
+    /// lanes, at least one.
     #[arg(long)]
     pub units: Option<String>,
     /// Neuron form: native (one membrane per LIFB neuron, counts on the wires) or decoupled

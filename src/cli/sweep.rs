@@ -48,9 +48,10 @@ pub struct Args {
     /// Default: 16,all;32,all;64,all;128,all.
     #[arg(long, value_delimiter = ';')]
     pub lanes: Option<Vec<String>>,
-    /// Fire units per engine for every variant (as `generate --units`; "all" = one per lane).
-    #[arg(long, default_value = "all")]
-    pub units: String,
+    /// Fire units per engine for every variant (as `generate --units`; default: a quarter of the
+    /// lanes, at least one).
+    #[arg(long)]
+    pub units: Option<String>,
     /// Neuron forms to sweep, separated by commas.
     #[arg(
         long,
@@ -254,7 +255,10 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         flow::load_and_quantize(model, args.steps, args.weight_bits, args.input_bits)?;
     let (ds, inputs) =
         flow::evaluation_inputs(&int, args.data, &args.data_dir, Some(args.cosim_images))?;
-    let units = codegen::Lanes::parse_for("--units", &args.units)?;
+    let units = match &args.units {
+        Some(s) => codegen::Lanes::parse_for("--units", s)?,
+        None => codegen::Lanes::Default,
+    };
     let mut variants = Vec::new();
     for &form in &forms {
         for (part, text, lanes) in &settings {

@@ -74,7 +74,8 @@ impl Lanes {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub lanes: Lanes,
-    /// Fire units per engine (neurons updated per cycle in the fire phase); default: one per lane.
+    /// Fire units per engine (neurons updated per cycle in the fire phase); default: a quarter of
+    /// the lanes, at least one.
     pub units: Lanes,
     pub form: Form,
 }

@@ -276,7 +276,9 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         let n = d.out_features;
         let p = per_engine(&opts.lanes, "--lanes", ei, n)?.unwrap_or(n.min(16));
         let passes = n.div_ceil(p);
-        let q = per_engine(&opts.units, "--units", ei, p)?.unwrap_or(p);
+        // firing happens once per neuron and step, accumulating once per input event: a quarter
+        // of the lanes keeps the fire process off the critical path at a quarter of its logic
+        let q = per_engine(&opts.units, "--units", ei, p)?.unwrap_or((p / 4).max(1));
         let r = p.div_ceil(q);
         let cw = bits_u(max_in);
         // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
