@@ -400,6 +400,10 @@ module {= module =} (
                 full <= 2'b00;
                 pend_mask <= {= pe =}'d0;
                 s_valid <= 1'b0;
+                // nothing in flight from before (the protocol already guarantees it)
+                r_valid <= 1'b0;
+                c_valid <= 1'b0;
+                eos_d <= 1'b0;
                 out_valid <= 1'b0;
             end else begin
                 // accumulator process
@@ -434,8 +438,9 @@ module {= module =} (
                             f_word <= f_word + {= fw =}'d1;
                         end
                     end
-                    // neuron-ROM word 0 is already addressed (f_pass = 0), and the last add
-                    // into the bank landed by the time its full flag is seen
+                    // neuron-ROM word 0 is already addressed (f_pass = 0). The bank's last add is
+                    // written in the first cycle its full flag is seen; the fire process reads it
+                    // one cycle later (after this state change), never in that same cycle
                     S_WAIT: if (full[f_bank]) state <= S_FIRE;
                     S_FIRE: begin
                         if (compute_now) begin

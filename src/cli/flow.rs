@@ -181,7 +181,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let cs = cosim::cosim_design(&hw_net, &design, &int_in[..n_cosim], &copts)?;
     let spike_exact = cs.divergence.is_none();
-    let cycles = cs.total_cycles() / n_cosim.max(1) as u64;
+    let cycles = cs.cycles_per_sample();
     let chain_lb = cs.chain_bounds.iter().sum::<u64>() / n_cosim.max(1) as u64;
     st.done(format!(
         "{n_cosim} images: {}; {cycles} cycles per image, {:.3}x the lower bound",
@@ -295,7 +295,7 @@ pub fn run(a: Args) -> Result<()> {
     d.cycles_per_image = Some(cycles);
     d.lower_bound_cycles = Some(chain_lb);
     d.lower_bound_note =
-        Some("LB_chain: weight-word reads of the busiest engine chain (docs/hardware.md)".into());
+        Some("LB_chain: weight-word reads (or fire words) of the busiest engine chain (docs/hardware.md)".into());
     d.layers = layer_reports(&int, &trace, &cs, n_cosim);
     d.raster =
         report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));

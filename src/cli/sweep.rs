@@ -377,7 +377,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         let divergence = cs.divergence.clone().or_else(|| form_divergence.clone());
         row.spike_exact = Some(divergence.is_none());
         row.divergence = divergence;
-        row.cycles_per_image = Some(cs.total_cycles() / inputs.len() as u64);
+        row.cycles_per_image = Some(cs.cycles_per_sample());
         st.done(format!(
             "{}: {}, {} cycles per image ({:.3}x the lower bound)",
             v.label,

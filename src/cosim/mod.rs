@@ -44,7 +44,8 @@ pub struct CosimReport {
     /// (input events * passes), steps * fire words): the cycles engine e needs to read its weight
     /// words, or to fire every word once per step (one word per cycle each).
     pub lower_bounds: Vec<u64>,
-    /// Per sample: LB_chain = max over e of (sum over e' < e of W_e'(step 0) + W_e). Engine e sees
+    /// Per sample: LB_chain = max over e of (sum over e' < e of the weight reads of e' in step 0
+    /// + W_e). Engine e sees
     /// no event before engine e-1 has accumulated all of its step-0 inputs, so this also bounds
     /// the inference (a tighter bound than LB_max).
     pub chain_bounds: Vec<u64>,
@@ -59,6 +60,10 @@ pub struct CosimReport {
 impl CosimReport {
     pub fn total_cycles(&self) -> u64 {
         self.cycles.iter().sum()
+    }
+    /// Mean cycles per finished sample (a sample that timed out has no count).
+    pub fn cycles_per_sample(&self) -> u64 {
+        self.total_cycles() / self.cycles.len().max(1) as u64
     }
     /// Measured cycles / LB_chain.
     pub fn ratio(&self) -> f64 {
