@@ -44,10 +44,9 @@ pub struct CosimReport {
     /// (input events * passes), steps * fire words): the cycles engine e needs to read its weight
     /// words, or to fire every word once per step (one word per cycle each).
     pub lower_bounds: Vec<u64>,
-    /// Per sample: LB_chain = max over e of (sum over e' < e of the weight reads of e' in step 0
-    /// + W_e). Engine e sees
-    /// no event before engine e-1 has accumulated all of its step-0 inputs, so this also bounds
-    /// the inference (a tighter bound than LB_max).
+    /// Per sample: LB_chain = max over e of (W_e plus the step-0 weight reads of every engine
+    /// before e). Engine e sees no event before engine e-1 has accumulated all of its step-0
+    /// inputs, so this also bounds the inference (a tighter bound than LB_max).
     pub chain_bounds: Vec<u64>,
     pub engines: Vec<EngineCycles>,
     /// The first divergence (sample, step, layer, neuron, expected, actual, membrane), if any.
