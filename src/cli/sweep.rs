@@ -86,7 +86,7 @@ pub struct Args {
 }
 
 /// One variant: what it is, what co-simulation measured and what synthesis found.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 struct SweepRow {
     label: String,
     hdl: String,
@@ -337,17 +337,17 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
             .position(|p| p.design.files == v.design.files)
         {
             let p = &rows[prev];
-            row.same_design_as = Some(p.label.clone());
-            row.spike_exact = p.spike_exact;
-            row.divergence = p.divergence.clone();
-            row.cycles_per_image = p.cycles_per_image;
-            row.fits = p.fits;
-            row.logic_cells = p.logic_cells;
-            row.block_ram = p.block_ram;
-            row.fmax_mhz = p.fmax_mhz;
-            row.latency_us = p.latency_us;
-            row.shortfalls = p.shortfalls.clone();
-            row.synth_error = p.synth_error.clone();
+            // every measurement is the earlier variant's; only what names this variant is its own
+            let row = SweepRow {
+                label: row.label,
+                hdl: row.hdl,
+                form: row.form,
+                lanes: row.lanes,
+                engine_lanes: row.engine_lanes,
+                cosim_images: row.cosim_images,
+                same_design_as: Some(p.label.clone()),
+                ..p.clone()
+            };
             stage += per_variant;
             eprintln!(
                 "  [{stage}/{total}] {}: the same design as {} (results reused)",
