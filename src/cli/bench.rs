@@ -58,9 +58,9 @@ pub fn run(a: Args) -> Result<()> {
         let net = bench::mlp(&sizes, a.burst, enc, 1);
         let t = bench::measure(&net, a.steps, a.images, a.active, 2)?;
         if a.json {
-            println!("{}", serde_json::to_string(&t).unwrap_or_default());
+            outln!("{}", serde_json::to_string(&t).unwrap_or_default());
         } else {
-            println!(
+            outln!(
                 "golden integer model {} B={} T={} {:<10} active {:>5.1} %: {:>9.0} images/s, {:>7.1} M synaptic events/s ({} images in {:.2} s, one core)",
                 t.network,
                 a.burst,

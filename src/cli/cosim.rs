@@ -89,11 +89,11 @@ pub fn run(args: Args) -> Result<()> {
         stall: args.stall,
     };
     let report = cosim(&net, &inputs, &opts)?;
-    print!("{}", report.summary());
+    out!("{}", report.summary());
     match report.divergence {
         Some(d) => Err(Error::mismatch(format!("co-simulation MISMATCH: {d}"))),
         None => {
-            println!(
+            outln!(
                 "co-simulation OK: {} samples x {} steps, every layer and step spike-exact ({} form)",
                 report.samples,
                 report.steps,

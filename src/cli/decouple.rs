@@ -33,7 +33,7 @@ pub fn run(a: Args) -> Result<()> {
     if a.check > 0 {
         let inputs = random_inputs(&net, 0x5eed, a.check, 0.3);
         let eq = decouple::compare(&net, &dec, &inputs, a.steps)?;
-        println!(
+        outln!(
             "equivalence on {} random inputs, T = {}: {} of {} spike counts differ ({:.3} %), {} predicted classes differ",
             eq.samples,
             a.steps,
@@ -49,10 +49,10 @@ pub fn run(a: Args) -> Result<()> {
                     "{msg}; the decoupled model is not equivalent (pass --allow-mismatch to write it anyway)"
                 )));
             }
-            println!("{msg}");
+            outln!("{msg}");
         }
     }
     format::save(&dec, &a.output)?;
-    println!("wrote {} ({:?} form)", a.output.display(), a.form);
+    outln!("wrote {} ({:?} form)", a.output.display(), a.form);
     Ok(())
 }

@@ -157,13 +157,13 @@ pub fn run(a: Args) -> Result<()> {
         rep.decoupled_counts_compared = Some(eq.compared);
         rep.decoupled_counts_mismatched = Some(eq.mismatched);
         if let Some(d) = &eq.first {
-            eprintln!("decoupled model diverges: {d}");
+            errln!("decoupled model diverges: {d}");
         }
     }
-    print_report(&rep);
+    print_report(&rep)?;
     if let Some(p) = &a.save_int {
         format::save(&int, p)?;
-        eprintln!("wrote {}", p.display());
+        errln!("wrote {}", p.display());
     }
     if let Some(p) = &a.json {
         let s = serde_json::to_string_pretty(&rep).map_err(|e| Error::tool(e.to_string()))?;
@@ -182,7 +182,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         f.meta.insert(format!("eval_{}", ds.name), v);
         format::save(&f, &a.model)?;
-        eprintln!("updated meta of {}", a.model.display());
+        errln!("updated meta of {}", a.model.display());
     }
     if rep.decoupled_counts_mismatched.is_some_and(|m| m > 0) {
         return Err(Error::mismatch(
@@ -206,23 +206,19 @@ fn pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{:.2}%", 100.0 * v))
 }
 
-/// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn print_report(r: &EvalReport) {
-    use std::io::Write;
-    let mut o = std::io::stdout().lock();
-    let _ = writeln!(
-        o,
+/// Print the report (through the CLI's output helper: a closed pipe is quiet, a full disk fails).
+fn print_report(r: &EvalReport) -> Result<()> {
+    outln!(
         "{} on {} ({} images, T = {}, weights {} bit, inputs {} bit)",
         r.model, r.dataset, r.images, r.steps, r.weight_bits, r.input_bits
     );
-    let _ = writeln!(o, "  float model      {}", pct(r.float_accuracy));
-    let _ = writeln!(o, "  integer model    {}", pct(Some(r.integer_accuracy)));
+    outln!("  float model      {}", pct(r.float_accuracy));
+    outln!("  integer model    {}", pct(Some(r.integer_accuracy)));
     if r.decoupled_accuracy.is_some() {
-        let _ = writeln!(o, "  decoupled (LIF)  {}", pct(r.decoupled_accuracy));
+        outln!("  decoupled (LIF)  {}", pct(r.decoupled_accuracy));
     }
     if let Some(ag) = r.float_integer_agreement {
-        let _ = writeln!(
-            o,
+        outln!(
             "  float vs integer: same class on {:.2}% of images",
             100.0 * ag
         );
@@ -232,10 +228,10 @@ fn print_report(r: &EvalReport) {
         r.decoupled_counts_compared,
         r.decoupled_counts_mismatched,
     ) {
-        let _ = writeln!(
-        o,
+        outln!(
             "  decoupled vs integer: identical readout on {:.2}% of images; {m} of {c} spike counts differ",
             100.0 * ag
         );
     }
+    Ok(())
 }

@@ -23,10 +23,10 @@ pub fn run(args: Args) -> Result<()> {
     let net = format::load(&args.model)?;
     let out = export_any(&net, &ExportOptions { dt: args.dt })?;
     for w in &out.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     crate::util::write_atomic(&args.nir, &out.bytes)?;
-    println!(
+    outln!(
         "exported {} ({} NIR nodes, {} bytes) -> {}",
         net.name(),
         out.nodes,

@@ -95,7 +95,7 @@ impl Stage {
     }
     pub(crate) fn done(self, result: String) {
         self.bar.finish_and_clear();
-        eprintln!(
+        errln!(
             "  [{}] {} ({:.1} s)",
             self.bar.prefix(),
             result,
@@ -326,7 +326,7 @@ pub fn run(a: Args) -> Result<()> {
         synth_result.as_ref(),
         synth_note.as_deref(),
         t0.elapsed(),
-    );
+    )?;
     if let Some(e) = synth_failure {
         return Err(e);
     }
@@ -500,7 +500,7 @@ fn print_summary(
     s: Option<&synth::SynthResult>,
     synth_note: Option<&str>,
     elapsed: Duration,
-) {
+) -> Result<()> {
     let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.2} %", v * 100.0));
     let fmax = s.and_then(|r| r.min_fmax_mhz());
     let cycles = d.cycles_per_image.unwrap_or(0);
@@ -580,10 +580,11 @@ fn print_summary(
         format!("{:.1} s", elapsed.as_secs_f64()),
     ));
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    println!();
-    println!("lifb-hdl flow summary");
-    println!("{}", "-".repeat(w + 40));
+    outln!();
+    outln!("lifb-hdl flow summary");
+    outln!("{}", "-".repeat(w + 40));
     for (k, v) in rows {
-        println!("{k:<w$}  {v}");
+        outln!("{k:<w$}  {v}");
     }
+    Ok(())
 }

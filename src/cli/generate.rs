@@ -40,7 +40,7 @@ pub fn run(args: Args) -> Result<()> {
     let opts = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
     let design = codegen::generate(&net, &opts)?;
     codegen::write(&design, &args.out)?;
-    println!(
+    outln!(
         "wrote {} files to {} ({} form, top {})",
         design.files.len(),
         args.out.display(),
@@ -48,7 +48,7 @@ pub fn run(args: Args) -> Result<()> {
         codegen::TOP
     );
     for e in &design.plan.engines {
-        println!(
+        outln!(
             "  {}: {} ; {} pass(es), {} fire unit(s), weight ROM {} x {} bits",
             e.module,
             e.desc,

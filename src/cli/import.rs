@@ -122,7 +122,7 @@ pub fn run(args: Args) -> Result<()> {
         (AnyNetwork::Float(imp.network), imp.warnings, imp.summary)
     };
     for w in &warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let (layers, params) = match &net {
         AnyNetwork::Float(n) => {
@@ -134,7 +134,7 @@ pub fn run(args: Args) -> Result<()> {
             (n.layers.len(), n.parameter_count())
         }
     };
-    println!(
+    outln!(
         "imported {} ({layers} layers, {params} parameters; {summary}; {} warnings) -> {}",
         net.name(),
         warnings.len(),

@@ -67,29 +67,29 @@ fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
             "weight_memory_bytes": weight_bytes,
             "meta": net.meta,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(());
     }
-    println!(
+    outln!(
         "model: {} ({})",
         net.name,
         if net.is_integer() { "integer" } else { "float" }
     );
-    println!("input: {} {:?}", net.input.shape, net.input.encoding);
+    outln!("input: {} {:?}", net.input.shape, net.input.encoding);
     if let Some(f) = &net.fixed {
-        println!(
+        outln!(
             "fixed point: weights {} bits, membrane {} bits, inputs {} bits, leak {} fractional bits",
             f.weight_bits, f.membrane_bits, f.input_bits, f.leak_frac_bits
         );
     }
-    println!(
+    outln!(
         "{:>3}  {:<14} {:<16} {:>10}  detail",
         "#", "layer", "output", "params"
     );
     for (i, k, s, p, d) in &rows {
-        println!("{i:>3}  {k:<14} {s:<16} {p:>10}  {d}");
+        outln!("{i:>3}  {k:<14} {s:<16} {p:>10}  {d}");
     }
-    println!(
+    outln!(
         "total: {} parameters, {} neurons, weight memory {} bytes at {} bits per weight",
         net.parameter_count(),
         neurons,
@@ -97,7 +97,7 @@ fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
         weight_bits
     );
     for (k, v) in &net.meta {
-        println!("meta {k}: {v}");
+        outln!("meta {k}: {v}");
     }
     Ok(())
 }

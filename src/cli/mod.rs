@@ -3,6 +3,24 @@
 
 use clap::{Parser, Subcommand};
 
+/// `println!` for the CLI: through [`print_out`], so that a closed pipe or a full disk is handled
+/// (see there) instead of panicking. Returns early with the error on a write failure.
+macro_rules! outln {
+    () => { $crate::cli::print_out(format_args!("\n"))? };
+    ($($arg:tt)*) => { $crate::cli::print_out(format_args!("{}\n", format_args!($($arg)*)))? };
+}
+
+/// `print!` for the CLI (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::print_out(format_args!($($arg)*))? };
+}
+
+/// `eprintln!` that never panics: a message that cannot be written to stderr is dropped.
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::cli::print_err(format_args!($($arg)*)) };
+}
+
+pub(crate) mod limits;
 mod bench;
 mod cosim;
 mod decouple;
@@ -68,6 +86,61 @@ pub enum Command {
     Bench(bench::Args),
 }
 
+/// Set once standard output turned out to be a closed pipe: later output is dropped.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write to standard output. Policy (documented in the README's exit codes):
+/// - a closed pipe (EPIPE, e.g. `lifb-hdl inspect m.json | head -1`) is not an error: the rest of
+///   the output is dropped quietly and the command finishes its work (files it writes are still
+///   written) and exits with its usual code, 0 on success. (Rust ignores SIGPIPE, so the write
+///   returns EPIPE instead of killing the process.)
+/// - any other write error (a full disk: `> /dev/full`) is an I/O error: exit 1 with a message.
+pub(crate) fn print_out(args: std::fmt::Arguments<'_>) -> crate::error::Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut o = std::io::stdout().lock();
+    match o.write_fmt(args) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(stdout_error(e)),
+    }
+}
+
+fn stdout_error(e: std::io::Error) -> crate::error::Error {
+    crate::error::Error::io(std::path::Path::new("standard output"), e)
+        .context("writing the command's output")
+}
+
+/// Flush standard output at the end of a command (same policy as [`print_out`]).
+fn flush_out() -> crate::error::Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    match std::io::stdout().lock().flush() {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(stdout_error(e)),
+    }
+}
+
+/// Write a line to standard error; if even that fails there is nobody to tell: dropped.
+pub(crate) fn print_err(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_fmt(args).and_then(|_| e.write_all(b"\n"));
+}
+
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -86,10 +159,13 @@ pub fn main() -> i32 {
         Command::Sweep(a) => sweep::run(a),
         Command::Bench(a) => bench::run(a),
     };
+    // Output still buffered is flushed here; its failure is reported like any other.
+    let result = result.and_then(|()| flush_out());
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            let _ = flush_out();
+            errln!("error: {e}");
             e.exit_code()
         }
     }

@@ -47,7 +47,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let (q, report) = quant::quantize(&net, &opts, calib.as_ref().map(|c| c.samples.as_slice()))?;
     format::save(&q, &a.output)?;
-    println!(
+    outln!(
         "quantized {} -> {}: weights {} bits, membrane {} bits, inputs {} bits; largest threshold rounding error {:.2} %",
         a.model.display(),
         a.output.display(),
@@ -58,22 +58,22 @@ pub fn run(a: Args) -> Result<()> {
     );
     if let Some(c) = &calib {
         let ag = quant::agreement(&net, &q, &c.samples, c.labels.as_deref(), a.steps)?;
-        println!(
+        outln!(
             "agreement on {} calibration samples, T = {}:",
             ag.samples, a.steps
         );
-        println!(
+        outln!(
             "  same predicted class: {:.2} %",
             ag.class_agreement * 100.0
         );
         for (i, x) in ag.count_agreement.iter().enumerate() {
-            println!(
+            outln!(
                 "  neuron layer {i}: {:.2} % of spike counts equal",
                 x * 100.0
             );
         }
         if let (Some(f), Some(i)) = (ag.float_accuracy, ag.integer_accuracy) {
-            println!(
+            outln!(
                 "  accuracy: float {:.2} %, integer {:.2} %",
                 f * 100.0,
                 i * 100.0

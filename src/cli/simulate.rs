@@ -71,7 +71,7 @@ pub fn run(a: Args) -> Result<()> {
         .flat_map(|s| s.layers.iter().flat_map(|l| l.counts.iter().flatten()))
         .map(|&c| c as u64)
         .sum();
-    println!(
+    outln!(
         "{name}: {} samples x {} steps, {} spikes in all neuron layers",
         trace.samples.len(),
         a.steps,
@@ -79,7 +79,7 @@ pub fn run(a: Args) -> Result<()> {
     );
     if !labelled.is_empty() {
         let ok = labelled.iter().filter(|(p, l)| *p as u32 == *l).count();
-        println!(
+        outln!(
             "accuracy: {ok}/{} = {:.2} %",
             labelled.len(),
             100.0 * ok as f64 / labelled.len() as f64
@@ -87,7 +87,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(out) = &a.output {
         trace.write(out)?;
-        println!("trace: {}", out.display());
+        outln!("trace: {}", out.display());
     }
     Ok(())
 }

@@ -283,7 +283,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         // Missing tools fail now, not after the first co-simulation.
         synth::tools::resolve(args.backend, target.family(), None)?;
     }
-    eprintln!(
+    errln!(
         "sweep: {} on {}: {} variants ({} form(s) x {} lane setting(s)), {} {} images co-simulated each, T = {steps}",
         model.display(),
         if args.no_synth { "no device (synthesis skipped)".to_string() } else { target.to_string() },
@@ -349,7 +349,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
                 ..p.clone()
             };
             stage += per_variant;
-            eprintln!(
+            errln!(
                 "  [{stage}/{total}] {}: the same design as {} (results reused)",
                 v.label, p.label
             );
@@ -404,7 +404,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
                 synthesize(&request(args, &rtl, target, vdir.join("synth")), &mut row)?;
                 st.done(format!("{}: {}", v.label, synth_summary(&row)));
             } else {
-                eprintln!(
+                errln!(
                     "  [{stage}/{total}] {}: not synthesized (its RTL diverges from the golden model)",
                     v.label
                 );
@@ -498,7 +498,7 @@ fn finish(rows: &mut [SweepRow], out: &Path, title: &str, synthesized: bool) -> 
             r.pareto_optimal = Some(on_front);
         }
     }
-    print_table(rows);
+    print_table(rows)?;
 
     let mut json = serde_json::to_vec_pretty(&rows)
         .map_err(|e| Error::tool(format!("cannot serialize sweep.json: {e}")))?;
@@ -525,7 +525,7 @@ fn finish(rows: &mut [SweepRow], out: &Path, title: &str, synthesized: bool) -> 
         table = html_table(rows)
     );
     crate::util::write_atomic(&out.join("sweep.html"), html.as_bytes())?;
-    println!("wrote {} and sweep.html", out.join("sweep.json").display());
+    outln!("wrote {} and sweep.html", out.join("sweep.json").display());
 
     let diverged: Vec<&SweepRow> = rows
         .iter()
@@ -594,7 +594,7 @@ const HEADER: [&str; 10] = [
     "Pareto",
 ];
 
-fn print_table(rows: &[SweepRow]) {
+fn print_table(rows: &[SweepRow]) -> Result<()> {
     let body: Vec<[String; 10]> = rows.iter().map(cells).collect();
     let mut width = HEADER.map(str::len);
     for c in &body {
@@ -618,8 +618,8 @@ fn print_table(rows: &[SweepRow]) {
         }
         s
     };
-    println!();
-    println!("{}", line(&HEADER.map(String::from)));
+    outln!();
+    outln!("{}", line(&HEADER.map(String::from)));
     for (r, c) in rows.iter().zip(&body) {
         let mut s = line(c);
         if let Some(p) = &r.same_design_as {
@@ -631,15 +631,16 @@ fn print_table(rows: &[SweepRow]) {
         if let Some(e) = &r.synth_error {
             let _ = write!(s, "  synthesis failed: {e}");
         }
-        println!("{s}");
+        outln!("{s}");
     }
     for r in rows.iter().filter(|r| r.spike_exact == Some(false)) {
-        println!(
+        outln!(
             "*** {} is NOT spike-exact: {}",
             r.label,
             r.divergence.as_deref().unwrap_or_default()
         );
     }
+    Ok(())
 }
 
 fn html_table(rows: &[SweepRow]) -> String {

@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<()> {
         timeout: args.timeout.map(std::time::Duration::from_secs),
     };
     let result = synth::run(&req)?;
-    print!("{}", result.summary());
-    println!("  wrote        {}", out.join("synth.json").display());
+    out!("{}", result.summary());
+    outln!("  wrote        {}", out.join("synth.json").display());
     Ok(())
 }

@@ -185,7 +185,7 @@ pub fn run(a: Args) -> Result<()> {
             .unwrap_or_else(|| "model".into());
         a.output.with_file_name(format!("{stem}.ckpt.safetensors"))
     });
-    eprintln!(
+    errln!(
         "training {} {} on {} ({} train / {} test images), T = {}, {} epochs, checkpoint {}",
         if max_burst == 1 { "LIF" } else { "LIFB" },
         cfg.net.arch,
@@ -215,7 +215,7 @@ pub fn run(a: Args) -> Result<()> {
         .map_err(train::ce)?;
     // The authoritative figure: the golden float simulator on the test set.
     let acc = crate::data::eval::float_accuracy(&float, &test_ds, cfg.steps, cfg.input_bits)?;
-    eprintln!(
+    errln!(
         "golden float model: {:.2}% on {} {} test images",
         100.0 * acc,
         test_ds.len(),
@@ -259,7 +259,7 @@ pub fn run(a: Args) -> Result<()> {
         ),
     );
     crate::format::save(&float, &a.output)?;
-    eprintln!("wrote {}", a.output.display());
+    errln!("wrote {}", a.output.display());
     Ok(())
 }
 

@@ -147,10 +147,35 @@ pub fn save<T: TensorElem>(net: &Network<T>, path: &Path) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if tpath == path {
+        return Err(Error::bad_input(format!(
+            "{}: a model manifest cannot end in .safetensors (its tensors file would be the same file); name it .json",
+            path.display()
+        )));
+    }
     let (manifest, tensors) = encode(net, &tfile)?;
-    // Tensors first: a manifest on disk always points at complete tensors.
-    util::write_atomic(&tpath, &tensors)?;
-    util::write_atomic(path, &manifest)
+    // One output of two files: both complete, or neither replaced. Tensors are renamed first, so
+    // a manifest on disk always points at complete tensors.
+    util::write_atomic_all(&[(&tpath, &tensors), (path, &manifest)])
+}
+
+/// The files a model manifest at `path` stands for: the manifest, the tensors file it names (when
+/// it can be read) and the tensors file a save to `path` would write. For checking that outputs
+/// never alias inputs.
+pub fn model_files(path: &Path) -> Vec<PathBuf> {
+    #[derive(Deserialize)]
+    struct TensorsOnly {
+        tensors: String,
+    }
+    let mut files = vec![path.to_path_buf(), tensors_path(path)];
+    if let Ok(bytes) = util::read_limited(path, MAX_MANIFEST) {
+        if let Ok(t) = serde_json::from_slice::<TensorsOnly>(&bytes) {
+            if !t.tensors.is_empty() && !t.tensors.contains(['/', '\\']) {
+                files.push(path.with_file_name(t.tensors));
+            }
+        }
+    }
+    files
 }
 
 /// The canonical bytes of a model (manifest + tensors) and its hash, without writing anything.
@@ -282,7 +307,7 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
         fixed: net.fixed.clone(),
         layers,
         tensors: tensors_file.into(),
-        tensors_sha256: util::sha256_hex(&[&tensor_bytes]),
+        tensors_sha256: util::sha256_plain_hex(&tensor_bytes),
         meta: net.meta.clone(),
     };
     let mut m =
@@ -294,7 +319,8 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
 /// Load a model of either precision from its manifest path.
 pub fn load(path: &Path) -> Result<AnyNetwork> {
     let at = |e: Error| e.context(path.display());
-    let bytes = util::read_limited(path, MAX_MANIFEST).map_err(at)?;
+    // read_limited's errors already name the file.
+    let bytes = util::read_limited(path, MAX_MANIFEST)?;
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
         Error::bad_input(format!(
             "{}: not a valid lifb-hdl model manifest ({e}); a model is a .json manifest written by lifb-hdl with a .safetensors file beside it",
@@ -323,9 +349,17 @@ pub fn load(path: &Path) -> Result<AnyNetwork> {
         ))));
     }
     let tpath = path.with_file_name(&manifest.tensors);
-    let tbytes = util::read_limited(&tpath, MAX_TENSORS).map_err(|e| e.context(path.display()))?;
-    let digest = util::sha256_hex(&[&tbytes]);
-    if digest != manifest.tensors_sha256 {
+    let tbytes = util::read_limited(&tpath, MAX_TENSORS).map_err(|e| {
+        let m = format!(" (the tensors file of the model {})", path.display());
+        Error {
+            message: format!("{}{m}", e.message),
+            ..e
+        }
+    })?;
+    // tensors_sha256 is the plain sha256 of the file; files written before that change hold the
+    // sha256 of the length (u64 LE) followed by the bytes, which is still accepted.
+    let want = manifest.tensors_sha256.to_ascii_lowercase();
+    if util::sha256_plain_hex(&tbytes) != want && util::sha256_hex(&[&tbytes]) != want {
         return Err(Error::bad_input(format!(
             "{}: sha256 does not match the manifest's tensors_sha256 (the file is corrupt or belongs to another model)",
             tpath.display()
@@ -338,8 +372,8 @@ pub fn load(path: &Path) -> Result<AnyNetwork> {
         ))
     })?;
     let net = match manifest.precision.as_str() {
-        "float" => AnyNetwork::Float(build::<f32>(&manifest, &st)?),
-        "integer" => AnyNetwork::Integer(build::<i32>(&manifest, &st)?),
+        "float" => AnyNetwork::Float(build::<f32>(&manifest, &st).map_err(at)?),
+        "integer" => AnyNetwork::Integer(build::<i32>(&manifest, &st).map_err(at)?),
         other => {
             return Err(at(Error::bad_input(format!(
                 "precision {other:?} is not \"float\" or \"integer\""
