@@ -2,6 +2,12 @@ use crate::error::{Error, Result};
 use crate::golden::bench;
 use crate::ir::Encoding;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchEncoding {
+    Direct,
+    Rate,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Layer sizes of the benchmark MLP.
@@ -17,9 +23,9 @@ pub struct Args {
     /// Share of inputs active per step.
     #[arg(long, default_value_t = 0.2)]
     pub active: f64,
-    /// Only this input encoding (direct or rate); default both.
-    #[arg(long)]
-    pub encoding: Option<String>,
+    /// Only this input encoding; default both.
+    #[arg(long, value_enum)]
+    pub encoding: Option<BenchEncoding>,
     /// Print JSON lines instead of text.
     #[arg(long)]
     pub json: bool,
@@ -38,21 +44,55 @@ pub fn run(a: Args) -> Result<()> {
             })
         })
         .collect::<Result<_>>()?;
+    use super::limits;
     if sizes.len() < 2 || sizes.contains(&0) {
         return Err(Error::bad_input("--arch needs at least two non-zero sizes"));
     }
-    if !(0.0..=1.0).contains(&a.active) || a.images == 0 || a.steps == 0 {
-        return Err(Error::bad_input(
-            "--active must be in [0, 1]; --images and --steps must be > 0",
-        ));
+    if let Some(&w) = sizes.iter().find(|&&w| w > limits::MAX_BENCH_WIDTH) {
+        return Err(Error::bad_input(format!(
+            "--arch: width {w} is above the limit of {}",
+            limits::MAX_BENCH_WIDTH
+        )));
     }
+    for p in sizes.windows(2) {
+        let n = p[0] as u128 * p[1] as u128;
+        if n > crate::ir::MAX_ELEMENTS as u128 {
+            return Err(Error::bad_input(format!(
+                "--arch: a {}x{} layer has {n} weights, above the limit of {} per layer",
+                p[0],
+                p[1],
+                crate::ir::MAX_ELEMENTS
+            )));
+        }
+    }
+    if !(1..=64).contains(&a.burst) {
+        return Err(Error::bad_input(format!(
+            "--burst must be 1..=64, got {}",
+            a.burst
+        )));
+    }
+    limits::float("--active", a.active, 0.0, 1.0, false)?;
+    limits::count("--images", a.images, limits::MAX_BENCH_IMAGES)?;
+    limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+    // One traced sample (counts of every neuron at every step) is held while counting events.
+    let neurons: u128 = sizes[1..].iter().map(|&w| w as u128).sum();
+    limits::buffer(
+        "one sample's trace at --steps",
+        neurons * 4 * a.steps as u128,
+        "lower --steps or the --arch widths",
+    )?;
     for enc in [Encoding::Direct, Encoding::Rate { seed: 7 }] {
         let name = if matches!(enc, Encoding::Direct) {
             "direct"
         } else {
             "rate"
         };
-        if a.encoding.as_deref().is_some_and(|e| e != name) {
+        let this = if matches!(enc, Encoding::Direct) {
+            BenchEncoding::Direct
+        } else {
+            BenchEncoding::Rate
+        };
+        if a.encoding.is_some_and(|e| e != this) {
             continue;
         }
         let net = bench::mlp(&sizes, a.burst, enc, 1);

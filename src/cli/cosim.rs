@@ -42,7 +42,23 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    use super::limits;
+    limits::steps(
+        "--steps (the hardware counts steps in 16 bits)",
+        args.steps,
+        u16::MAX as u32,
+    )?;
+    if let Some(n) = args.random {
+        limits::count("--random", n, limits::MAX_SAMPLES)?;
+    }
     let net = crate::format::load_integer(&args.model)?;
+    if let Some(n) = args.random {
+        limits::buffer(
+            "--random samples",
+            limits::input_bytes(&net, n),
+            "lower --random",
+        )?;
+    }
     let fx = net.fixed.as_ref().expect("integer model");
     let inputs: Vec<Vec<u32>> = match (&args.inputs, args.random) {
         (Some(p), None) => {

@@ -16,10 +16,11 @@ pub struct Args {
     /// lateral synapses (exact only without leak; subtract reset only).
     #[arg(long, value_enum, default_value_t = Form::Group)]
     pub form: Form,
-    /// Check spike-exact equivalence on this many random inputs before writing (0 = skip).
+    /// Check spike-exact equivalence on this many random inputs before writing (0 = skip the
+    /// check; at most 1,000,000).
     #[arg(long, default_value_t = 64)]
     pub check: usize,
-    /// Time steps for the check.
+    /// Time steps for the check (1..=65536).
     #[arg(long, default_value_t = 8)]
     pub steps: u32,
     /// Write the model even if the check finds differences (pure-LIF form with a leak).
@@ -28,7 +29,26 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    use super::limits;
+    super::Files::default()
+        .model_in(&a.model, "--model")
+        .model_out(Some(&a.output), "-o")
+        .check()?;
+    if a.check > 0 {
+        limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+        limits::count("--check", a.check, limits::MAX_SAMPLES)?;
+    }
     let net = format::load_integer(&a.model)?;
+    if a.check > 0 {
+        limits::buffer(
+            "--check random inputs",
+            limits::input_bytes(&net, a.check),
+            "lower --check",
+        )?;
+        // One sample's trace of the model and of its decoupled form (B sub-units per neuron).
+        let per = limits::trace_bytes(&net, a.steps, false)? * (1 + limits::max_burst(&net));
+        limits::buffer("one sample's trace at --steps", per, "lower --steps")?;
+    }
     let dec = decouple::decouple(&net, a.form)?;
     if a.check > 0 {
         let inputs = random_inputs(&net, 0x5eed, a.check, 0.3);

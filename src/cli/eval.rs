@@ -80,14 +80,32 @@ pub(super) fn meta_u32(
     for k in &path[1..] {
         v = v.get(k)?;
     }
-    v.as_u64().map(|x| x as u32)
+    v.as_u64().and_then(|x| u32::try_from(x).ok())
 }
 
 pub fn run(a: Args) -> Result<()> {
+    use super::limits;
+    if let Some(n) = a.limit {
+        limits::count("--limit", n, usize::MAX)?;
+    }
+    if let Some(s) = a.steps {
+        limits::steps("--steps", s, limits::MAX_STEPS)?;
+    }
+    super::Files::default()
+        .model_in(&a.model, "--model")
+        .model_out(a.save_int.as_deref(), "--save-int")
+        .file_out(a.json.as_deref(), "--json")
+        .check()?;
     let model = format::load(&a.model)?;
     let mut ds = data::load(a.data, a.split, &a.data_dir)?;
     if let Some(n) = a.limit {
         ds.truncate(n);
+    }
+    if ds.is_empty() {
+        return Err(Error::bad_input(format!(
+            "data set {} has no images to evaluate",
+            ds.name
+        )));
     }
     let steps_meta = |m: &std::collections::BTreeMap<String, serde_json::Value>| {
         m.get("steps").and_then(|v| v.as_u64()).map(|v| v as u32)
@@ -124,6 +142,7 @@ pub fn run(a: Args) -> Result<()> {
             (None, i, steps)
         }
     };
+    limits::steps("the time steps (--steps or the model's meta \"steps\")", steps, limits::MAX_STEPS)?;
     let fx = int.fixed.clone().expect("integer network");
     let int_in = eval::int_inputs(&ds, fx.input_bits);
     let int_out = eval::run_all(&crate::golden::IntSim::new(&int)?, &int_in, steps)?;

@@ -20,6 +20,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    super::limits::float("--dt", args.dt, 0.0, f64::MAX, true)?;
+    super::Files::default()
+        .model_in(&args.model, "--model")
+        .file_out(Some(&args.nir), "--nir")
+        .check()?;
     let net = format::load(&args.model)?;
     let out = export_any(&net, &ExportOptions { dt: args.dt })?;
     for w in &out.warnings {

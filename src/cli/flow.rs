@@ -108,6 +108,17 @@ pub fn run(a: Args) -> Result<()> {
     const STAGES: usize = 7;
     let t0 = Instant::now();
     let st = Stage::begin(1, STAGES, "load and quantize");
+    {
+        use super::limits;
+        // A flow that co-simulates nothing has verified nothing.
+        limits::count("--cosim-images", a.cosim_images, limits::MAX_SAMPLES)?;
+        if let Some(n) = a.limit {
+            limits::count("--limit", n, usize::MAX)?;
+        }
+        if let Some(s) = a.steps {
+            limits::steps("--steps", s, u16::MAX as u32)?;
+        }
+    }
     let (float, int, steps) = load_and_quantize(&a.model, a.steps, a.weight_bits, a.input_bits)?;
     let fx = int.fixed.clone().expect("integer network");
     st.done(format!(
@@ -339,6 +350,16 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// The time steps of a hardware run (option or model meta): 1..=65535, the hardware's 16-bit
+/// step counter.
+fn hw_steps(steps: u32) -> Result<u32> {
+    super::limits::steps(
+        "the time steps (--steps or the model's meta \"steps\"; the hardware counts them in 16 bits)",
+        steps,
+        u16::MAX as u32,
+    )
+}
+
 /// Loads a model; a float model is quantized (bit widths and time steps: the options, else what
 /// the model was trained for, from its meta). Returns (float model if any, integer model, steps).
 pub(crate) fn load_and_quantize(
@@ -350,6 +371,7 @@ pub(crate) fn load_and_quantize(
     match format::load(model)? {
         AnyNetwork::Float(f) => {
             let steps = steps.or(meta_u32(&f.meta, &["steps"])).unwrap_or(4);
+            let steps = hw_steps(steps)?;
             let opts = QuantOptions {
                 weight_bits: weight_bits
                     .or(meta_u32(&f.meta, &["train_config", "qat", "weight_bits"]))
@@ -365,6 +387,7 @@ pub(crate) fn load_and_quantize(
         }
         AnyNetwork::Integer(i) => {
             let steps = steps.or(meta_u32(&i.meta, &["steps"])).unwrap_or(4);
+            let steps = hw_steps(steps)?;
             Ok((None, i, steps))
         }
     }

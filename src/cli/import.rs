@@ -88,6 +88,15 @@ pub fn run(args: Args) -> Result<()> {
             )));
         }
     }
+    if let Some(dt) = args.dt {
+        super::limits::float("--dt", dt, 0.0, f64::MAX, true)?;
+    }
+    super::Files::default()
+        .file_in(args.nir.as_deref(), "--nir")
+        .file_in(args.safetensors.as_deref(), "--safetensors")
+        .file_in(args.arch.as_deref(), "--arch")
+        .model_out(Some(&args.output), "-o")
+        .check()?;
     let (net, warnings, summary) = if let Some(path) = &args.nir {
         let opts = ImportOptions {
             preset: args.preset.map(|p| match p {

@@ -170,3 +170,52 @@ pub fn main() -> i32 {
         }
     }
 }
+
+/// The files a command reads and writes, checked before any work: an output may not be an input
+/// or another output (a model stands for its manifest and its tensors file), nor an existing
+/// directory, FIFO or device. Nothing is written when the check fails.
+#[derive(Default)]
+pub(crate) struct Files {
+    ins: Vec<(std::path::PathBuf, String)>,
+    outs: Vec<(std::path::PathBuf, String)>,
+}
+
+impl Files {
+    pub(crate) fn model_in(mut self, p: &std::path::Path, opt: &str) -> Self {
+        for (k, f) in crate::format::model_files(p).into_iter().enumerate() {
+            let role = if k == 0 {
+                format!("the input model ({opt})")
+            } else {
+                format!("the tensors file of the input model ({opt})")
+            };
+            self.ins.push((f, role));
+        }
+        self
+    }
+    pub(crate) fn file_in(mut self, p: Option<&std::path::Path>, opt: &str) -> Self {
+        if let Some(p) = p {
+            self.ins.push((p.to_path_buf(), format!("the input {opt}")));
+        }
+        self
+    }
+    pub(crate) fn model_out(mut self, p: Option<&std::path::Path>, opt: &str) -> Self {
+        if let Some(p) = p {
+            self.outs
+                .push((p.to_path_buf(), format!("the output model ({opt})")));
+            self.outs.push((
+                crate::format::tensors_path(p),
+                format!("the output model's tensors file ({opt})"),
+            ));
+        }
+        self
+    }
+    pub(crate) fn file_out(mut self, p: Option<&std::path::Path>, opt: &str) -> Self {
+        if let Some(p) = p {
+            self.outs.push((p.to_path_buf(), format!("the output {opt}")));
+        }
+        self
+    }
+    pub(crate) fn check(self) -> crate::error::Result<()> {
+        crate::util::check_outputs(&self.ins, &self.outs)
+    }
+}

@@ -33,6 +33,12 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    super::limits::steps("--steps", a.steps, super::limits::MAX_STEPS)?;
+    super::Files::default()
+        .model_in(&a.model, "--model")
+        .file_in(a.calibration.as_deref(), "--calibration")
+        .model_out(Some(&a.output), "-o")
+        .check()?;
     let net = format::load_float(&a.model)?;
     let opts = QuantOptions {
         weight_bits: a.weight_bits,

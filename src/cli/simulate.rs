@@ -1,4 +1,4 @@
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::{self, AnyNetwork};
 use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
 use crate::inputs::InputSet;
@@ -15,7 +15,7 @@ pub struct Args {
     /// Time steps per sample.
     #[arg(long, default_value_t = 4)]
     pub steps: u32,
-    /// Trace file to write (docs/trace-format.md); omit to print a summary only.
+    /// Trace file to write (docs/file-formats.md, "Trace"); omit to print a summary only.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Record post-reset membranes in the trace as well.
@@ -24,13 +24,31 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    if a.steps == 0 || a.steps > 1 << 16 {
-        return Err(Error::bad_input(format!(
-            "--steps must be 1..=65536, got {}",
-            a.steps
-        )));
-    }
+    use super::limits;
+    limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+    super::Files::default()
+        .model_in(&a.model, "model")
+        .file_in(Some(&a.input), "--input")
+        .file_out(a.output.as_deref(), "-o")
+        .check()?;
     let any = format::load(&a.model)?;
+    // The whole trace is held in memory, and then its JSON: estimated before simulating.
+    let check_trace = |per_sample: u128, neurons: u128, samples: usize| -> Result<()> {
+        let json = if a.output.is_some() {
+            neurons * a.steps as u128 * if a.membranes { 2 + 24 } else { 2 }
+        } else {
+            0
+        };
+        limits::buffer(
+            &format!(
+                "the trace of {samples} samples x {} steps{}",
+                a.steps,
+                if a.membranes { " with membranes" } else { "" }
+            ),
+            (per_sample + json) * samples as u128,
+            "lower --steps, give fewer samples, or leave out --membranes",
+        )
+    };
     let opts = TraceOptions {
         counts: true,
         membranes: a.membranes,
@@ -38,6 +56,11 @@ pub fn run(a: Args) -> Result<()> {
     let (trace, name) = match &any {
         AnyNetwork::Float(n) => {
             let set = InputSet::read(&a.input, n.input.shape.len())?;
+            check_trace(
+                limits::trace_bytes(n, a.steps, a.membranes)?,
+                limits::traced_neurons(n)?,
+                set.samples.len(),
+            )?;
             let sim = FloatSim::new(n)?;
             let mut t = Trace::new("float", Some(format::model_hash(n)?), a.steps);
             for (s, x) in set.samples.iter().enumerate() {
@@ -49,6 +72,11 @@ pub fn run(a: Args) -> Result<()> {
         }
         AnyNetwork::Integer(n) => {
             let set = InputSet::read(&a.input, n.input.shape.len())?;
+            check_trace(
+                limits::trace_bytes(n, a.steps, a.membranes)?,
+                limits::traced_neurons(n)?,
+                set.samples.len(),
+            )?;
             let sim = IntSim::new(n)?;
             let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
             let mut t = Trace::new("integer", Some(format::model_hash(n)?), a.steps);

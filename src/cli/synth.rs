@@ -40,6 +40,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(f) = args.freq {
+        super::limits::float("--freq", f, 0.0, 10_000.0, true)?;
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("out")
             .join("synth")

@@ -113,6 +113,54 @@ pub fn run(a: Args) -> Result<()> {
     use crate::data::{self, Split};
     use crate::train::{self, net, quantize::QatConfig, RunOptions, TrainConfig};
 
+    use super::limits;
+    limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+    if let Some(e) = a.epochs {
+        limits::count("--epochs", e as usize, limits::MAX_EPOCHS as usize)?;
+    }
+    limits::count("--batch", a.batch, limits::MAX_BATCH)?;
+    if let Some(n) = a.train_limit {
+        limits::count("--train-limit", n, usize::MAX)?;
+    }
+    if let Some(n) = a.test_limit {
+        limits::count("--test-limit", n, usize::MAX)?;
+    }
+    if let Some(lr) = a.lr {
+        limits::float("--lr", lr, 0.0, 10.0, true)?;
+    }
+    limits::float("--weight-decay", a.weight_decay, 0.0, 10.0, false)?;
+    limits::float("--lam", a.lam as f64, 0.0, 1.0, true)?;
+    limits::float("--alpha", a.alpha as f64, 0.0, 1e6, true)?;
+    if a.neuron == NeuronKind::Lifb && !(1..=64).contains(&a.burst) {
+        return Err(Error::bad_input(format!(
+            "--burst must be 1..=64, got {}",
+            a.burst
+        )));
+    }
+    if a.input_bits > 16 {
+        return Err(Error::bad_input(format!(
+            "--input-bits must be 0..=16, got {}",
+            a.input_bits
+        )));
+    }
+    if a.weight_bits == 1 || a.weight_bits > 16 {
+        return Err(Error::bad_input(format!(
+            "--weight-bits must be 0 (none) or 2..=16, got {}",
+            a.weight_bits
+        )));
+    }
+    let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
+        let stem = a
+            .output
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        a.output.with_file_name(format!("{stem}.ckpt.safetensors"))
+    });
+    super::Files::default()
+        .model_out(Some(&a.output), "-o")
+        .file_out(Some(&checkpoint), "--checkpoint")
+        .check()?;
     let train_ds = data::load(a.data, Split::Train, &a.data_dir)?;
     let mut test_ds = data::load(a.data, Split::Test, &a.data_dir)?;
     if let Some(n) = a.test_limit {
@@ -177,14 +225,6 @@ pub fn run(a: Args) -> Result<()> {
         },
         train_limit: a.train_limit,
     };
-    let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
-        let stem = a
-            .output
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
-        a.output.with_file_name(format!("{stem}.ckpt.safetensors"))
-    });
     errln!(
         "training {} {} on {} ({} train / {} test images), T = {}, {} epochs, checkpoint {}",
         if max_burst == 1 { "LIF" } else { "LIFB" },

@@ -1,4 +1,4 @@
-//! Simulation traces: every neuron layer's spike counts at every step (docs/trace-format.md).
+//! Simulation traces: every neuron layer's spike counts at every step (docs/file-formats.md, "Trace").
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -6,6 +6,8 @@ use std::path::Path;
 
 pub const TRACE_FORMAT: &str = "lifb-trace";
 pub const TRACE_VERSION: u32 = 1;
+/// Largest trace file read back.
+pub const MAX_TRACE_FILE: u64 = 2 << 30;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
@@ -63,7 +65,7 @@ impl Trace {
     }
 
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = crate::util::read_limited(path, 1 << 31)?;
+        let bytes = crate::util::read_limited(path, MAX_TRACE_FILE)?;
         let t: Trace = serde_json::from_slice(&bytes)
             .map_err(|e| Error::bad_input(format!("{}: not a trace file: {e}", path.display())))?;
         if t.format != TRACE_FORMAT || t.version != TRACE_VERSION {

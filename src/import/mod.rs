@@ -80,7 +80,19 @@ pub fn import_state_dict(
     let arch_v: Arch = serde_json::from_slice(&a)
         .map_err(|e| Error::bad_input(format!("{}: {e}", arch.display())))?;
     let w = crate::util::read_limited(weights, MAX_WEIGHTS)?;
-    import_parts(&w, &arch_v, name).map_err(|e| e.context(weights.display()))
+    // Errors about the architecture name the architecture file; the rest name the weights file
+    // (and the architecture it was read with).
+    import_parts(&w, &arch_v, name).map_err(|e| match e.message.strip_prefix("architecture: ") {
+        Some(rest) => Error {
+            message: format!("{}: {rest}", arch.display()),
+            ..e
+        },
+        None => e.context(format!(
+            "{} (read with the architecture {})",
+            weights.display(),
+            arch.display()
+        )),
+    })
 }
 
 /// The refusal for BrainCog's BurstLIFNode, with the reason.

@@ -15,6 +15,10 @@ const MAX_TENSOR_ELEMENTS: u64 = crate::ir::MAX_ELEMENTS as u64;
 const MAX_DEPTH: usize = 32;
 /// Limit on the total number of groups and datasets read.
 const MAX_OBJECTS: usize = 100_000;
+/// Limit on the elements of all datasets together, checked on the declared shapes before any
+/// dataset is read: a small file may declare huge datasets (fill values), and every element
+/// becomes an f64 here. A network this tool can put on an FPGA is far smaller.
+pub const MAX_TOTAL_ELEMENTS: u64 = crate::ir::MAX_ELEMENTS as u64;
 
 /// A numeric dataset, converted to f64 (exact for every f32, f64 and integer up to 2^53).
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +113,10 @@ fn read_inner(bytes: Vec<u8>) -> Result<NirFile> {
                 "no group /node: this HDF5 file is not a NIR graph (NIR stores its graph in /node)",
             )
         })?;
+    // First the declared sizes of everything (headers only), then the data.
+    let mut budget = MAX_OBJECTS;
+    let mut total = 0u64;
+    declared(&node, "/node", 0, &mut budget, &mut total)?;
     let mut budget = MAX_OBJECTS;
     let tree = read_group(&node, "/node".into(), 0, &mut budget)?;
     Ok(NirFile {
@@ -144,6 +152,34 @@ fn read_group(g: &Group, path: String, depth: usize, budget: &mut usize) -> Resu
         members.insert(name, Value::Group(t));
     }
     Ok(Tree { path, members })
+}
+
+/// Walk a group without reading data: count objects and add up the declared elements of every
+/// dataset, refusing the file as soon as the total passes [`MAX_TOTAL_ELEMENTS`].
+fn declared(g: &Group, path: &str, depth: usize, budget: &mut usize, total: &mut u64) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(Error::bad_input(format!(
+            "{path}: groups nest deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    let (groups, datasets) = g.members().map_err(|e| h5err(path, e))?;
+    for d in &datasets {
+        take(budget, path)?;
+        let n = d.shape().iter().fold(1u64, |a, &x| a.saturating_mul(x));
+        *total = total.saturating_add(n);
+        if *total > MAX_TOTAL_ELEMENTS {
+            return Err(Error::bad_input(format!(
+                "{path}/{}: the datasets declared so far hold more than {MAX_TOTAL_ELEMENTS} elements in all, more than this tool accepts in one NIR file",
+                base_name(d.name())
+            )));
+        }
+    }
+    for sub in &groups {
+        take(budget, path)?;
+        let p = format!("{path}/{}", base_name(sub.name()));
+        declared(sub, &p, depth + 1, budget, total)?;
+    }
+    Ok(())
 }
 
 fn take(budget: &mut usize, path: &str) -> Result<()> {
