@@ -300,3 +300,61 @@ fn tensor_shape_and_name_errors() {
     rewrite(None, false, Some("layers.0.weight"));
     assert!(expect_bad(&p, "reshape").contains("layers.0.weight"));
 }
+
+#[test]
+fn tensors_sha256_is_the_plain_file_hash_and_old_files_still_load() {
+    let p = tmp("sha");
+    let net = random_network(11, &RandomSpec::default());
+    format::save(&net, &p).unwrap();
+    let tp = format::tensors_path(&p);
+    let bytes = std::fs::read(&tp).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    // What `sha256sum model.safetensors` prints, so that other tools can write models.
+    assert_eq!(
+        manifest["tensors_sha256"].as_str().unwrap(),
+        lifb_hdl::util::sha256_plain_hex(&bytes)
+    );
+    // Files written before: sha256 of the length (u64 LE) and then the bytes.
+    let legacy = lifb_hdl::util::sha256_hex(&[&bytes]);
+    edit_manifest(&p, |v| v["tensors_sha256"] = legacy.into());
+    assert!(format::load(&p).is_ok());
+    // Any other hash is refused, naming the tensors file.
+    edit_manifest(&p, |v| v["tensors_sha256"] = "00".repeat(32).into());
+    let e = format::load(&p).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert!(e.message.contains("model.safetensors"), "{e}");
+}
+
+#[test]
+fn a_model_is_written_whole_or_not_at_all() {
+    let p = tmp("pair");
+    let dir = p.parent().unwrap().to_path_buf();
+    let a = random_network(12, &RandomSpec::default());
+    let b = random_network(13, &RandomSpec::default());
+    format::save(&a, &p).unwrap();
+    let (m0, t0) = (
+        std::fs::read(&p).unwrap(),
+        std::fs::read(format::tensors_path(&p)).unwrap(),
+    );
+    // The manifest cannot be replaced (a directory of that name where it goes): the tensors
+    // already renamed are rolled back, so the old pair stays whole and nothing stray is left.
+    let q = dir.join("blocked.json");
+    format::save(&a, &q).unwrap();
+    std::fs::remove_file(&q).unwrap();
+    std::fs::create_dir_all(q.join("x")).unwrap();
+    let tq = format::tensors_path(&q);
+    let tq0 = std::fs::read(&tq).unwrap();
+    assert!(format::save(&b, &q).is_err());
+    assert_eq!(std::fs::read(&tq).unwrap(), tq0);
+    let stray: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "temp files left: {stray:?}");
+    // A manifest named .safetensors would be its own tensors file.
+    let e = format::save(&b, &dir.join("m.safetensors")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert_eq!(std::fs::read(&p).unwrap(), m0);
+    assert_eq!(std::fs::read(format::tensors_path(&p)).unwrap(), t0);
+}

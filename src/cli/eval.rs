@@ -142,7 +142,11 @@ pub fn run(a: Args) -> Result<()> {
             (None, i, steps)
         }
     };
-    limits::steps("the time steps (--steps or the model's meta \"steps\")", steps, limits::MAX_STEPS)?;
+    limits::steps(
+        "the time steps (--steps or the model's meta \"steps\")",
+        steps,
+        limits::MAX_STEPS,
+    )?;
     let fx = int.fixed.clone().expect("integer network");
     let int_in = eval::int_inputs(&ds, fx.input_bits);
     let int_out = eval::run_all(&crate::golden::IntSim::new(&int)?, &int_in, steps)?;
@@ -229,7 +233,12 @@ fn pct(x: Option<f64>) -> String {
 fn print_report(r: &EvalReport) -> Result<()> {
     outln!(
         "{} on {} ({} images, T = {}, weights {} bit, inputs {} bit)",
-        r.model, r.dataset, r.images, r.steps, r.weight_bits, r.input_bits
+        r.model,
+        r.dataset,
+        r.images,
+        r.steps,
+        r.weight_bits,
+        r.input_bits
     );
     outln!("  float model      {}", pct(r.float_accuracy));
     outln!("  integer model    {}", pct(Some(r.integer_accuracy)));

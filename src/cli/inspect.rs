@@ -84,7 +84,10 @@ fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
     }
     outln!(
         "{:>3}  {:<14} {:<16} {:>10}  detail",
-        "#", "layer", "output", "params"
+        "#",
+        "layer",
+        "output",
+        "params"
     );
     for (i, k, s, p, d) in &rows {
         outln!("{i:>3}  {k:<14} {s:<16} {p:>10}  {d}");

@@ -20,7 +20,6 @@ macro_rules! errln {
     ($($arg:tt)*) => { $crate::cli::print_err(format_args!($($arg)*)) };
 }
 
-pub(crate) mod limits;
 mod bench;
 mod cosim;
 mod decouple;
@@ -30,6 +29,7 @@ mod flow;
 mod generate;
 mod import;
 mod inspect;
+pub(crate) mod limits;
 mod quantize;
 mod simulate;
 mod sweep;
@@ -211,7 +211,8 @@ impl Files {
     }
     pub(crate) fn file_out(mut self, p: Option<&std::path::Path>, opt: &str) -> Self {
         if let Some(p) = p {
-            self.outs.push((p.to_path_buf(), format!("the output {opt}")));
+            self.outs
+                .push((p.to_path_buf(), format!("the output {opt}")));
         }
         self
     }

@@ -66,7 +66,8 @@ pub fn run(a: Args) -> Result<()> {
         let ag = quant::agreement(&net, &q, &c.samples, c.labels.as_deref(), a.steps)?;
         outln!(
             "agreement on {} calibration samples, T = {}:",
-            ag.samples, a.steps
+            ag.samples,
+            a.steps
         );
         outln!(
             "  same predicted class: {:.2} %",

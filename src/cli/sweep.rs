@@ -351,7 +351,8 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
             stage += per_variant;
             errln!(
                 "  [{stage}/{total}] {}: the same design as {} (results reused)",
-                v.label, p.label
+                v.label,
+                p.label
             );
             rows.push(row);
             continue;

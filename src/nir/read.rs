@@ -156,7 +156,13 @@ fn read_group(g: &Group, path: String, depth: usize, budget: &mut usize) -> Resu
 
 /// Walk a group without reading data: count objects and add up the declared elements of every
 /// dataset, refusing the file as soon as the total passes [`MAX_TOTAL_ELEMENTS`].
-fn declared(g: &Group, path: &str, depth: usize, budget: &mut usize, total: &mut u64) -> Result<()> {
+fn declared(
+    g: &Group,
+    path: &str,
+    depth: usize,
+    budget: &mut usize,
+    total: &mut u64,
+) -> Result<()> {
     if depth > MAX_DEPTH {
         return Err(Error::bad_input(format!(
             "{path}: groups nest deeper than {MAX_DEPTH} levels"
