@@ -601,3 +601,58 @@ fn messages_name_the_file_once_and_help_links_real_docs() {
     let r = lifb(&["inspect", i.to_str().unwrap()]);
     expect_bad(&r, "int.json", "post-parse error names the file");
 }
+
+/// A small NIR file declaring twelve 512 MB datasets (no data stored: HDF5 fill values). It must be
+/// refused from the declared sizes, before anything is read, in bounded memory (the run gets a
+/// 1 GiB address-space limit where `prlimit` exists).
+#[test]
+fn a_nir_file_declaring_huge_datasets_is_refused_in_bounded_memory() {
+    use hdf5_writer::{DatasetBuilder, Hdf5Builder};
+    let d = scratch("nirbomb");
+    let mut b = Hdf5Builder::new();
+    let s = |name: &str, v: &str| {
+        DatasetBuilder::vlen_string_data(name, Vec::<u64>::new(), &[v]).unwrap()
+    };
+    b = b.dataset(s("version", "0.5.0"));
+    b = b.dataset(s("node/type", "NIRGraph"));
+    for k in 0..12 {
+        b = b.dataset(s(&format!("node/nodes/n{k}/type"), "Affine"));
+        // 8192 x 8192 f64 = 512 MiB each, exactly the per-tensor element limit.
+        b = b.dataset(
+            DatasetBuilder::typed::<f64>(format!("node/nodes/n{k}/weight"), vec![8192u64, 8192])
+                .fill_value(0f64.to_le_bytes().to_vec()),
+        );
+    }
+    let bytes = b
+        .into_plan()
+        .unwrap()
+        .encode(hdf5_writer::WriteOptions::default())
+        .unwrap();
+    assert!(bytes.len() < 64 << 10, "{} bytes", bytes.len());
+    let nir = d.join("bomb.nir");
+    std::fs::write(&nir, &bytes).unwrap();
+    let out = d.join("out.json");
+    let exe = std::env::var_os("LIFB_HARDENING_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_lifb-hdl").into());
+    let limited = Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut c = if limited {
+        let mut c = Command::new("prlimit");
+        c.arg(format!("--as={}", 1u64 << 30)).arg("--").arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    c.args(["import", "--nir"]).arg(&nir).arg("-o").arg(&out);
+    let t = Instant::now();
+    let r = run_within(c, Duration::from_secs(30));
+    expect_bad(&r, "elements", "NIR file declaring 6 GiB of datasets");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "slow: {:?}",
+        t.elapsed()
+    );
+    assert!(!out.exists());
+}
