@@ -25,6 +25,7 @@ impl InputSet {
                 "{}: not an input set ({e}); expected {{\"samples\": [[values in 0..1]], \"labels\": [..]}}",
                 path.display()
             ))
+            .with_source(e)
         })?;
         set.check(input_len)
             .map_err(|e| e.context(path.display()))?;

@@ -593,6 +593,23 @@ fn messages_name_the_file_once_and_help_links_real_docs() {
             "simulate --help links {doc}, which does not exist"
         );
     }
+    // A state-dict architecture error names the architecture file, not the weights file.
+    let arch = d.join("my-arch.json");
+    std::fs::write(
+        &arch,
+        br#"{"convention": "keras", "input": [64], "layers": []}"#,
+    )
+    .unwrap();
+    let r = lifb(&[
+        "import",
+        "--safetensors",
+        example("digits-lifb.safetensors").to_str().unwrap(),
+        "--arch",
+        arch.to_str().unwrap(),
+        "-o",
+        d.join("imp.json").to_str().unwrap(),
+    ]);
+    expect_bad(&r, "my-arch.json: convention 'keras'", "architecture error");
     // An error found after parsing (a tensor missing) names the manifest.
     let (_, i) = models(&d);
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&i).unwrap()).unwrap();

@@ -326,6 +326,7 @@ pub fn load(path: &Path) -> Result<AnyNetwork> {
             "{}: not a valid lifb-hdl model manifest ({e}); a model is a .json manifest written by lifb-hdl with a .safetensors file beside it",
             path.display()
         ))
+        .with_source(e)
     })?;
     if manifest.format != FORMAT {
         return Err(at(Error::bad_input(format!(
