@@ -385,3 +385,61 @@ fn decouple_command_fails_on_a_difference_and_writes_nothing() {
     assert!(!pure.exists(), "nothing written after a failed check");
     assert!(!lifb_hdl::format::tensors_path(&pure).exists());
 }
+
+/// Quantization sizes the membrane from the top burst threshold of every neuron: with a
+/// per-channel threshold beside a per-neuron spacing on a conv layer, neuron 4 (channel 1) pairs
+/// threshold 1.0 with spacing 1.0 (the `r % len` pairing took channel 0's threshold and chose a
+/// membrane without the documented 4x headroom).
+#[test]
+fn quantized_membrane_width_holds_the_true_top_threshold() {
+    use lifb_hdl::quant::{quantize, QuantOptions};
+    let mut spacing = vec![0.01f32; 8];
+    spacing[4] = 1.0;
+    let float: Network<f32> = Network {
+        name: "mixed".into(),
+        input: InputSpec {
+            shape: Shape::chw(1, 3, 3),
+            encoding: Encoding::Direct,
+        },
+        layers: vec![
+            Layer::Conv2d(Conv2d {
+                in_channels: 1,
+                out_channels: 2,
+                kernel: [2, 2],
+                stride: [1, 1],
+                padding: [0, 0],
+                weight: vec![1.0; 8],
+                bias: None,
+            }),
+            Layer::Lifb(Lifb {
+                leak: Leak::Lambda { lam: 1.0 },
+                threshold: vec![0.01, 1.0],
+                spacing,
+                max_burst: 2,
+                reset: Reset::Subtract,
+            }),
+        ],
+        fixed: None,
+        meta: BTreeMap::new(),
+    };
+    let (int, report) = quantize(&float, &QuantOptions::default(), None).unwrap();
+    let Layer::Lifb(n) = &int.layers[1] else {
+        panic!("lifb")
+    };
+    let shape = int.shapes().unwrap()[1];
+    let top = (0..shape.len())
+        .map(|i| {
+            let th = n.threshold[lifb_hdl::ir::param_row(n.threshold.len(), 1, shape, i)] as i64;
+            let sp = n.spacing[lifb_hdl::ir::param_row(n.spacing.len(), 1, shape, i)] as i64;
+            th + sp
+        })
+        .max()
+        .unwrap();
+    let fx = int.fixed.as_ref().unwrap();
+    assert!(
+        fx.v_max() >= 4 * top,
+        "{}-bit membrane (max {}) for a top threshold {top}",
+        report.membrane_bits,
+        fx.v_max()
+    );
+}
