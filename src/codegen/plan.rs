@@ -184,8 +184,10 @@ fn per_engine(list: &Lanes, flag: &str, ei: usize, all: usize) -> Result<Option<
 }
 
 pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
+    // Structure and the arithmetic bounds (accumulator and lateral currents, pooled counts:
+    // ir::Network::check_bounds) are the IR's; the readout rule is checked by building the
+    // golden simulator, whose readout the hardware reproduces.
     net.validate()?;
-    // The golden simulator's checks (accumulator bound, readout) apply to the hardware too.
     crate::golden::IntSim::new(net)?;
     let fx = net.fixed.as_ref().ok_or_else(|| {
         Error::bad_input("the model is a float network; quantize it first (lifb-hdl quantize)")
