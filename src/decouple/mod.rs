@@ -15,8 +15,7 @@ mod check;
 pub use check::{compare, Divergence, Equivalence};
 
 use crate::error::{Error, Result};
-use crate::golden::SimElem;
-use crate::ir::{self, Conv2d, Dense, Layer, Leak, LifGroup, LifRecurrent, Network, Reset};
+use crate::ir::{self, Conv2d, Dense, Elem, Layer, Leak, LifGroup, LifRecurrent, Network, Reset};
 
 /// Which decoupled form to build.
 #[derive(
@@ -31,22 +30,22 @@ pub enum Form {
 }
 
 /// Group form: every LIFB layer with B >= 2 becomes a LifGroup layer (LIF layers stay as they are).
-pub fn to_lif_groups<T: SimElem>(net: &Network<T>) -> Result<Network<T>> {
+pub fn to_lif_groups<T: Elem>(net: &Network<T>) -> Result<Network<T>> {
     rewrite(net, Form::Group)
 }
 
 /// Pure-LIF form: every LIFB layer with B >= 2 becomes a LifRecurrent layer; the synaptic layer
 /// before it gets its output rows copied B times. Only for the subtract reset.
-pub fn to_pure_lif<T: SimElem>(net: &Network<T>) -> Result<Network<T>> {
+pub fn to_pure_lif<T: Elem>(net: &Network<T>) -> Result<Network<T>> {
     rewrite(net, Form::PureLif)
 }
 
-pub fn decouple<T: SimElem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
+pub fn decouple<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
     rewrite(net, form)
 }
 
 /// The leak factor as a real number, for the pure-LIF lateral weights lam * (...).
-fn lam_of<T: SimElem>(net: &Network<T>, leak: Leak) -> f64 {
+fn lam_of<T: Elem>(net: &Network<T>, leak: Leak) -> f64 {
     match leak {
         Leak::Lambda { lam } => lam as f64,
         Leak::Fixed { d } => {
@@ -58,11 +57,11 @@ fn lam_of<T: SimElem>(net: &Network<T>, leak: Leak) -> f64 {
 
 /// lam * x in the network's number type: exact for floats up to rounding, rounded (half away
 /// from zero) for integers. Where lam = 1 this is exactly x.
-fn scale<T: SimElem>(lam: f64, x: f64) -> T {
+fn scale<T: Elem>(lam: f64, x: f64) -> T {
     T::from_f64_rounded(lam * x)
 }
 
-fn rewrite<T: SimElem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
+fn rewrite<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
     net.validate()?;
     let shapes = net.shapes()?;
     let mut layers: Vec<Layer<T>> = Vec::with_capacity(net.layers.len());

@@ -65,8 +65,6 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
     /// 1 / (kh * kw) for average pooling (floats only; integer networks have no avg pooling).
     fn pool_scale(window: usize) -> Option<f32>;
     fn scale_count(c: u32, s: f32) -> Self;
-    /// A real number in this type: rounded half away from zero and clamped for integers.
-    fn from_f64_rounded(x: f64) -> Self;
     /// How transposed weight rows are stored (i16 for integers: weights are at most 16 bits).
     type W: Copy + Default + std::fmt::Debug + Send + Sync;
     fn to_w(x: Self) -> Self::W;
@@ -150,9 +148,6 @@ impl SimElem for i32 {
     fn scale_count(c: u32, _: f32) -> i32 {
         c as i32
     }
-    fn from_f64_rounded(x: f64) -> i32 {
-        x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
-    }
     type W = i16;
     fn to_w(x: i32) -> i16 {
         x as i16 // validated: weights fit weight_bits <= 16
@@ -231,9 +226,6 @@ impl SimElem for f32 {
     }
     fn scale_count(c: u32, s: f32) -> f32 {
         c as f32 * s
-    }
-    fn from_f64_rounded(x: f64) -> f32 {
-        x as f32
     }
     type W = f32;
     fn to_w(x: f32) -> f32 {
@@ -512,11 +504,8 @@ impl<T: SimElem> Sim<T> {
                 hw,
             },
             Layer::Dense(_) | Layer::Conv2d(_) => Readout::Currents,
-            _ => {
-                return Err(Error::bad_input(format!(
-                    "{}: the last layer must be a neuron layer (spike-count readout) or a synaptic layer (current readout)",
-                    ir::layer_label(net.layers.len() - 1, last)
-                )))
+            Layer::Pool(_) | Layer::Flatten => {
+                return Err(ir::readout_rule_error(net.layers.len() - 1, last))
             }
         };
         let out_len = shapes.last().expect("not empty").len();

@@ -76,6 +76,26 @@ impl<T: Elem> Network<T> {
     }
 }
 
+impl<T> Network<T> {
+    /// The readout rule: the last layer is a neuron layer (spike-count readout) or a synaptic
+    /// layer (current readout). The golden simulators and the hardware both rely on it.
+    pub fn check_readout(&self) -> Result<()> {
+        match self.layers.last() {
+            None => Err(Error::bad_input("the network has no layers")),
+            Some(l) if l.is_neuron() || l.is_synaptic() => Ok(()),
+            Some(l) => Err(readout_rule_error(self.layers.len() - 1, l)),
+        }
+    }
+}
+
+/// The error for a last layer that has no readout (pooling, flatten).
+pub fn readout_rule_error<T>(index: usize, last: &Layer<T>) -> Error {
+    Error::bad_input(format!(
+        "{}: the last layer must be a neuron layer (spike-count readout) or a synaptic layer (current readout)",
+        layer_label(index, last)
+    ))
+}
+
 /// |b_o| + sum_i |w_oi| * max_count for every output row o.
 fn synaptic_bounds<T: Elem>(
     weight: &[T],

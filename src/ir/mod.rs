@@ -7,6 +7,7 @@ mod legal;
 pub mod random;
 mod shape;
 
+pub use legal::readout_rule_error;
 pub use shape::{Shape, MAX_ELEMENTS, MAX_WINDOW};
 
 use crate::error::{Error, Result};
@@ -20,6 +21,8 @@ pub trait Elem: Copy + Debug + PartialEq + Default + Send + Sync + 'static {
     const DTYPE: &'static str;
     fn to_f64(self) -> f64;
     fn is_finite(self) -> bool;
+    /// A real number in this type: rounded half away from zero and clamped for integers.
+    fn from_f64_rounded(x: f64) -> Self;
 }
 
 impl Elem for f32 {
@@ -30,6 +33,9 @@ impl Elem for f32 {
     fn is_finite(self) -> bool {
         f32::is_finite(self)
     }
+    fn from_f64_rounded(x: f64) -> f32 {
+        x as f32
+    }
 }
 
 impl Elem for i32 {
@@ -39,6 +45,9 @@ impl Elem for i32 {
     }
     fn is_finite(self) -> bool {
         true
+    }
+    fn from_f64_rounded(x: f64) -> i32 {
+        x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
     }
 }
 

@@ -211,7 +211,7 @@ fn quantize_with(
         meta,
     };
     out.validate().map_err(|e| e.context("quantized network"))?;
-    IntSim::new(&out)?; // the readout rule (validate above checked the arithmetic bounds)
+    out.check_readout()?; // validate above checked structure and arithmetic bounds
     let report = QuantReport {
         scales,
         clips: clips.to_vec(),
