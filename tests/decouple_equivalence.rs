@@ -160,3 +160,70 @@ fn pure_lif_refuses_zero_reset() {
         }
     }
 }
+
+/// A conv layer with a per-channel threshold beside a per-neuron spacing: every neuron pairs its
+/// own channel's threshold with its own spacing, in the membrane-width check, the group form's
+/// ladder and the simulation (`i % len` pairing used to take neuron 4's threshold from channel 0).
+#[test]
+fn per_channel_threshold_with_per_neuron_spacing_on_a_conv_layer() {
+    use lifb_hdl::ir::{Conv2d, Encoding, FixedPoint, InputSpec, Lifb, Network, Shape};
+    // conv 1 -> 2 channels, 3x3 input, 2x2 kernel: 2 x 2 x 2 = 8 neurons; neurons 4..8 are channel 1.
+    let make = |spacing4: i32| {
+        let mut spacing = vec![3; 8];
+        spacing[4] = spacing4;
+        Network {
+            name: "mixed".into(),
+            input: InputSpec {
+                shape: Shape::chw(1, 3, 3),
+                encoding: Encoding::Rate { seed: 5 },
+            },
+            layers: vec![
+                Layer::Conv2d(Conv2d {
+                    in_channels: 1,
+                    out_channels: 2,
+                    kernel: [2, 2],
+                    stride: [1, 1],
+                    padding: [0, 0],
+                    weight: vec![9, 5, 7, 6, 8, 9, 7, 9],
+                    bias: Some(vec![2, 4]),
+                }),
+                Layer::Lifb(Lifb {
+                    leak: Leak::Fixed { d: 1 },
+                    threshold: vec![10, 1000],
+                    spacing,
+                    max_burst: 2,
+                    reset: Reset::Subtract,
+                }),
+            ],
+            fixed: Some(FixedPoint {
+                weight_bits: 8,
+                membrane_bits: 16,
+                input_bits: 4,
+                leak_frac_bits: 4,
+                scales: vec![1.0; 2],
+            }),
+            meta: Default::default(),
+        }
+    };
+    // Neuron 4: theta = 1000 (channel 1) + D = 32000 reaches 33000 > 32767: refused.
+    let e = make(32000).validate().unwrap_err();
+    assert!(
+        e.to_string().contains("does not fit the 16-bit membrane"),
+        "{e}"
+    );
+    // 1000 + 31000 fits; the group form's ladder of neuron 4 is (1000, 32000), of neuron 0 (10, 13).
+    let net = make(31000);
+    net.validate().unwrap();
+    let dec = decouple::to_lif_groups(&net).unwrap();
+    let Layer::LifGroup(g) = &dec.layers[1] else {
+        panic!("group form")
+    };
+    assert_eq!(g.thresholds.len(), 16, "one row per neuron");
+    assert_eq!(&g.thresholds[8..10], &[1000, 32000]);
+    assert_eq!(&g.thresholds[0..2], &[10, 13]);
+    assert_eq!(&g.thresholds[10..12], &[1000, 1003]);
+    assert_eq!(&g.rho[8..10], &[1000, 31000]);
+    let inputs = random_inputs(&net, 11, 16, 0.9);
+    let eq = compare(&net, &dec, &inputs, 12).unwrap();
+    assert!(eq.compared > 0 && eq.exact(), "{eq:?}");
+}

@@ -142,3 +142,32 @@ fn float_model_known_answers() {
     let c = lifb_step_float(0.5, &mut v, 0.75, 1.0, 0.125, 4, Reset::Subtract);
     assert_eq!((c, v), (2, 0.0)); // H = 0.375 + 0.75 = 1.125 = theta + D
 }
+
+/// The burst-threshold ladder theta + k D (one function used by the passes and back ends) agrees
+/// with the neuron: the count is the number of ladder steps H reaches, capped at B.
+#[test]
+fn burst_threshold_ladder_counts_like_the_neuron() {
+    use lifb_hdl::ir::{burst_threshold, burst_threshold_int};
+    assert_eq!(
+        (0..4)
+            .map(|k| burst_threshold_int(10, 3, k))
+            .collect::<Vec<_>>(),
+        vec![10, 13, 16, 19]
+    );
+    assert_eq!(burst_threshold(0.5, 0.25, 2), 1.0);
+    // Exact at the extremes of a 32-bit membrane.
+    assert_eq!(
+        burst_threshold_int(i32::MAX as i64 - 63, 1, 63),
+        i32::MAX as i64
+    );
+    for b in 1..=5u32 {
+        for h in -5..40i64 {
+            let mut v = 0;
+            let c = lifb_step(&IF8, &mut v, h, 10, 3, b, Reset::Zero);
+            let ladder = (0..b)
+                .filter(|&k| h >= burst_threshold_int(10, 3, k))
+                .count() as u32;
+            assert_eq!(c, ladder, "H = {h}, B = {b}");
+        }
+    }
+}

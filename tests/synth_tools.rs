@@ -230,6 +230,32 @@ fn missing_yowasp_venv_names_the_install_script() {
     );
 }
 
+/// The YoWASP tools come from the project's own venv or an explicit setting only: a `.venv-eda`
+/// planted in a parent of the current folder is never a candidate.
+#[test]
+fn venv_search_ignores_the_parents_of_the_current_folder() {
+    if std::env::var_os("LIFB_EDA_VENV").is_some() {
+        skip("venv_search", "LIFB_EDA_VENV is set, so no search happens");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = tools::find_venv(None);
+    assert_eq!(candidates[0], root.join(".venv-eda"), "{candidates:?}");
+    assert!(candidates.len() <= 2, "{candidates:?}");
+    for ancestor in root.ancestors().skip(1) {
+        assert!(
+            !candidates.contains(&ancestor.join(".venv-eda")),
+            "{} is searched: {candidates:?}",
+            ancestor.display()
+        );
+    }
+    let explicit = Path::new("/some/where/venv");
+    assert_eq!(
+        tools::find_venv(Some(explicit)),
+        vec![explicit.to_path_buf()]
+    );
+}
+
 #[test]
 fn no_top_module_is_bad_input() {
     let dir = scratch("no_top");

@@ -62,8 +62,12 @@ pub fn run(a: Args) -> Result<()> {
             eq.mismatch_rate() * 100.0,
             eq.class_mismatches
         );
-        if let Some(d) = &eq.first {
-            let msg = format!("first difference: {d}");
+        if !eq.exact() {
+            // Any difference (a spike count or a predicted class) fails the check.
+            let msg = match &eq.first {
+                Some(d) => format!("first difference: {d}"),
+                None => format!("{} predicted classes differ", eq.class_mismatches),
+            };
             if !a.allow_mismatch {
                 return Err(Error::mismatch(format!(
                     "{msg}; the decoupled model is not equivalent (pass --allow-mismatch to write it anyway)"

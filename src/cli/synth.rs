@@ -27,7 +27,7 @@ pub struct Args {
     /// Placer seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// YoWASP venv (default: $LIFB_EDA_VENV, else .venv-eda in this or a parent directory).
+    /// YoWASP venv (default: $LIFB_EDA_VENV, else the project's own .venv-eda where scripts/setup-eda.sh puts it).
     #[arg(long, value_name = "DIR")]
     pub venv: Option<PathBuf>,
     /// Measure the design inside a scan wrapper (few pins) when its ports outnumber the package's pins (auto),

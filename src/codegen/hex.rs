@@ -3,7 +3,7 @@
 
 use super::plan::{EngineKind, Plan};
 use crate::error::Result;
-use crate::ir::{param_row, IntNetwork, Layer, Reset, Shape};
+use crate::ir::{burst_threshold_int, param_row, IntNetwork, Layer, Reset, Shape};
 
 /// A little bit builder: push fields least significant first, then print as hex.
 struct Word {
@@ -84,7 +84,11 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>
                     let sp = nl.spacing[param_row(nl.spacing.len(), 1, shape, o)] as i64;
                     for k in 0..e.k {
                         // B = 1 never uses the spacing (which may be any positive value).
-                        let t = if k == 0 { th } else { th + k as i64 * sp };
+                        let t = if k == 0 {
+                            th
+                        } else {
+                            burst_threshold_int(th, sp, k as u32)
+                        };
                         word.push(t, e.mb);
                     }
                 }

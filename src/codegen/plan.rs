@@ -184,9 +184,10 @@ fn per_engine(list: &Lanes, flag: &str, ei: usize, all: usize) -> Result<Option<
 }
 
 pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
+    // The IR's legality: structure, the arithmetic bounds (accumulator and lateral currents,
+    // pooled counts) and the readout rule apply to the hardware as to the golden model.
     net.validate()?;
-    // The golden simulator's checks (accumulator bound, readout) apply to the hardware too.
-    crate::golden::IntSim::new(net)?;
+    net.check_readout()?;
     let fx = net.fixed.as_ref().ok_or_else(|| {
         Error::bad_input("the model is a float network; quantize it first (lifb-hdl quantize)")
     })?;

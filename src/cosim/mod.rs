@@ -121,6 +121,104 @@ pub fn default_cache_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target").join("lifb-cosim"))
 }
 
+/// Create the build cache (and any missing parent) private to the user (mode 0700), check that
+/// nobody else can write it (see [`build`]) and return its canonical path.
+pub fn prepare_cache_dir(dir: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let canon = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    check_private(&canon, current_uid(&canon)?)?;
+    Ok(canon)
+}
+
+/// The user id this process creates files as: the owner of a fresh probe directory in `dir`.
+fn current_uid(dir: &Path) -> Result<u32> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let probe = dir.join(format!(
+        ".uid-{}-{}",
+        std::process::id(),
+        RUN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&probe)
+        .map_err(|e| Error::io(&probe, e))?;
+    let uid = std::fs::symlink_metadata(&probe).map(|m| m.uid());
+    let _ = std::fs::remove_dir(&probe);
+    uid.map_err(|e| Error::io(&probe, e))
+}
+
+/// Why a path cannot be trusted to hold executables: not owned by `uid`, a symbolic link, or
+/// writable by the group or by others. None when it is private.
+fn untrusted(path: &Path, uid: u32, want_dir: bool) -> std::io::Result<Option<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path)?;
+    let kind_ok = if want_dir { m.is_dir() } else { m.is_file() };
+    Ok(if !kind_ok {
+        Some(format!(
+            "it is not a {}",
+            if want_dir { "folder" } else { "regular file" }
+        ))
+    } else if m.uid() != uid {
+        Some(format!(
+            "it belongs to user id {}, not to you ({uid})",
+            m.uid()
+        ))
+    } else if m.mode() & 0o022 != 0 {
+        Some(format!(
+            "others can write it (mode {:04o})",
+            m.mode() & 0o7777
+        ))
+    } else {
+        None
+    })
+}
+
+/// The cache folder must be the user's own and writable by nobody else: the co-simulation runs
+/// the executables it finds there.
+fn check_private(dir: &Path, uid: u32) -> Result<()> {
+    match untrusted(dir, uid, true).map_err(|e| Error::io(dir, e))? {
+        None => Ok(()),
+        Some(why) => Err(Error::bad_input(format!(
+            "co-simulation cache {}: {why}; the co-simulation runs the simulators built there, so \
+             it must be your own folder that nobody else can write. Use another --cache (or \
+             LIFB_COSIM_CACHE), or make it private with chmod 700",
+            dir.display()
+        ))),
+    }
+}
+
+/// The file written last into a finished build: it holds the full content hash.
+const COMPLETE_MARKER: &str = "complete";
+
+/// Whether the cache entry `dir` is a finished build of `key` that only this user can change:
+/// Ok(None) when it may be run, Ok(Some(why)) when it must be rebuilt.
+fn entry_problem(dir: &Path, exe: &Path, key: &str, uid: u32) -> Option<String> {
+    let obj = dir.join("obj");
+    for (p, want_dir) in [(dir, true), (obj.as_path(), true), (exe, false)] {
+        match untrusted(p, uid, want_dir) {
+            Ok(None) => {}
+            Ok(Some(why)) => return Some(format!("{}: {why}", p.display())),
+            Err(e) => return Some(format!("{}: {e}", p.display())),
+        }
+    }
+    let marker = dir.join(COMPLETE_MARKER);
+    match untrusted(&marker, uid, false) {
+        Ok(None) => {}
+        Ok(Some(why)) => return Some(format!("{}: {why}", marker.display())),
+        Err(e) => return Some(format!("{}: {e}", marker.display())),
+    }
+    match crate::util::read_limited(&marker, 1024) {
+        Ok(b) if b == key.as_bytes() => None,
+        Ok(_) => Some(format!("{}: not this build's key", marker.display())),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
 fn verilator_version() -> Result<String> {
     let out = Command::new("verilator")
         .arg("--version")
@@ -133,8 +231,47 @@ fn verilator_version() -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// Run one build step (Verilator or make) in `cwd` with an argument list; no shell sees a path.
+fn run_step(program: &str, args: &[&str], cwd: &Path) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::tool(format!(
+                "cannot run {program} ({e}); install it (apt-get install verilator make g++, or scripts/setup.sh)"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(Error::tool(format!(
+            "{program} failed in {} ({}):\n{}{}",
+            cwd.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
 /// Build (or reuse) the Verilator simulator for a design; returns the executable.
+///
+/// No path of the user's reaches a shell: Verilator runs without `--build` inside the build
+/// folder's `obj` directory with relative paths only (`-Mdir .`, `../src/...`), and the generated
+/// makefile is run here with `make -f V<top>.mk` (GNU make and its recipes see only those relative
+/// names; `CURDIR=.` lets the build run in a folder whose name has spaces, which Verilator's
+/// makefile would otherwise refuse).
+///
+/// The cache runs what it finds, so it trusts only what this user alone can write: the cache
+/// folder must be the user's and not writable by group or others (else exit 2), and an entry is
+/// used only if its folders and executable are the user's, not group/world-writable, and its
+/// `complete` marker (written last, before the entry is moved into place) holds the full key;
+/// any other entry is rebuilt.
 pub fn build(design: &Design, cache_dir: &Path) -> Result<(PathBuf, bool, f64)> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let uid = current_uid(cache_dir)?;
+    check_private(cache_dir, uid)?;
     let harness = codegen::harness_cpp(&design.plan)?;
     let version = verilator_version()?;
     let mut parts: Vec<&[u8]> = vec![version.as_bytes(), harness.as_bytes()];
@@ -144,9 +281,19 @@ pub fn build(design: &Design, cache_dir: &Path) -> Result<(PathBuf, bool, f64)> 
     }
     let key = crate::util::sha256_hex(&parts);
     let dir = cache_dir.join(&key[..24]);
-    let exe = dir.join("obj").join(format!("V{}", codegen::TOP));
-    if exe.is_file() {
-        return Ok((exe, true, 0.0));
+    let top_exe = format!("V{}", codegen::TOP);
+    let exe = dir.join("obj").join(&top_exe);
+    match entry_problem(&dir, &exe, &key, uid) {
+        None => return Ok((exe, true, 0.0)),
+        Some(_) if std::fs::symlink_metadata(&dir).is_err() => {} // not built yet
+        Some(_) => {
+            // unfinished, stale or not trustworthy: rebuild it
+            let removed = match std::fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dir),
+                _ => std::fs::remove_file(&dir),
+            };
+            removed.map_err(|e| Error::io(&dir, e))?;
+        }
     }
     let t0 = Instant::now();
     let tmp = cache_dir.join(format!(
@@ -157,59 +304,108 @@ pub fn build(design: &Design, cache_dir: &Path) -> Result<(PathBuf, bool, f64)> 
     ));
     let _ = std::fs::remove_dir_all(&tmp);
     let src = tmp.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| Error::io(&src, e))?;
-    let mut args: Vec<String> = vec![
-        "--cc".into(),
-        "--exe".into(),
-        "--build".into(),
-        "-j".into(),
-        "2".into(),
-        "-Wno-fatal".into(),
-        "-Wno-lint".into(),
-        "--x-assign".into(),
-        "fast".into(),
-        "--x-initial".into(),
-        "fast".into(),
-        "--top-module".into(),
-        codegen::TOP.into(),
-        "-Mdir".into(),
-        tmp.join("obj").display().to_string(),
-        "-CFLAGS".into(),
-        "-O1".into(),
-        "-MAKEFLAGS".into(),
-        "OPT_FAST=-O1 OPT_SLOW=-O0".into(),
-    ];
-    for (n, b) in codegen::verilog_files(design) {
-        let p = src.join(n);
-        std::fs::write(&p, b).map_err(|e| Error::io(&p, e))?;
-        args.push(p.display().to_string());
+    let obj = tmp.join("obj");
+    for d in [&tmp, &src, &obj] {
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(d)
+            .map_err(|e| Error::io(d, e))?;
     }
-    let hp = src.join("harness.cpp");
-    std::fs::write(&hp, harness).map_err(|e| Error::io(&hp, e))?;
-    args.push(hp.display().to_string());
-    let out = Command::new("verilator")
-        .args(&args)
-        .output()
-        .map_err(|e| Error::tool(format!("running verilator: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::tool(format!(
-            "verilator build failed in {}:\n{}{}",
-            tmp.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )));
+    let result = (|| -> Result<()> {
+        let mut names: Vec<String> = Vec::new();
+        for (n, b) in codegen::verilog_files(design) {
+            check_plain_name(n)?;
+            let p = src.join(n);
+            std::fs::write(&p, b).map_err(|e| Error::io(&p, e))?;
+            names.push(format!("../src/{n}"));
+        }
+        let hp = src.join("harness.cpp");
+        std::fs::write(&hp, &harness).map_err(|e| Error::io(&hp, e))?;
+        names.push("../src/harness.cpp".into());
+        let mut args: Vec<&str> = vec![
+            "--cc",
+            "--exe",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "--x-assign",
+            "fast",
+            "--x-initial",
+            "fast",
+            "--top-module",
+            codegen::TOP,
+            "-Mdir",
+            ".",
+            "-CFLAGS",
+            "-O1",
+        ];
+        args.extend(names.iter().map(String::as_str));
+        run_step("verilator", &args, &obj)?;
+        // The property the build relies on: the makefiles name no path of the user's.
+        let here = tmp.display().to_string();
+        for mk in [format!("{top_exe}.mk"), format!("{top_exe}_classes.mk")] {
+            let p = obj.join(&mk);
+            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            if text.contains(&here) {
+                return Err(Error::tool(format!(
+                    "{}: Verilator wrote the build folder's absolute path into the makefile; refusing to run make on it",
+                    p.display()
+                )));
+            }
+        }
+        let mk = format!("{top_exe}.mk");
+        run_step(
+            "make",
+            &[
+                "-f",
+                &mk,
+                "-j",
+                "2",
+                "CURDIR=.",
+                "OPT_FAST=-O1",
+                "OPT_SLOW=-O0",
+                &top_exe,
+            ],
+            &obj,
+        )?;
+        let built = obj.join(&top_exe);
+        std::fs::set_permissions(&built, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(&built, e))?;
+        // Written last: the entry is complete.
+        let marker = tmp.join(COMPLETE_MARKER);
+        std::fs::write(&marker, key.as_bytes()).map_err(|e| Error::io(&marker, e))?;
+        std::fs::set_permissions(&marker, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(&marker, e))
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
     }
     if std::fs::rename(&tmp, &dir).is_err() {
         // another process finished the same build first
         let _ = std::fs::remove_dir_all(&tmp);
     }
-    if !exe.is_file() {
+    if let Some(why) = entry_problem(&dir, &exe, &key, uid) {
         return Err(Error::tool(format!(
-            "verilator produced no executable at {}",
-            exe.display()
+            "the Verilator build in {} is not usable: {why}",
+            dir.display()
         )));
     }
     Ok((exe, false, t0.elapsed().as_secs_f64()))
+}
+
+/// Generated file names are plain names (no folder, no option-like or shell-special characters).
+fn check_plain_name(n: &str) -> Result<()> {
+    let ok = !n.is_empty()
+        && !n.starts_with(['-', '.'])
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::tool(format!(
+            "generated file name '{n}' is not a plain file name (a bug: please report)"
+        )))
+    }
 }
 
 /// Encoded input beats for one sample: (index, value, eos).
@@ -279,11 +475,7 @@ pub fn cosim_design(
     for (s, x) in inputs.iter().enumerate() {
         golden.push(sim.run(x, s as u64, steps, topts)?);
     }
-    std::fs::create_dir_all(&opts.cache_dir).map_err(|e| Error::io(&opts.cache_dir, e))?;
-    let cache_dir = opts
-        .cache_dir
-        .canonicalize()
-        .map_err(|e| Error::io(&opts.cache_dir, e))?;
+    let cache_dir = prepare_cache_dir(&opts.cache_dir)?;
     let (exe, cached, build_seconds) = build(design, &cache_dir)?;
     let plan = &design.plan;
     // A private run directory with the ROM files ($readmemh paths are relative to it).

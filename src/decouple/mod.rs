@@ -15,8 +15,7 @@ mod check;
 pub use check::{compare, Divergence, Equivalence};
 
 use crate::error::{Error, Result};
-use crate::golden::SimElem;
-use crate::ir::{self, Conv2d, Dense, Layer, Leak, LifGroup, LifRecurrent, Network, Reset};
+use crate::ir::{self, Conv2d, Dense, Elem, Layer, Leak, LifGroup, LifRecurrent, Network, Reset};
 
 /// Which decoupled form to build.
 #[derive(
@@ -31,22 +30,22 @@ pub enum Form {
 }
 
 /// Group form: every LIFB layer with B >= 2 becomes a LifGroup layer (LIF layers stay as they are).
-pub fn to_lif_groups<T: SimElem>(net: &Network<T>) -> Result<Network<T>> {
+pub fn to_lif_groups<T: Elem>(net: &Network<T>) -> Result<Network<T>> {
     rewrite(net, Form::Group)
 }
 
 /// Pure-LIF form: every LIFB layer with B >= 2 becomes a LifRecurrent layer; the synaptic layer
 /// before it gets its output rows copied B times. Only for the subtract reset.
-pub fn to_pure_lif<T: SimElem>(net: &Network<T>) -> Result<Network<T>> {
+pub fn to_pure_lif<T: Elem>(net: &Network<T>) -> Result<Network<T>> {
     rewrite(net, Form::PureLif)
 }
 
-pub fn decouple<T: SimElem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
+pub fn decouple<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
     rewrite(net, form)
 }
 
 /// The leak factor as a real number, for the pure-LIF lateral weights lam * (...).
-fn lam_of<T: SimElem>(net: &Network<T>, leak: Leak) -> f64 {
+fn lam_of<T: Elem>(net: &Network<T>, leak: Leak) -> f64 {
     match leak {
         Leak::Lambda { lam } => lam as f64,
         Leak::Fixed { d } => {
@@ -58,11 +57,11 @@ fn lam_of<T: SimElem>(net: &Network<T>, leak: Leak) -> f64 {
 
 /// lam * x in the network's number type: exact for floats up to rounding, rounded (half away
 /// from zero) for integers. Where lam = 1 this is exactly x.
-fn scale<T: SimElem>(lam: f64, x: f64) -> T {
+fn scale<T: Elem>(lam: f64, x: f64) -> T {
     T::from_f64_rounded(lam * x)
 }
 
-fn rewrite<T: SimElem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
+fn rewrite<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
     net.validate()?;
     let shapes = net.shapes()?;
     let mut layers: Vec<Layer<T>> = Vec::with_capacity(net.layers.len());
@@ -74,31 +73,22 @@ fn rewrite<T: SimElem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
         let out = match layer {
             Layer::Lifb(n) if n.max_burst >= 2 => {
                 let g = n.max_burst as usize;
-                let rows = n.threshold.len().max(n.spacing.len());
-                // Per-layer and per-channel/neuron parameters may mix: expand both to `rows`.
-                let hw = input.h * input.w;
-                let row_of = |v: &[T], r: usize| {
-                    v[if v.len() == 1 {
-                        0
-                    } else if v.len() == rows {
-                        r
-                    } else {
-                        r / hw // per-channel parameter beside a per-neuron one
-                    }]
-                };
-                let mut thresholds = Vec::with_capacity(rows * g);
-                let mut rho = Vec::with_capacity(rows * g);
-                for r in 0..rows {
-                    let (th, d) = (row_of(&n.threshold, r), row_of(&n.spacing, r));
-                    let mut t = th;
+                // Per-layer and per-channel/neuron parameters may mix: one row per neuron that
+                // the broadcast distinguishes (all neurons, one per channel, or one).
+                let (lt, ls) = (n.threshold.len(), n.spacing.len());
+                let rows: Vec<usize> = ir::broadcast_neurons(&[(lt, 1), (ls, 1)], input).collect();
+                let mut thresholds = Vec::with_capacity(rows.len() * g);
+                let mut rho = Vec::with_capacity(rows.len() * g);
+                for &nr in &rows {
+                    let th = n.threshold[ir::param_row(lt, 1, input, nr)];
+                    let d = n.spacing[ir::param_row(ls, 1, input, nr)];
                     for k in 0..g {
-                        if k > 0 {
-                            t += d;
-                        }
-                        thresholds.push(t);
+                        let t = ir::burst_threshold(th.to_f64(), d.to_f64(), k as u32);
+                        thresholds.push(T::from_f64_rounded(t));
                         rho.push(if k == 0 { th } else { d });
                     }
                 }
+                let rows = rows.len();
                 pending = Some((g, input.h * input.w));
                 match form {
                     Form::Group => Layer::LifGroup(LifGroup {
@@ -188,8 +178,18 @@ fn rewrite<T: SimElem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
         fixed,
         meta,
     };
-    out.validate()
+    out.validate_structure()
         .map_err(|e| e.context("decoupled network (a bug: please report)"))?;
+    // The pure-LIF form adds lateral currents: a legal network can give an illegal form.
+    out.check_bounds().map_err(|e| {
+        e.context(format!(
+            "the {} form of this network",
+            match form {
+                Form::Group => "group",
+                Form::PureLif => "pure-LIF",
+            }
+        ))
+    })?;
     Ok(out)
 }
 

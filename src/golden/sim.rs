@@ -12,7 +12,7 @@ use std::ops::{Add, AddAssign, Mul};
 /// What the simulator needs of a number type: the arithmetic of currents and the neuron update.
 pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
     /// Membrane type: i64 for integers (saturated to the membrane width), f32 for floats.
-    type Mem: Copy + Default + std::fmt::Debug + Send + Sync;
+    type Mem: Copy + Default + std::fmt::Debug + Send + Sync + Add<Output = Self::Mem>;
     /// Per-layer neuron constants (leak, saturation bounds).
     type Consts: Copy + std::fmt::Debug + Send + Sync;
     /// The first layer's input sample type: u32 integers or f32 in [0, 1].
@@ -27,6 +27,17 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
         k: &Self::Consts,
         v: &mut Self::Mem,
         x: Self,
+        th: Self::Mem,
+        sp: Self::Mem,
+        b: u32,
+        r: Reset,
+    ) -> u32;
+    /// As `lifb`, with the current already in the membrane type (a current plus lateral inputs,
+    /// summed in i64 for integers: no wrap-around, whatever the operands).
+    fn lifb_wide(
+        k: &Self::Consts,
+        v: &mut Self::Mem,
+        x: Self::Mem,
         th: Self::Mem,
         sp: Self::Mem,
         b: u32,
@@ -54,8 +65,6 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
     /// 1 / (kh * kw) for average pooling (floats only; integer networks have no avg pooling).
     fn pool_scale(window: usize) -> Option<f32>;
     fn scale_count(c: u32, s: f32) -> Self;
-    /// A real number in this type: rounded half away from zero and clamped for integers.
-    fn from_f64_rounded(x: f64) -> Self;
     /// How transposed weight rows are stored (i16 for integers: weights are at most 16 bits).
     type W: Copy + Default + std::fmt::Debug + Send + Sync;
     fn to_w(x: Self) -> Self::W;
@@ -97,6 +106,10 @@ impl SimElem for i32 {
         lifb_step(k, v, x as i64, th, sp, b, r)
     }
     #[inline]
+    fn lifb_wide(k: &Fixed, v: &mut i64, x: i64, th: i64, sp: i64, b: u32, r: Reset) -> u32 {
+        lifb_step(k, v, x, th, sp, b, r)
+    }
+    #[inline]
     fn group(
         k: &Fixed,
         v: &mut i64,
@@ -135,9 +148,6 @@ impl SimElem for i32 {
     fn scale_count(c: u32, _: f32) -> i32 {
         c as i32
     }
-    fn from_f64_rounded(x: f64) -> i32 {
-        x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
-    }
     type W = i16;
     fn to_w(x: i32) -> i16 {
         x as i16 // validated: weights fit weight_bits <= 16
@@ -172,6 +182,10 @@ impl SimElem for f32 {
     }
     #[inline]
     fn lifb(lam: &f32, v: &mut f32, x: f32, th: f32, sp: f32, b: u32, r: Reset) -> u32 {
+        lifb_step_float(*lam, v, x, th, sp, b, r)
+    }
+    #[inline]
+    fn lifb_wide(lam: &f32, v: &mut f32, x: f32, th: f32, sp: f32, b: u32, r: Reset) -> u32 {
         lifb_step_float(*lam, v, x, th, sp, b, r)
     }
     #[inline]
@@ -212,9 +226,6 @@ impl SimElem for f32 {
     }
     fn scale_count(c: u32, s: f32) -> f32 {
         c as f32 * s
-    }
-    fn from_f64_rounded(x: f64) -> f32 {
-        x as f32
     }
     type W = f32;
     fn to_w(x: f32) -> f32 {
@@ -286,8 +297,10 @@ pub type FloatSim = Sim<f32>;
 
 #[derive(Debug, Clone, Copy)]
 enum Readout {
-    /// Sum over steps of the last neuron layer's counts, summed over each group of sub-units.
-    Spikes { group: usize },
+    /// Sum over steps of the last neuron layer's counts, summed over each neuron's `group`
+    /// sub-units: sub-unit k of neuron (channel c, position p) is output (c*group + k)*hw + p,
+    /// with hw = H*W of the layer (1 for a flat layer).
+    Spikes { group: usize, hw: usize },
     /// Sum over steps of the last synaptic layer's currents.
     Currents,
 }
@@ -369,11 +382,6 @@ impl<T: SimElem> Sim<T> {
         let shapes = net.shapes()?;
         let input_max = net.fixed.as_ref().map_or(1, |f| f.input_max());
         let mut ops = Vec::with_capacity(net.layers.len());
-        let mut max_count = match net.input.encoding {
-            ir::Encoding::Direct => input_max as i64,
-            ir::Encoding::Rate { .. } => 1,
-            ir::Encoding::Burst { max_count } => max_count as i64,
-        };
         for (li, layer) in net.layers.iter().enumerate() {
             let input = net.input_shape_of(&shapes, li);
             let output = shapes[li];
@@ -389,7 +397,6 @@ impl<T: SimElem> Sim<T> {
                         .bias
                         .clone()
                         .unwrap_or_else(|| vec![T::default(); d.out_features]);
-                    check_accumulator(net, li, &d.weight, &bias, d.in_features, max_count)?;
                     Op::Dense {
                         n_out: d.out_features,
                         wt,
@@ -411,7 +418,6 @@ impl<T: SimElem> Sim<T> {
                         }
                     }
                     let bias = c.bias.clone().unwrap_or_else(|| vec![T::default(); co_n]);
-                    check_accumulator(net, li, &c.weight, &bias, ci_n * kh * kw, max_count)?;
                     Op::Conv {
                         input,
                         output,
@@ -424,7 +430,6 @@ impl<T: SimElem> Sim<T> {
                 }
                 Layer::Pool(p) => {
                     let window = p.kernel[0] * p.kernel[1];
-                    max_count *= window as i64;
                     let scale = match p.kind {
                         PoolKind::Sum => None,
                         PoolKind::Avg => T::pool_scale(window),
@@ -438,18 +443,14 @@ impl<T: SimElem> Sim<T> {
                     }
                 }
                 Layer::Flatten => Op::Flatten,
-                Layer::Lifb(n) => {
-                    max_count = n.max_burst as i64;
-                    Op::Lifb {
-                        k: T::consts(net, n.leak),
-                        theta: expand(&n.threshold, 1, output),
-                        spacing: expand(&n.spacing, 1, output),
-                        b: n.max_burst,
-                        reset: n.reset,
-                    }
-                }
+                Layer::Lifb(n) => Op::Lifb {
+                    k: T::consts(net, n.leak),
+                    theta: expand(&n.threshold, 1, output),
+                    spacing: expand(&n.spacing, 1, output),
+                    b: n.max_burst,
+                    reset: n.reset,
+                },
                 Layer::LifGroup(n) => {
-                    max_count = 1;
                     let g = n.group as usize;
                     Op::Group {
                         k: T::consts(net, n.leak),
@@ -461,7 +462,6 @@ impl<T: SimElem> Sim<T> {
                     }
                 }
                 Layer::LifRecurrent(n) => {
-                    max_count = 1;
                     let g = n.group as usize;
                     let hw = input.h * input.w;
                     let orig = Shape {
@@ -491,21 +491,26 @@ impl<T: SimElem> Sim<T> {
             ops.push(op);
         }
         let last = net.layers.last().expect("validated: not empty");
+        let out_shape = *shapes.last().expect("not empty");
+        let hw = out_shape.h * out_shape.w;
         let readout = match last {
-            Layer::Lifb(_) => Readout::Spikes { group: 1 },
-            Layer::LifGroup(g) => Readout::Spikes { group: g.group as usize },
-            Layer::LifRecurrent(g) => Readout::Spikes { group: g.group as usize },
+            Layer::Lifb(_) => Readout::Spikes { group: 1, hw },
+            Layer::LifGroup(g) => Readout::Spikes {
+                group: g.group as usize,
+                hw,
+            },
+            Layer::LifRecurrent(g) => Readout::Spikes {
+                group: g.group as usize,
+                hw,
+            },
             Layer::Dense(_) | Layer::Conv2d(_) => Readout::Currents,
-            _ => {
-                return Err(Error::bad_input(format!(
-                    "{}: the last layer must be a neuron layer (spike-count readout) or a synaptic layer (current readout)",
-                    ir::layer_label(net.layers.len() - 1, last)
-                )))
+            Layer::Pool(_) | Layer::Flatten => {
+                return Err(ir::readout_rule_error(net.layers.len() - 1, last))
             }
         };
         let out_len = shapes.last().expect("not empty").len();
         let classes = match readout {
-            Readout::Spikes { group } => out_len / group,
+            Readout::Spikes { group, .. } => out_len / group,
             Readout::Currents => out_len,
         };
         Ok(Sim {
@@ -694,8 +699,13 @@ impl<T: SimElem> Sim<T> {
             }
         }
         let readout: Vec<f64> = match self.readout {
-            Readout::Spikes { group } => readout.chunks(group).map(|c| c.iter().sum()).collect(),
-            Readout::Currents => readout,
+            Readout::Spikes { group: 1, .. } | Readout::Currents => readout,
+            Readout::Spikes { group, hw } => (0..self.classes)
+                .map(|n| {
+                    let (c, p) = (n / hw, n % hw);
+                    (0..group).map(|k| readout[(c * group + k) * hw + p]).sum()
+                })
+                .collect(),
         };
         SampleTrace {
             sample,
@@ -708,7 +718,7 @@ impl<T: SimElem> Sim<T> {
 
     fn readout_len(&self) -> usize {
         match self.readout {
-            Readout::Spikes { group } => self.classes * group,
+            Readout::Spikes { group, .. } => self.classes * group,
             Readout::Currents => self.classes,
         }
     }
@@ -735,31 +745,6 @@ pub fn argmax(v: &[f64]) -> usize {
         }
     }
     best
-}
-
-/// Integer currents are exact in 32 bits by construction; refuse a network where they could not be.
-fn check_accumulator<T: SimElem>(
-    net: &Network<T>,
-    li: usize,
-    weight: &[T],
-    bias: &[T],
-    fan_in: usize,
-    max_count: i64,
-) -> Result<()> {
-    if net.fixed.is_none() {
-        return Ok(());
-    }
-    for (o, row) in weight.chunks(fan_in).enumerate() {
-        let sum: f64 = row.iter().map(|w| w.to_f64().abs()).sum();
-        let bound = bias[o].to_f64().abs() + sum * max_count as f64;
-        if bound > i32::MAX as f64 {
-            return Err(Error::bad_input(format!(
-                "{} output {o}: the input current can reach {bound}, beyond a 32-bit accumulator; use fewer weight bits or smaller inputs",
-                ir::layer_label(li, &net.layers[li])
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Event-driven synaptic layer: currents = bias + sum over non-zero inputs of value * weight row.
@@ -912,14 +897,16 @@ fn neuron<T: SimElem>(
             for u in 0..v.len() {
                 let (cc, p) = (u / hw, u % hw);
                 let base = cc - cc % g;
-                let mut x = currents[u];
+                // Summed in the membrane type (i64 for integers): the current and the lateral
+                // inputs cannot wrap (their bound is checked when the network is validated).
+                let mut x = T::mem(currents[u]);
                 for j in 0..*g {
                     if prev[(base + j) * hw + p] != 0 {
-                        x += lateral[u * g + j];
+                        x = x + T::mem(lateral[u * g + j]);
                     }
                 }
                 // A standard LIF unit: B = 1, subtract its own threshold.
-                out[u] = T::lifb(
+                out[u] = T::lifb_wide(
                     k,
                     &mut v[u],
                     x,

@@ -3,10 +3,12 @@
 //! import) and `i32` for the integer model (quantized; what the golden simulator and the hardware
 //! run). The semantics of both are in docs/semantics.md.
 
+mod legal;
 pub mod random;
 mod shape;
 
-pub use shape::{Shape, MAX_ELEMENTS};
+pub use legal::readout_rule_error;
+pub use shape::{Shape, MAX_ELEMENTS, MAX_WINDOW};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,8 @@ pub trait Elem: Copy + Debug + PartialEq + Default + Send + Sync + 'static {
     const DTYPE: &'static str;
     fn to_f64(self) -> f64;
     fn is_finite(self) -> bool;
+    /// A real number in this type: rounded half away from zero and clamped for integers.
+    fn from_f64_rounded(x: f64) -> Self;
 }
 
 impl Elem for f32 {
@@ -29,6 +33,9 @@ impl Elem for f32 {
     fn is_finite(self) -> bool {
         f32::is_finite(self)
     }
+    fn from_f64_rounded(x: f64) -> f32 {
+        x as f32
+    }
 }
 
 impl Elem for i32 {
@@ -38,6 +45,9 @@ impl Elem for i32 {
     }
     fn is_finite(self) -> bool {
         true
+    }
+    fn from_f64_rounded(x: f64) -> i32 {
+        x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
     }
 }
 
@@ -297,9 +307,16 @@ impl<T: Elem> Network<T> {
         self.layers.iter().map(Layer::parameter_count).sum()
     }
 
-    /// Full structural and numeric validation: shapes, tensor lengths, parameter ranges, widths.
+    /// Full structural and numeric validation: shapes, tensor lengths, parameter ranges, widths,
+    /// and the bounds that keep the integer arithmetic exact ([`Network::check_bounds`]).
     /// Every front end and the loader call this; passes may assume a validated network.
     pub fn validate(&self) -> Result<()> {
+        self.validate_structure()?;
+        self.check_bounds()
+    }
+
+    /// [`Network::validate`] without the arithmetic bounds.
+    pub fn validate_structure(&self) -> Result<()> {
         if self.layers.is_empty() {
             return Err(Error::bad_input("the network has no layers"));
         }
@@ -359,7 +376,11 @@ impl<T: Elem> Network<T> {
         let int = self.fixed.as_ref();
         match layer {
             Layer::Dense(d) => {
-                check_len("weight", &d.weight, d.out_features * d.in_features)?;
+                check_len(
+                    "weight",
+                    &d.weight,
+                    product(&[d.out_features, d.in_features])?,
+                )?;
                 if let Some(b) = &d.bias {
                     check_len("bias", b, d.out_features)?;
                 }
@@ -376,7 +397,7 @@ impl<T: Elem> Network<T> {
                 check_len(
                     "weight",
                     &c.weight,
-                    c.out_channels * c.in_channels * c.kernel[0] * c.kernel[1],
+                    product(&[c.out_channels, c.in_channels, c.kernel[0], c.kernel[1]])?,
                 )?;
                 if let Some(b) = &c.bias {
                     check_len("bias", b, c.out_channels)?;
@@ -411,11 +432,12 @@ impl<T: Elem> Network<T> {
                 check_positive("threshold", &n.threshold)?;
                 check_positive("spacing", &n.spacing)?;
                 if let Some(f) = int {
-                    let p = n.threshold.len().max(n.spacing.len());
-                    for i in 0..p {
-                        let th = n.threshold[i % n.threshold.len()].to_f64();
-                        let sp = n.spacing[i % n.spacing.len()].to_f64();
-                        let top = th + sp * (n.max_burst as f64 - 1.0);
+                    for i in
+                        broadcast_neurons(&[(n.threshold.len(), 1), (n.spacing.len(), 1)], input)
+                    {
+                        let th = n.threshold[param_row(n.threshold.len(), 1, input, i)].to_f64();
+                        let sp = n.spacing[param_row(n.spacing.len(), 1, input, i)].to_f64();
+                        let top = burst_threshold(th, sp, n.max_burst - 1);
                         if top > f.v_max() as f64 {
                             return Err(Error::bad_input(format!(
                                 "the highest burst threshold theta + (B-1)*D = {top} does not fit the {}-bit membrane (max {}); widen --membrane-bits or lower B",
@@ -541,14 +563,24 @@ fn check_len<T>(what: &str, v: &[T], want: usize) -> Result<()> {
     Ok(())
 }
 
+/// The product of some sizes, or a bad-input error when it overflows.
+fn product(sizes: &[usize]) -> Result<usize> {
+    sizes
+        .iter()
+        .try_fold(1usize, |acc, &x| acc.checked_mul(x))
+        .ok_or_else(|| Error::bad_input(format!("the sizes {sizes:?} multiply beyond any tensor")))
+}
+
 /// Per-layer, per-channel or per-neuron parameters, each `per` values wide.
 fn check_param_len(what: &str, len: usize, input: Shape, per: usize) -> Result<()> {
-    let ok = [1, input.c, input.len()].iter().any(|p| p * per == len);
+    let ok = [1, input.c, input.len()]
+        .iter()
+        .any(|p| p.checked_mul(per) == Some(len));
     if !ok {
         return Err(Error::bad_input(format!(
             "{what} has {len} values; expected {per} (per layer), {} (per channel) or {} (per neuron)",
-            input.c * per,
-            input.len() * per
+            input.c.saturating_mul(per),
+            input.len().saturating_mul(per)
         )));
     }
     Ok(())
@@ -585,8 +617,50 @@ fn check_values<T: Elem>(what: &str, v: &[T], range: Option<(i64, i64)>) -> Resu
     Ok(())
 }
 
+/// The burst-threshold ladder, written once: the k-th threshold (k = 0..B-1) of a LIFB neuron with
+/// threshold theta and spacing D is theta + k * D (docs/semantics.md: a neuron fires
+/// #{k in 1..=B : H >= theta + (k-1) D} spikes). The group form's sub-unit thresholds, the
+/// hardware's comparator constants and the membrane-width checks all use this.
+///
+/// Computed in f64: exact for integer networks (|theta|, |D| < 2^31 and k < 64 keep every value
+/// below 2^38), one rounding for float networks.
+#[inline]
+pub fn burst_threshold(theta: f64, spacing: f64, k: u32) -> f64 {
+    theta + k as f64 * spacing
+}
+
+/// [`burst_threshold`] for integer parameters (exact).
+#[inline]
+pub fn burst_threshold_int(theta: i64, spacing: i64, k: u32) -> i64 {
+    burst_threshold(theta as f64, spacing as f64, k) as i64
+}
+
+/// Neurons that between them meet every combination of rows of some parameter vectors
+/// broadcast over a layer of shape `shape`; each vector is given as (len, per) as for
+/// [`param_row`]. Every neuron when one vector is per neuron, the first neuron of each channel
+/// when one is per channel, else neuron 0. Checks over all neurons' parameters (the top burst
+/// threshold, the accumulator bound) iterate over these instead of `0..max(len)` with `i % len`,
+/// which pairs the wrong rows when a per-channel vector meets a per-neuron one.
+pub fn broadcast_neurons(vectors: &[(usize, usize)], shape: Shape) -> impl Iterator<Item = usize> {
+    let hw = (shape.h * shape.w).max(1);
+    let rows = |&(len, per): &(usize, usize)| len / per.max(1);
+    let per_neuron = vectors
+        .iter()
+        .any(|v| rows(v) == shape.len() && shape.len() != shape.c);
+    let per_channel = vectors.iter().any(|v| rows(v) == shape.c && rows(v) != 1);
+    let (count, stride) = if per_neuron {
+        (shape.len(), 1)
+    } else if per_channel {
+        (shape.c, hw)
+    } else {
+        (1, 1)
+    };
+    (0..count).map(move |i| i * stride)
+}
+
 /// Index into a parameter vector stored per layer (len = per), per channel (len = C*per) or per
-/// neuron (len = N*per), for neuron `n` of a layer of shape `shape`.
+/// neuron (len = N*per), for neuron `n` of a layer of shape `shape`: the one broadcasting rule
+/// for neuron parameters (the simulators, the passes and the back ends all use it).
 #[inline]
 pub fn param_row(len: usize, per: usize, shape: Shape, n: usize) -> usize {
     let rows = len / per;

@@ -21,8 +21,13 @@ impl Shape {
     pub fn chw(c: usize, h: usize, w: usize) -> Self {
         Shape { c, h, w }
     }
+    /// Number of elements. Shapes come from [`Shape::validate`]d networks (at most
+    /// [`MAX_ELEMENTS`]); an unvalidated shape whose product overflows gives usize::MAX.
     pub fn len(&self) -> usize {
-        self.c * self.h * self.w
+        self.c
+            .checked_mul(self.h)
+            .and_then(|x| x.checked_mul(self.w))
+            .unwrap_or(usize::MAX)
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -54,11 +59,18 @@ impl std::fmt::Display for Shape {
     }
 }
 
+/// Largest kernel, stride or padding of a convolution or pooling layer: no real layer comes near
+/// it, and every position the simulators and back ends compute from these stays far from overflow.
+pub const MAX_WINDOW: usize = 1 << 16;
+
+/// Output length of a window sliding over `len` (plus `p` zeros each side) in steps of `s`;
+/// None when it does not fit or a number is out of range (checked arithmetic throughout).
 fn conv_out(len: usize, k: usize, s: usize, p: usize) -> Option<usize> {
-    if s == 0 || k == 0 || len + 2 * p < k {
+    if s == 0 || k == 0 || k > MAX_WINDOW || s > MAX_WINDOW || p > MAX_WINDOW {
         return None;
     }
-    Some((len + 2 * p - k) / s + 1)
+    let padded = p.checked_mul(2)?.checked_add(len)?;
+    Some(padded.checked_sub(k)? / s + 1)
 }
 
 pub(super) fn output_shape<T>(layer: &Layer<T>, input: Shape) -> Result<Shape> {
@@ -91,7 +103,9 @@ pub(super) fn output_shape<T>(layer: &Layer<T>, input: Shape) -> Result<Shape> {
                 (Some(h), Some(w)) => Shape::chw(c.out_channels, h, w),
                 _ => {
                     return Err(Error::bad_input(format!(
-                        "conv2d kernel {:?} stride {:?} padding {:?} does not fit input {input}",
+                        "conv2d kernel {:?} stride {:?} padding {:?} does not fit input {input} \
+                         (kernel and stride must be 1..={MAX_WINDOW}, padding 0..={MAX_WINDOW}, and \
+                         the kernel at most the padded input)",
                         c.kernel, c.stride, c.padding
                     )))
                 }
@@ -104,7 +118,8 @@ pub(super) fn output_shape<T>(layer: &Layer<T>, input: Shape) -> Result<Shape> {
                 (Some(h), Some(w)) => Shape::chw(input.c, h, w),
                 _ => {
                     return Err(Error::bad_input(format!(
-                        "{} kernel {:?} stride {:?} does not fit input {input}",
+                        "{} kernel {:?} stride {:?} does not fit input {input} (kernel and stride \
+                         must be 1..={MAX_WINDOW}, the kernel at most the input)",
                         if p.kind == PoolKind::Sum {
                             "sum_pool2d"
                         } else {
@@ -119,7 +134,7 @@ pub(super) fn output_shape<T>(layer: &Layer<T>, input: Shape) -> Result<Shape> {
         Layer::Flatten => Shape::flat(input.len()),
         Layer::Lifb(_) | Layer::LifRecurrent(_) => input,
         Layer::LifGroup(g) => Shape {
-            c: input.c * g.group as usize,
+            c: input.c.saturating_mul(g.group as usize),
             ..input
         },
     };

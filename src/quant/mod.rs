@@ -64,6 +64,7 @@ fn quantize_with(
 ) -> Result<(IntNetwork, QuantReport)> {
     net.validate()?;
     check_options(opts)?;
+    let shapes = net.shapes()?;
     let wmax = ((1i64 << (opts.weight_bits - 1)) - 1) as f32;
     let input_max = ((1u64 << opts.input_bits) - 1) as f32;
     let mut s_in = match net.input.encoding {
@@ -142,10 +143,12 @@ fn quantize_with(
             Layer::Lifb(n) => {
                 let threshold = q_param(&n.threshold, s_cur);
                 let spacing = q_param(&n.spacing, s_cur);
-                for r in 0..threshold.len().max(spacing.len()) {
-                    let t = threshold[r % threshold.len()] as i64;
-                    let d = spacing[r % spacing.len()] as i64;
-                    top = top.max(t + (n.max_burst as i64 - 1) * d);
+                let shape = shapes[i];
+                let (lt, ls) = (threshold.len(), spacing.len());
+                for nr in crate::ir::broadcast_neurons(&[(lt, 1), (ls, 1)], shape) {
+                    let t = threshold[crate::ir::param_row(lt, 1, shape, nr)] as i64;
+                    let d = spacing[crate::ir::param_row(ls, 1, shape, nr)] as i64;
+                    top = top.max(crate::ir::burst_threshold_int(t, d, n.max_burst - 1));
                 }
                 s_in = 1.0;
                 let q = Lifb {
@@ -208,7 +211,7 @@ fn quantize_with(
         meta,
     };
     out.validate().map_err(|e| e.context("quantized network"))?;
-    IntSim::new(&out)?; // accumulator bounds
+    out.check_readout()?; // validate above checked structure and arithmetic bounds
     let report = QuantReport {
         scales,
         clips: clips.to_vec(),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 pub enum Backend {
     /// Debian's packages on PATH (yosys 0.23, nextpnr-ice40 0.4; Debian 12 has no nextpnr-ecp5).
     Debian,
-    /// YoWASP (WebAssembly builds from PyPI) in the project-local venv `.venv-eda`.
+    /// YoWASP (WebAssembly builds from PyPI) in the project's venv `.venv-eda` (see [`find_venv`]).
     Yowasp,
     /// Debian for iCE40 when installed, YoWASP otherwise (and for ECP5).
     Auto,
@@ -63,8 +63,11 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// The YoWASP venv: the given one, else $LIFB_EDA_VENV, else `.venv-eda` in the current directory or one of
-/// its parents, else next to the lifb-hdl executable's repository (target/<profile>/lifb-hdl).
+/// The YoWASP venv, from trusted places only: the given one (`--venv`), else $LIFB_EDA_VENV, else
+/// the project's own install location, which is where scripts/setup-eda.sh puts it: `.venv-eda` in
+/// the root of the source tree this program was built from, and `.venv-eda` in the root of the
+/// source tree whose `target/` folder holds the running executable (a copied checkout). The current
+/// folder and its parents are never searched: a folder planted there would run as the user.
 pub fn find_venv(explicit: Option<&Path>) -> Vec<PathBuf> {
     if let Some(v) = explicit {
         return vec![v.to_path_buf()];
@@ -72,15 +75,25 @@ pub fn find_venv(explicit: Option<&Path>) -> Vec<PathBuf> {
     if let Some(v) = std::env::var_os("LIFB_EDA_VENV") {
         return vec![PathBuf::from(v)];
     }
-    let mut candidates = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
-        candidates.extend(cwd.ancestors().map(|d| d.join(".venv-eda")));
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        candidates.extend(exe.ancestors().skip(1).map(|d| d.join(".venv-eda")));
+    let mut candidates = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-eda")];
+    if let Some(root) = std::env::current_exe()
+        .ok()
+        .as_deref()
+        .and_then(checkout_of_executable)
+    {
+        candidates.push(root.join(".venv-eda"));
     }
     candidates.dedup();
     candidates
+}
+
+/// The source tree of an executable that cargo built into `<root>/target/...`: `<root>`.
+fn checkout_of_executable(exe: &Path) -> Option<PathBuf> {
+    exe.ancestors()
+        .skip(1)
+        .find(|d| d.file_name().is_some_and(|n| n == "target"))
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
 }
 
 fn yowasp_tools(family: Family, venv: Option<&Path>) -> std::result::Result<Toolset, String> {
@@ -98,16 +111,11 @@ fn yowasp_tools(family: Family, venv: Option<&Path>) -> std::result::Result<Tool
             });
         }
     }
-    let looked: Vec<String> = candidates
-        .iter()
-        .take(4)
-        .map(|p| p.display().to_string())
-        .collect();
+    let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
     Err(format!(
-        "the YoWASP back end needs {yosys_name} and {pnr_name} in a venv named .venv-eda; none found \
-         (looked in {}{}; set LIFB_EDA_VENV to use another venv)",
-        looked.join(", "),
-        if candidates.len() > 4 { ", ..." } else { "" }
+        "the YoWASP back end needs {yosys_name} and {pnr_name} in the venv .venv-eda of the project; none found \
+         (looked in {}; pass --venv or set LIFB_EDA_VENV to use another venv)",
+        looked.join(", ")
     ))
 }
 
