@@ -5,7 +5,7 @@ mod hw_common;
 
 use hw_common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options};
-use lifb_hdl::cosim::{cosim_design, CosimOptions};
+use lifb_hdl::cosim::{cosim_design, CosimOptions, Stimulus};
 use lifb_hdl::golden::{IntSim, TraceOptions};
 use lifb_hdl::ir::{Encoding, IntNetwork, Layer, Reset};
 
@@ -33,7 +33,9 @@ fn options() -> CosimOptions {
             form: Form::Native,
         },
         cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
-        stall: false,
+        stimulus: Stimulus::verify(hw_common::stim_seed()),
+        fifo_depth: None,
+        cycle_margin: None,
     }
 }
 
