@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
         unsigned long long cycles = 1;
         unsigned pos = 0;
         bool finished = false;
+        bool final_held = false;
         while (cycles <= max_cycles) {
             const bool gapped = pos < nbeats && gap.hold(rng);
             if (gapped) ++gap_cycles;
@@ -121,6 +122,13 @@ int main(int argc, char** argv) {
                 top->in_index = bi[pos];
                 top->in_value = bv[pos];
                 top->in_eos = be[pos];
+            }
+            // With stalls on, the sample's last end-of-step beat is held, half of the time, for
+            // 1..4x the longest burst: done must wait for it.
+            if (stall.ppm > 0 && !final_held && top->out_valid && top->out_eos &&
+                out_step + 1 == steps) {
+                final_held = true;
+                if (rng.next() & 1) stall.left += rng.upto(4 * stall.max_burst);
             }
             const bool stalled = stall.hold(rng);
             if (stalled) ++stall_cycles;

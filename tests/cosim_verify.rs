@@ -406,3 +406,154 @@ fn directed_corners_match_and_are_reached() {
         }
     }
 }
+
+/// Replace the first line containing `marker` in every file named by `file` (a predicate) with
+/// `with(line)`; panics when no line matched (a mutant that plants nothing proves nothing).
+fn mutate(
+    d: &mut lifb_hdl::codegen::Design,
+    file: &dyn Fn(&str) -> bool,
+    marker: &str,
+    with: &dyn Fn(&str) -> String,
+) {
+    let mut hits = 0;
+    for (n, b) in d.files.iter_mut() {
+        if !file(n) {
+            continue;
+        }
+        let text = String::from_utf8(b.clone()).unwrap();
+        let mut done = false;
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if !done && l.contains(marker) {
+                    done = true;
+                    with(l)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        if done {
+            hits += 1;
+            *b = (lines.join("\n") + "\n").into_bytes();
+        }
+    }
+    assert!(hits > 0, "no line contains '{marker}'");
+}
+
+/// The fault classes that escaped the co-simulation before it compared membranes, the output
+/// stream and `done`, drove real back-pressure and small FIFOs (issue table): each is caught
+/// under the verification stimulus on the directed-corner network.
+#[test]
+fn escaped_fault_classes_are_caught() {
+    if !hw_common::have_tool("verilator") {
+        return;
+    }
+    let (net, mut inputs) = corner_net(Reset::Subtract);
+    inputs.extend(inputs.clone());
+    let codegen = Options {
+        lanes: Lanes::List(vec![3, 0]),
+        units: Lanes::List(vec![2, 1]),
+        form: Form::Native,
+    };
+    let stimulus = Stimulus::verify(hw_common::stim_seed() ^ 0xFA);
+    let opts = CosimOptions {
+        steps: 12,
+        codegen: codegen.clone(),
+        cache_dir: cache(),
+        stimulus: stimulus.clone(),
+        fifo_depth: Some(2),
+        cycle_margin: None,
+    };
+    let clean_design =
+        lifb_hdl::codegen::generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();
+    let clean = cosim_design(&net, &clean_design, &inputs, &opts).unwrap();
+    assert!(clean.failure().is_none(), "{:?}", clean.failure());
+    let mb = net.fixed.as_ref().unwrap().membrane_bits as usize;
+    let vmax = format!("{mb}'sh{:x}", (1u64 << (mb - 1)) - 1);
+    let vmin = format!("{mb}'sh{:x}", 1u64 << (mb - 1));
+    let engine = |n: &str| n.starts_with("lifb_top_l") && n.ends_with(".v");
+    let top = |n: &str| n == "lifb_top.v";
+    let fifo = |n: &str| n == "lifb_fifo.v";
+    let stmt = |l: &str, s: &str| format!("{}{s}", &l[..l.len() - l.trim_start().len()]);
+    type Mutant<'a> = (
+        &'a str,
+        &'a dyn Fn(&str) -> bool,
+        &'a str,
+        Box<dyn Fn(&str) -> String + 'a>,
+    );
+    let mutants: Vec<Mutant> = vec![
+        (
+            "tap membrane forced to 0",
+            &engine,
+            "out_v <= pend_v[",
+            Box::new(|l| stmt(l, "out_v <= 0;")),
+        ),
+        (
+            "positive saturation value off by one",
+            &engine,
+            "h = h_hi ?",
+            Box::new(|l| {
+                let lower = format!("{mb}'sh{:x}", (1u64 << (mb - 1)) - 2);
+                l.replace(&format!("h_hi ? {vmax}"), &format!("h_hi ? {lower}"))
+            }),
+        ),
+        (
+            "saturation dropped",
+            &engine,
+            "h = h_hi ?",
+            Box::new(|l| l.replace(&format!("h_hi ? {vmax} : h_lo ? {vmin} : "), "")),
+        ),
+        (
+            "out_value forced to 0",
+            &top,
+            "out_value <= e",
+            Box::new(|l| stmt(l, "out_value <= 0;")),
+        ),
+        (
+            "out_index forced to 0",
+            &top,
+            "out_index <= e",
+            Box::new(|l| stmt(l, "out_index <= 0;")),
+        ),
+        (
+            "done before the last output beat is taken",
+            &top,
+            "if (!out_valid || out_ready) begin",
+            Box::new(|l| stmt(l, "if (1'b1) begin")),
+        ),
+        (
+            "argmax tie to the higher class",
+            &top,
+            "if (score[am_i_k] > score[am_best_k])",
+            Box::new(|l| l.replace("] > score", "] >= score")),
+        ),
+        (
+            "FIFO full tied to 0",
+            &fifo,
+            "wire        full  =",
+            Box::new(|l| stmt(l, "wire        full  = 1'b0;")),
+        ),
+        (
+            "FIFO empty ignores the wrap bit",
+            &fifo,
+            "wire        empty =",
+            Box::new(|l| stmt(l, "wire        empty = (wptr[AW-1:0] == rptr[AW-1:0]);")),
+        ),
+    ];
+    let mut missed = Vec::new();
+    for (name, file, marker, with) in &mutants {
+        let mut d = clean_design.clone();
+        mutate(&mut d, *file, marker, with.as_ref());
+        let r = cosim_design(&net, &d, &inputs, &opts).unwrap();
+        match r.failure() {
+            Some(f) => eprintln!("{name}: caught: {f}"),
+            None => missed.push(*name),
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "faults not caught ({}): {missed:?}",
+        stimulus.describe()
+    );
+}
