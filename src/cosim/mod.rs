@@ -401,10 +401,15 @@ fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
         c += steps as u64
             * (e.n_in as u64 * e.passes as u64 + e.words as u64 + (e.n * e.e) as u64 + 16);
     }
-    let free = |p: f64, b: u32| (1.0 - p * b as f64).max(0.02);
-    let slow =
-        1.0 / (free(stim.stall_prob, stim.stall_burst) * free(stim.gap_prob, stim.gap_burst));
-    (4.0 * c as f64 * slow.min(50.0)) as u64
+    // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free
+    // cycle in 1 + p (b + 1) / 2 on average; twice that for safety, plus the held last beat
+    let slow = |p: f64, b: u32| 2.0 * (1.0 + p * (b as f64 + 1.0) / 2.0);
+    let factor = if stim.stalls() {
+        slow(stim.stall_prob, stim.stall_burst) * slow(stim.gap_prob, stim.gap_burst)
+    } else {
+        1.0
+    };
+    (4.0 * c as f64 * factor) as u64 + 4 * stim.stall_burst as u64
 }
 
 /// Co-simulate a network on inputs: generate, build (cached), run, compare.
