@@ -460,6 +460,7 @@ fn coverage(
     let (vmin, vmax) = (fx.v_min(), fx.v_max());
     let f = fx.leak_frac_bits;
     let mut tap = 0;
+    #[allow(clippy::needless_range_loop)] // n indexes the membranes, currents and counts
     for (ei, e) in plan.engines.iter().enumerate() {
         let Some(layer) = e.neuron_layer else {
             continue;

@@ -489,7 +489,7 @@ pub fn cosim_design(
         ppm(stim.gap_prob),
         stim.gap_burst
     );
-    let mut reset_rng = rand_chacha::ChaCha8Rng::seed_from_u64(stim.seed ^ 0x5EED_0F_2E5E7);
+    let mut reset_rng = rand_chacha::ChaCha8Rng::seed_from_u64(stim.seed ^ 0x05EE_D0F2_E5E7);
     let mut resets = 0u64;
     for (s, x) in inputs.iter().enumerate() {
         let beats = input_beats(net, x, s as u64, steps, stim);
