@@ -30,6 +30,11 @@ module {= top =} (
     output reg  [{= clw - 1 =}:0]  class_out
 );
     reg [15:0] steps_m1;
+    // Observability for co-simulation only (a Verilator public signal, no port, no logic in
+    // synthesis): bit k is high while FIFO k (in front of engine k) is full.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [{= engines.len() - 1 =}:0] cov_fifo_full /*verilator public_flat_rd*/;
+    /* verilator lint_on UNUSEDSIGNAL */
 {% for e in engines %}
     // engine {= loop.index0 =}: {= e.desc =}
     wire              f{= loop.index0 =}_valid, f{= loop.index0 =}_ready, f{= loop.index0 =}_wready;
@@ -38,6 +43,7 @@ module {= top =} (
     wire [{= e.oiw - 1 =}:0] e{= loop.index0 =}_out_index;
     wire [{= e.ocw - 1 =}:0] e{= loop.index0 =}_out_count;
     wire [{= e.vw - 1 =}:0] e{= loop.index0 =}_out_v;
+    assign cov_fifo_full[{= loop.index0 =}] = !f{= loop.index0 =}_wready;
 {% if loop.first %}    assign in_ready = f0_wready;
     lifb_fifo #(.W({= e.iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo0 (
         .clk(clk), .rst(rst), .wr_valid(in_valid), .wr_ready(f0_wready),

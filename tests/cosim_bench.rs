@@ -22,7 +22,7 @@ fn run(name: &str, spec: &Spec, samples: usize, steps: u32, lanes: Vec<usize>) {
                 ..Default::default()
             },
             cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-bench"),
-            stall: false,
+            ..Default::default()
         };
         // Twice: the first run builds (or reuses) the simulator, the second measures it warm.
         cosim(&net, &inputs, &opts).unwrap();

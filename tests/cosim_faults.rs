@@ -1,11 +1,14 @@
 //! Planted faults must be caught: a corrupted weight ROM word, a wrong threshold in the neuron
-//! ROM, and an off-by-one in an engine's step counter each make co-simulation report a divergence.
+//! ROM, and an off-by-one in an engine's step counter each make co-simulation report a divergence,
+//! under the verification stimulus (stalls, gaps, random beat order, resets, random initial
+//! values; LIFB_COSIM_SEED sets the seed). The fault classes that escaped comparing counts only
+//! are in tests/cosim_verify.rs.
 
 mod hw_common;
 
 use hw_common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options};
-use lifb_hdl::cosim::{cosim_design, CosimOptions};
+use lifb_hdl::cosim::{cosim_design, CosimOptions, Stimulus};
 use lifb_hdl::golden::{IntSim, TraceOptions};
 use lifb_hdl::ir::{Encoding, IntNetwork, Layer, Reset};
 
@@ -33,7 +36,9 @@ fn options() -> CosimOptions {
             form: Form::Native,
         },
         cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
-        stall: false,
+        stimulus: Stimulus::verify(hw_common::stim_seed()),
+        fifo_depth: None,
+        cycle_margin: None,
     }
 }
 
@@ -76,6 +81,13 @@ fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &s
         ok.divergence.is_none(),
         "clean design diverged: {:?}",
         ok.divergence
+    );
+    // the stimulus really stalled, gapped and compared membranes and the output stream
+    let c = &ok.coverage;
+    assert!(
+        c.blocked_cycles > 0 && c.gap_cycles > 0 && c.membranes_compared > 0,
+        "{what}: the clean run reached no stall, gap or membrane: {}",
+        c.summary()
     );
     let bad = cosim_design(net, design, inputs, &options()).unwrap();
     let d = bad

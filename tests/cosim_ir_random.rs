@@ -4,7 +4,7 @@
 mod hw_common;
 
 use lifb_hdl::codegen::{Form, Lanes, Options};
-use lifb_hdl::cosim::{cosim, CosimOptions};
+use lifb_hdl::cosim::{cosim, CosimOptions, Stimulus};
 use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 
 #[test]
@@ -26,7 +26,9 @@ fn random_structures_match_golden() {
                 steps: 5,
                 codegen: Options { lanes, units, form },
                 cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
-                stall: seed % 2 == 0,
+                stimulus: Stimulus::verify(hw_common::stim_seed() ^ seed),
+                fifo_depth: Some(4),
+                cycle_margin: None,
             };
             let r = cosim(&net, &inputs, &opts)
                 .unwrap_or_else(|e| panic!("seed {seed} ({}): {e}", form.name()));

@@ -4,93 +4,9 @@
 
 mod hw_common;
 
-use hw_common::{random_inputs, random_net, Neuron, Spec};
+use hw_common::{random_inputs, random_net, structures};
 use lifb_hdl::codegen::{plan::apply_form, Form, Lanes, Options};
-use lifb_hdl::cosim::{cosim, CosimOptions};
-use lifb_hdl::golden::{IntSim, TraceOptions};
-use lifb_hdl::ir::{Encoding, Reset};
-
-/// (structure, lanes per engine, fire units per engine; 0 = all). The units cover one unit per
-/// lane, a single unit, and unit groups that leave the last group of a pass partly empty.
-pub fn structures() -> Vec<(Spec, Vec<usize>, Vec<usize>)> {
-    use Neuron::*;
-    use Reset::*;
-    vec![
-        (
-            Spec {
-                inputs: 16,
-                layers: vec![(10, Lifb(8, Subtract, 3)), (6, Lifb(2, Zero, 0))],
-                encoding: Encoding::Direct,
-                weight_bits: 6,
-                membrane_bits: 12,
-                input_bits: 4,
-                leak_frac_bits: 4,
-            },
-            vec![3, 0],
-            vec![2, 4],
-        ),
-        (
-            Spec {
-                inputs: 12,
-                layers: vec![
-                    (8, Lifb(1, Subtract, 8)),
-                    (5, Lifb(5, Subtract, 1)),
-                    (4, None),
-                ],
-                encoding: Encoding::Rate { seed: 11 },
-                weight_bits: 5,
-                membrane_bits: 10,
-                input_bits: 3,
-                leak_frac_bits: 4,
-            },
-            vec![1, 2, 0],
-            vec![1, 1, 3],
-        ),
-        (
-            Spec {
-                inputs: 20,
-                layers: vec![(9, Lifb(4, Zero, 16)), (3, Lifb(7, Subtract, 5))],
-                encoding: Encoding::Burst { max_count: 6 },
-                weight_bits: 7,
-                membrane_bits: 11,
-                input_bits: 5,
-                leak_frac_bits: 4,
-            },
-            vec![4, 1],
-            vec![0, 1],
-        ),
-        (
-            Spec {
-                inputs: 10,
-                layers: vec![
-                    (7, Lifb(3, Subtract, 2)),
-                    (7, Lifb(6, Zero, 7)),
-                    (4, Lifb(1, Subtract, 0)),
-                ],
-                encoding: Encoding::Direct,
-                weight_bits: 8,
-                membrane_bits: 14,
-                input_bits: 3,
-                leak_frac_bits: 3,
-            },
-            vec![0, 3, 2],
-            vec![3, 0, 1],
-        ),
-        (
-            Spec {
-                inputs: 14,
-                layers: vec![(6, Group(3, Subtract, 4)), (4, Group(2, Zero, 0))],
-                encoding: Encoding::Direct,
-                weight_bits: 6,
-                membrane_bits: 12,
-                input_bits: 4,
-                leak_frac_bits: 4,
-            },
-            vec![2, 0],
-            vec![1, 3],
-        ),
-    ]
-}
+use lifb_hdl::cosim::{cosim, CosimOptions, Coverage, Stimulus};
 
 #[test]
 fn random_networks_match_golden_in_both_forms() {
@@ -101,43 +17,21 @@ fn random_networks_match_golden_in_both_forms() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100);
+    let seed = hw_common::stim_seed();
     let structs = structures();
     let steps = 6;
     let cache = std::path::PathBuf::from("target").join("lifb-cosim-test");
-    let (mut saturated, mut full_burst, mut runs) = (0usize, 0usize, 0usize);
+    // coverage per (structure, form), and over everything
+    let mut per: Vec<Coverage> = vec![Coverage::default(); structs.len() * 2];
+    let mut all = Coverage::default();
+    let mut runs = 0usize;
     for i in 0..count {
-        let (spec, lanes, units) = &structs[i % structs.len()];
+        let si = i % structs.len();
+        let (spec, lanes, units) = &structs[si];
         let net = random_net(spec, 1000 + i as u64);
         let inputs = random_inputs(&net, 3, i as u64);
-        // Evidence that the tests reach saturation and full bursts (golden side).
-        let fx = net.fixed.as_ref().unwrap();
-        let sim = IntSim::new(&net).unwrap();
-        for (s, x) in inputs.iter().enumerate() {
-            let t = sim
-                .run(
-                    x,
-                    s as u64,
-                    steps,
-                    TraceOptions {
-                        counts: true,
-                        membranes: true,
-                    },
-                )
-                .unwrap();
-            for l in &t.layers {
-                let m = l.membranes.as_ref().unwrap();
-                saturated += m
-                    .iter()
-                    .flatten()
-                    .filter(|&&v| v == fx.v_min() as f64)
-                    .count();
-                let b = net.layers[l.layer].max_count().unwrap();
-                if b > 1 {
-                    full_burst += l.counts.iter().flatten().filter(|&&c| c == b).count();
-                }
-            }
-        }
-        for form in [Form::Native, Form::Decoupled] {
+        for (fi, form) in [Form::Native, Form::Decoupled].into_iter().enumerate() {
+            let stimulus = Stimulus::verify(seed ^ (i as u64) << 1 ^ fi as u64);
             let opts = CosimOptions {
                 steps,
                 codegen: Options {
@@ -146,26 +40,69 @@ fn random_networks_match_golden_in_both_forms() {
                     form,
                 },
                 cache_dir: cache.clone(),
-                stall: i % 2 == 1,
+                stimulus: stimulus.clone(),
+                // small FIFOs, so that they fill under the output stalls
+                fifo_depth: Some(2),
+                cycle_margin: None,
             };
             apply_form(&net, form).unwrap();
-            let report = cosim(&net, &inputs, &opts)
-                .unwrap_or_else(|e| panic!("network {i} ({}): {e}", form.name()));
+            let report = cosim(&net, &inputs, &opts).unwrap_or_else(|e| {
+                panic!(
+                    "network {i} ({}, {}): {e}",
+                    form.name(),
+                    stimulus.describe()
+                )
+            });
             assert!(
                 report.divergence.is_none(),
-                "network {i} ({} form, structure {}): {}",
+                "network {i} ({} form, structure {si}, {}): {}",
                 form.name(),
-                i % structs.len(),
+                stimulus.describe(),
                 report.divergence.unwrap()
             );
             assert_eq!(report.cycles.len(), inputs.len());
+            per[si * 2 + fi].merge(&report.coverage);
+            all.merge(&report.coverage);
             runs += 1;
         }
     }
-    eprintln!("{runs} co-simulations, {saturated} membranes at the negative saturation bound, {full_burst} full bursts");
+    eprintln!("{runs} co-simulations (stimulus seed base {seed}, LIFB_COSIM_SEED reproduces)");
+    for (k, c) in per.iter().enumerate() {
+        eprintln!(
+            "structure {} ({} form):\n{}",
+            k / 2,
+            if k % 2 == 0 { "native" } else { "decoupled" },
+            c.summary()
+        );
+    }
+    // A run that never reaches a corner does not test it: every corner must be reached.
+    assert!(all.membranes_compared > 0 && all.output_beats_compared > 0);
     assert!(
-        saturated > 0,
-        "no random network reached membrane saturation"
+        all.blocked_cycles > 0,
+        "no output stall ever blocked a beat"
     );
-    assert!(full_burst > 0, "no random network reached a full burst");
+    assert!(all.gap_cycles > 0, "no input gap");
+    assert!(
+        all.input_wait_cycles > 0,
+        "the design never back-pressured the host"
+    );
+    assert!(all.resets > 0, "no reset between samples");
+    assert!(all.sat_high > 0, "no membrane saturated at the top bound");
+    assert!(all.sat_low > 0, "no membrane saturated at the bottom bound");
+    assert!(all.ties > 0, "no argmax tie");
+    if count >= 2 * structs.len() {
+        for (k, c) in per.iter().enumerate() {
+            let (si, form) = (k / 2, if k % 2 == 0 { "native" } else { "decoupled" });
+            assert!(
+                c.fifo_full_cycles.iter().all(|&f| f > 0),
+                "structure {si} ({form}): a FIFO never filled: {:?}",
+                c.fifo_full_cycles
+            );
+            assert!(
+                c.every_burst_size(),
+                "structure {si} ({form}): not every burst size was emitted: {:?}",
+                c.bursts
+            );
+        }
+    }
 }

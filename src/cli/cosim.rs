@@ -2,7 +2,7 @@
 
 use super::generate::options;
 use crate::codegen::Form;
-use crate::cosim::{cosim, default_cache_dir, CosimOptions};
+use crate::cosim::{cosim, cosim_design, default_cache_dir, CosimOptions, Stimulus};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
@@ -36,9 +36,42 @@ pub struct Args {
     /// Verilator build cache (default target/lifb-cosim, or $LIFB_COSIM_CACHE).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// Randomly stall the output stream (tests back-pressure; cycle counts grow).
+    /// Verification stimulus: out_ready stalls, in_valid gaps, inputs in random order within a
+    /// step, random resets between samples and random initial register values (all seeded by
+    /// --stim-seed; cycle counts then include waiting, so the cycle budget is not checked).
     #[arg(long)]
     pub stall: bool,
+    /// Seed of the stimulus (stalls, gaps, order, resets, initial values).
+    #[arg(long, default_value_t = 1)]
+    pub stim_seed: u64,
+    /// Per-cycle probability that an out_ready stall burst starts (0..=0.95; default 0.25 with
+    /// --stall, else 0).
+    #[arg(long)]
+    pub stall_prob: Option<f64>,
+    /// Longest out_ready stall burst in cycles (each burst is 1..=N cycles).
+    #[arg(long, default_value_t = 8)]
+    pub stall_burst: u32,
+    /// Per-cycle probability that an in_valid gap starts (0..=0.95; default 0.15 with --stall,
+    /// else 0).
+    #[arg(long)]
+    pub gap_prob: Option<f64>,
+    /// Longest in_valid gap in cycles.
+    #[arg(long, default_value_t = 4)]
+    pub gap_burst: u32,
+    /// Cap every FIFO at this many words (a power of two, 2..=1024), so that FIFOs fill.
+    #[arg(long, conflicts_with = "hdl")]
+    pub fifo_depth: Option<usize>,
+    /// Cycle budget: fail when a sample takes more than (1 + M) x the cycle model's prediction
+    /// (docs/hardware.md, "Cycle budget"; checked only without stalls and gaps).
+    #[arg(long, default_value_t = crate::cosim::DEFAULT_CYCLE_MARGIN)]
+    pub cycle_margin: f64,
+    /// Do not check the cycle budget.
+    #[arg(long)]
+    pub no_cycle_budget: bool,
+    /// Co-simulate the RTL folder DIR as it is on disk (written by generate, possibly edited)
+    /// instead of generating it; lanes, units, form and FIFO depth come from its manifest.
+    #[arg(long, conflicts_with_all = ["lanes", "units"])]
+    pub hdl: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -98,22 +131,70 @@ pub fn run(args: Args) -> Result<()> {
     if inputs.is_empty() {
         return Err(Error::bad_input("no input samples to co-simulate"));
     }
-    let opts = CosimOptions {
+    let mut stimulus = if args.stall {
+        Stimulus::verify(args.stim_seed)
+    } else {
+        Stimulus {
+            seed: args.stim_seed,
+            ..Stimulus::quiet()
+        }
+    };
+    if let Some(p) = args.stall_prob {
+        stimulus.stall_prob = p;
+    }
+    if let Some(p) = args.gap_prob {
+        stimulus.gap_prob = p;
+    }
+    stimulus.stall_burst = args.stall_burst;
+    stimulus.gap_burst = args.gap_burst;
+    let mut opts = CosimOptions {
         steps: args.steps,
         codegen: options(args.lanes.as_deref(), args.units.as_deref(), args.form)?,
         cache_dir: args.cache.unwrap_or_else(default_cache_dir),
-        stall: args.stall,
+        stimulus,
+        fifo_depth: args.fifo_depth,
+        cycle_margin: (!args.no_cycle_budget).then_some(args.cycle_margin),
     };
-    let report = cosim(&net, &inputs, &opts)?;
+    let report = match &args.hdl {
+        Some(dir) => {
+            let h = crate::cosim::hdl::read(dir, &net)?;
+            if h.options.form != args.form && args.form != crate::codegen::Form::Native {
+                return Err(Error::bad_input(format!(
+                    "--form {} disagrees with {}, which holds the {} form",
+                    args.form.name(),
+                    dir.display(),
+                    h.options.form.name()
+                )));
+            }
+            opts.codegen = h.options.clone();
+            opts.fifo_depth = h.fifo_depth;
+            outln!(
+                "co-simulating the RTL in {} ({} form){}",
+                dir.display(),
+                h.options.form.name(),
+                if h.edited.is_empty() {
+                    ", identical to a fresh generation".to_string()
+                } else {
+                    format!(
+                        "; files that differ from a fresh generation: {}",
+                        h.edited.join(", ")
+                    )
+                }
+            );
+            let hw_net = crate::codegen::plan::apply_form(&net, h.options.form)?;
+            cosim_design(&hw_net, &h.design, &inputs, &opts)?
+        }
+        None => cosim(&net, &inputs, &opts)?,
+    };
     out!("{}", report.summary());
-    match report.divergence {
+    match report.failure() {
         Some(d) => Err(Error::mismatch(format!("co-simulation MISMATCH: {d}"))),
         None => {
             outln!(
-                "co-simulation OK: {} samples x {} steps, every layer and step spike-exact ({} form)",
+                "co-simulation OK: {} samples x {} steps, every layer and step spike-exact, every event's membrane, the output stream and the classes equal ({} form)",
                 report.samples,
                 report.steps,
-                args.form.name()
+                opts.codegen.form.name()
             );
             Ok(())
         }

@@ -188,7 +188,7 @@ pub fn run(a: Args) -> Result<()> {
         steps,
         codegen: opts.clone(),
         cache_dir: cosim::default_cache_dir(),
-        stall: false,
+        ..Default::default()
     };
     let cs = cosim::cosim_design(&hw_net, &design, &int_in[..n_cosim], &copts)?;
     let spike_exact = cs.divergence.is_none();

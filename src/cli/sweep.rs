@@ -372,7 +372,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
             steps,
             codegen: v.opts.clone(),
             cache_dir: cosim::default_cache_dir(),
-            stall: false,
+            ..Default::default()
         };
         let cs = cosim::cosim_design(net, &v.design, &inputs, &copts)?;
         let divergence = cs.divergence.clone().or_else(|| form_divergence.clone());

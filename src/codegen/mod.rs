@@ -205,6 +205,7 @@ struct HarnessTpl<'a> {
     version: &'a str,
     top: &'a str,
     taps: Vec<Tap>,
+    fifos: usize,
 }
 
 /// Signed literal of `bits` bits holding `v` (two's complement, hex).
@@ -343,6 +344,7 @@ pub fn harness_cpp(p: &Plan) -> Result<String> {
         version: env!("CARGO_PKG_VERSION"),
         top: TOP,
         taps: taps(p),
+        fifos: p.engines.len(),
     }
     .render()
     .map(|s| s + "\n")
@@ -351,9 +353,31 @@ pub fn harness_cpp(p: &Plan) -> Result<String> {
 
 /// Generate the whole design for a validated integer network.
 pub fn generate(net: &IntNetwork, opts: &Options) -> Result<Design> {
+    generate_with_fifo_depth(net, opts, None)
+}
+
+/// `generate`, with every inter-engine and input FIFO at most `fifo_depth` words deep (a power of
+/// two, 2..=1024; rounded down to one). Verification uses small FIFOs so that they fill: a full
+/// FIFO only back-pressures, it never changes a result.
+pub fn generate_with_fifo_depth(
+    net: &IntNetwork,
+    opts: &Options,
+    fifo_depth: Option<usize>,
+) -> Result<Design> {
     let model_hash = crate::format::model_hash(net)?;
     let net = plan::apply_form(net, opts.form)?;
-    let p = plan(&net, opts)?;
+    let mut p = plan(&net, opts)?;
+    if let Some(d) = fifo_depth {
+        if !(2..=1024).contains(&d) {
+            return Err(Error::bad_input(format!(
+                "FIFO depth {d} is outside 2..=1024 words"
+            )));
+        }
+        let aw = (usize::BITS - 1 - d.leading_zeros()) as usize; // floor(log2 d)
+        for e in &mut p.engines {
+            e.fifo_aw = e.fifo_aw.min(aw);
+        }
+    }
     let hw_hash = crate::format::model_hash(&net)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     files.push((format!("{TOP}.v"), top_verilog(&p, opts.form)?.into_bytes()));

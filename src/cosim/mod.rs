@@ -1,19 +1,127 @@
 //! Spike-exact co-simulation: the generated RTL in Verilator against the golden simulator.
-//! The C++ harness (templates/harness.cpp) streams each sample's encoded input events, records
-//! every neuron layer's output events at every step through the trace taps, and prints them as
-//! text lines; this module builds it (cached by content hash), runs it and compares.
+//! The C++ harness (templates/harness.cpp) streams each sample's encoded input events (in a
+//! seeded random order within each step, with seeded gaps in `in_valid`), holds `out_ready` low
+//! in seeded random bursts, records every neuron layer's output events (count and membrane) at
+//! every step through the trace taps, the host output stream, the end of each sample and
+//! coverage counters, and prints them as text lines; this module builds it (cached by content
+//! hash), runs it and compares everything (`check.rs`), and holds the cycle count to a budget
+//! (`cycles.rs`). `hdl.rs` reads an RTL folder written by `generate` (`cosim --hdl`).
 //!
 //! Harness output lines: `S sample`, `E tap step index count v_hex`, `O step index value_hex`,
-//! `B tap step busy_cycles`, `D cycles class`, `X cycles` (timeout), `T total_cycles`.
+//! `B tap step busy_cycles`, `Q tap eos_beats`, `C stall blocked gap in_wait full_0 .. full_k`,
+//! `D cycles class out_eos_beats pending_at_done done_again beat_after_done beats_taken`,
+//! `X cycles` (timeout), `T total_cycles`.
 
-use crate::codegen::{self, Design, EngineKind, Plan};
+mod check;
+pub mod cycles;
+pub mod hdl;
+
+pub use check::Coverage;
+
+use crate::codegen::{self, Design, Plan};
 use crate::error::{Error, Result};
-use crate::golden::{encode, IntSim, SampleTrace, TraceOptions};
+use crate::golden::{encode, IntSim, TraceOptions};
 use crate::ir::IntNetwork;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+
+/// How the harness drives the design's handshakes (all seeded: a run is reproducible from
+/// `seed`). Probabilities are per cycle; a burst lasts 1..=max cycles, uniformly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stimulus {
+    pub seed: u64,
+    /// Probability that a burst of `out_ready = 0` starts in a cycle.
+    pub stall_prob: f64,
+    pub stall_burst: u32,
+    /// Probability that a gap (`in_valid = 0` although beats remain) starts in a cycle.
+    pub gap_prob: f64,
+    pub gap_burst: u32,
+    /// Send each step's input beats in a random order (the semantics make order irrelevant).
+    pub shuffle: bool,
+    /// Pulse `rst` before a sample with probability 1/2 (else the next `start` follows `done`
+    /// directly); the first sample always follows a reset.
+    pub reset_between: bool,
+    /// Random initial values of every register and memory (`+verilator+rand+reset+2`, seeded);
+    /// otherwise zeros.
+    pub random_init: bool,
+}
+
+impl Stimulus {
+    /// Always ready, no gaps, inputs in index order, one reset, zero initial values: the
+    /// setting whose cycle counts the cycle model predicts.
+    pub fn quiet() -> Self {
+        Stimulus {
+            seed: 1,
+            stall_prob: 0.0,
+            stall_burst: 1,
+            gap_prob: 0.0,
+            gap_burst: 1,
+            shuffle: false,
+            reset_between: false,
+            random_init: false,
+        }
+    }
+
+    /// The verification setting the tests use: heavy bursty output stalls, input gaps, shuffled
+    /// beats, resets between samples and random initial values.
+    pub fn verify(seed: u64) -> Self {
+        Stimulus {
+            seed,
+            stall_prob: 0.25,
+            stall_burst: 8,
+            gap_prob: 0.15,
+            gap_burst: 4,
+            shuffle: true,
+            reset_between: true,
+            random_init: true,
+        }
+    }
+
+    /// Whether the harness ever holds a handshake (cycle counts then include waiting).
+    pub fn stalls(&self) -> bool {
+        self.stall_prob > 0.0 || self.gap_prob > 0.0
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "seed {}, out_ready stalls {:.0} % per cycle (bursts 1..={}), in_valid gaps {:.0} % (bursts 1..={}), {} order, {}, {} initial values",
+            self.seed,
+            self.stall_prob * 100.0,
+            self.stall_burst,
+            self.gap_prob * 100.0,
+            self.gap_burst,
+            if self.shuffle { "random beat" } else { "index" },
+            if self.reset_between { "random resets between samples" } else { "one reset" },
+            if self.random_init { "random" } else { "zero" }
+        )
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, p) in [("stall", self.stall_prob), ("gap", self.gap_prob)] {
+            if !(0.0..=0.95).contains(&p) {
+                return Err(Error::bad_input(format!(
+                    "the {name} probability must be in 0..=0.95, got {p}"
+                )));
+            }
+        }
+        for (name, b) in [("stall", self.stall_burst), ("gap", self.gap_burst)] {
+            if !(1..=1000).contains(&b) {
+                return Err(Error::bad_input(format!(
+                    "the {name} burst length must be 1..=1000 cycles, got {b}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The default cycle-budget margin (docs/hardware.md, "Cycle budget"): measured cycles may exceed
+/// the cycle model's prediction by at most this share.
+pub const DEFAULT_CYCLE_MARGIN: f64 = 0.10;
 
 #[derive(Debug, Clone)]
 pub struct CosimOptions {
@@ -21,8 +129,27 @@ pub struct CosimOptions {
     pub codegen: codegen::Options,
     /// Where Verilator builds are cached (one directory per content hash).
     pub cache_dir: PathBuf,
-    /// Randomly hold out_ready low (exercises back-pressure; changes cycle counts).
-    pub stall: bool,
+    /// Handshake stimulus (stalls, gaps, order, resets, initial values).
+    pub stimulus: Stimulus,
+    /// Cap every FIFO at this many words (a power of two, 2..=1024) so that FIFOs fill; `cosim`
+    /// only (`cosim_design` runs the design it is given).
+    pub fifo_depth: Option<usize>,
+    /// Fail (report.budget_violation) when a sample takes more than (1 + margin) x the cycle
+    /// model's prediction. Checked only without stalls and gaps; None: not checked.
+    pub cycle_margin: Option<f64>,
+}
+
+impl Default for CosimOptions {
+    fn default() -> Self {
+        CosimOptions {
+            steps: 4,
+            codegen: codegen::Options::default(),
+            cache_dir: default_cache_dir(),
+            stimulus: Stimulus::quiet(),
+            fifo_depth: None,
+            cycle_margin: Some(DEFAULT_CYCLE_MARGIN),
+        }
+    }
 }
 
 /// Per engine: busy cycles and the lower bound, summed over samples and steps.
@@ -51,12 +178,28 @@ pub struct CosimReport {
     pub engines: Vec<EngineCycles>,
     /// The first divergence (sample, step, layer, neuron, expected, actual, membrane), if any.
     pub divergence: Option<String>,
+    /// Per finished sample: the cycle model's prediction (`cycles::predict`).
+    pub predicted: Vec<u64>,
+    /// The first sample over the cycle budget, if the budget was checked.
+    pub budget_violation: Option<String>,
+    /// What the budget check did ("within ..." or why it was not checked).
+    pub budget_note: String,
+    /// What was compared and which corners were reached.
+    pub coverage: Coverage,
+    /// The stimulus, in words (with its seed, to reproduce the run).
+    pub stimulus: String,
     pub build_seconds: f64,
     pub build_cached: bool,
     pub sim_seconds: f64,
 }
 
 impl CosimReport {
+    /// The verdict: the divergence, else the cycle-budget violation, else None (pass).
+    pub fn failure(&self) -> Option<String> {
+        self.divergence
+            .clone()
+            .or_else(|| self.budget_violation.clone())
+    }
     pub fn total_cycles(&self) -> u64 {
         self.cycles.iter().sum()
     }
@@ -101,6 +244,9 @@ impl CosimReport {
                 e.busy as f64 / e.lower_bound.max(1) as f64
             );
         }
+        let _ = writeln!(s, "  stimulus: {}", self.stimulus);
+        let _ = writeln!(s, "  cycle budget: {}", self.budget_note);
+        s.push_str(&self.coverage.summary());
         let _ = writeln!(
             s,
             "  build {:.1} s{}, simulation {:.3} s: {:.1} inferences/s, {:.0} simulated cycles/s",
@@ -330,7 +476,7 @@ pub fn build(design: &Design, cache_dir: &Path) -> Result<(PathBuf, bool, f64)> 
             "--x-assign",
             "fast",
             "--x-initial",
-            "fast",
+            "unique",
             "--top-module",
             codegen::TOP,
             "-Mdir",
@@ -408,46 +554,64 @@ fn check_plain_name(n: &str) -> Result<()> {
     }
 }
 
-/// Encoded input beats for one sample: (index, value, eos).
+/// Encoded input beats for one sample: (index, value, eos). With `shuffle`, each step's beats
+/// come in a random order (seeded by the stimulus seed and the sample number).
 fn input_beats(
     net: &IntNetwork,
     input: &[u32],
     sample: u64,
     steps: u32,
+    stim: &Stimulus,
 ) -> Vec<(usize, u32, bool)> {
     let fx = net.fixed.as_ref().expect("integer network");
     let enc = net.input.encoding;
     let groups = if encode::is_constant(enc) { 1 } else { steps };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+        stim.seed ^ sample.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     let mut beats = Vec::new();
     let mut u = Vec::new();
     for t in 0..groups {
         encode::encode_int(enc, input, fx.input_max(), sample, t, &mut u);
-        beats.extend(
-            u.iter()
-                .enumerate()
-                .filter(|(_, &v)| v != 0)
-                .map(|(i, &v)| (i, v, false)),
-        );
+        let mut group: Vec<(usize, u32, bool)> = u
+            .iter()
+            .enumerate()
+            .filter(|(_, &v)| v != 0)
+            .map(|(i, &v)| (i, v, false))
+            .collect();
+        if stim.shuffle {
+            group.shuffle(&mut rng);
+        }
+        beats.extend(group);
         beats.push((0, 0, true));
     }
     beats
 }
 
 /// Worst-case cycles of one sample (every input active, every neuron firing), doubled: the
-/// harness gives up after this many cycles, so a hung design is a failure, not a hang.
-fn cycle_limit(p: &Plan, steps: u32) -> u64 {
+/// harness gives up after this many cycles, so a hung design is a failure, not a hang. With
+/// stalls, divided by the share of cycles the harness does not hold a handshake.
+fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
     let mut c = 1000 + p.input_len as u64 * steps as u64;
     for e in &p.engines {
         c += steps as u64
             * (e.n_in as u64 * e.passes as u64 + e.words as u64 + (e.n * e.e) as u64 + 16);
     }
-    4 * c
+    // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free
+    // cycle in 1 + p (b + 1) / 2 on average; twice that for safety, plus the held last beat
+    let slow = |p: f64, b: u32| 2.0 * (1.0 + p * (b as f64 + 1.0) / 2.0);
+    let factor = if stim.stalls() {
+        slow(stim.stall_prob, stim.stall_burst) * slow(stim.gap_prob, stim.gap_burst)
+    } else {
+        1.0
+    };
+    (4.0 * c as f64 * factor) as u64 + 4 * stim.stall_burst as u64
 }
 
 /// Co-simulate a network on inputs: generate, build (cached), run, compare.
 pub fn cosim(net: &IntNetwork, inputs: &[Vec<u32>], opts: &CosimOptions) -> Result<CosimReport> {
     let hw_net = codegen::plan::apply_form(net, opts.codegen.form)?;
-    let design = codegen::generate(net, &opts.codegen)?;
+    let design = codegen::generate_with_fifo_depth(net, &opts.codegen, opts.fifo_depth)?;
     cosim_design(&hw_net, &design, inputs, opts)
 }
 
@@ -464,6 +628,20 @@ pub fn cosim_design(
             "--steps must be 1..=65535, got {}",
             opts.steps
         )));
+    }
+    if inputs.is_empty() {
+        return Err(Error::bad_input(
+            "no input samples to co-simulate (a check that compares nothing is not a pass)",
+        ));
+    }
+    let stim = &opts.stimulus;
+    stim.validate()?;
+    if let Some(m) = opts.cycle_margin {
+        if !(0.0..=10.0).contains(&m) {
+            return Err(Error::bad_input(format!(
+                "the cycle-budget margin must be in 0..=10 (a share: 0.10 = 10 %), got {m}"
+            )));
+        }
     }
     let steps = opts.steps;
     let sim = IntSim::new(net)?;
@@ -491,16 +669,25 @@ pub fn cosim_design(
             crate::util::write_atomic(&p, b)?;
         }
     }
+    let ppm = |p: f64| (p * 1e6).round() as u32;
     let mut text = format!(
-        "{} {} {} {}\n",
+        "{} {} {} {} {} {} {} {}\n",
         inputs.len(),
         steps,
-        cycle_limit(plan, steps),
-        opts.stall as u32
+        cycle_limit(plan, steps, stim),
+        stim.seed,
+        ppm(stim.stall_prob),
+        stim.stall_burst,
+        ppm(stim.gap_prob),
+        stim.gap_burst
     );
+    let mut reset_rng = rand_chacha::ChaCha8Rng::seed_from_u64(stim.seed ^ 0x05EE_D0F2_E5E7);
+    let mut resets = 0u64;
     for (s, x) in inputs.iter().enumerate() {
-        let beats = input_beats(net, x, s as u64, steps);
-        let _ = writeln!(text, "{}", beats.len());
+        let beats = input_beats(net, x, s as u64, steps, stim);
+        let reset = s > 0 && stim.reset_between && rand::Rng::random_bool(&mut reset_rng, 0.5);
+        resets += reset as u64;
+        let _ = writeln!(text, "{} {}", beats.len(), reset as u32);
         for (i, v, e) in beats {
             let _ = writeln!(text, "{i} {v} {}", e as u32);
         }
@@ -512,11 +699,17 @@ pub fn cosim_design(
     let out = Command::new(&exe)
         .arg("inputs.txt")
         .arg("outputs.txt")
+        .arg(format!(
+            "+verilator+rand+reset+{}",
+            if stim.random_init { 2 } else { 0 }
+        ))
+        .arg(format!("+verilator+seed+{}", 1 + stim.seed % 0x7fff_fffe))
         .current_dir(&run_dir)
         .output()
         .map_err(|e| Error::tool(format!("running {}: {e}", exe.display())))?;
     let sim_seconds = t0.elapsed().as_secs_f64();
     if !out.status.success() {
+        let _ = std::fs::remove_dir_all(&run_dir);
         return Err(Error::tool(format!(
             "the simulator failed: {}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -525,7 +718,10 @@ pub fn cosim_design(
     }
     let result = std::fs::read_to_string(&out_path).map_err(|e| Error::io(&out_path, e))?;
     let _ = std::fs::remove_dir_all(&run_dir);
-    let mut report = compare(net, plan, &golden, inputs, &result, steps)?;
+    let mut report = check::compare(net, plan, &golden, inputs, &result, steps)?;
+    report.coverage.resets = resets;
+    report.stimulus = stim.describe();
+    cycles::apply_budget(&mut report, net, plan, &golden, inputs, opts);
     report.build_seconds = build_seconds;
     report.build_cached = cached;
     report.sim_seconds = sim_seconds;
@@ -533,255 +729,3 @@ pub fn cosim_design(
 }
 
 static RUN_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-#[derive(Default)]
-struct HwSample {
-    /// per tap: (step, index, count, v)
-    events: Vec<Vec<(u32, usize, u32, u64)>>,
-    busy: Vec<Vec<u64>>,
-    outputs: Vec<(u32, usize, u64)>,
-    done: Option<(u64, usize)>,
-    timeout: Option<u64>,
-}
-
-fn parse(result: &str, taps: usize) -> Result<Vec<HwSample>> {
-    let bad = |l: &str| Error::tool(format!("unexpected simulator output line '{l}'"));
-    let mut samples: Vec<HwSample> = Vec::new();
-    for line in result.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let num = |i: usize| -> Result<u64> {
-            f.get(i)
-                .and_then(|x| x.parse().ok())
-                .ok_or_else(|| bad(line))
-        };
-        let hex = |i: usize| -> Result<u64> {
-            f.get(i)
-                .and_then(|x| u64::from_str_radix(x, 16).ok())
-                .ok_or_else(|| bad(line))
-        };
-        match f.first().copied() {
-            Some("S") => samples.push(HwSample {
-                events: vec![Vec::new(); taps],
-                busy: vec![Vec::new(); taps],
-                ..Default::default()
-            }),
-            Some("T") => {}
-            Some(tag) => {
-                let s = samples.last_mut().ok_or_else(|| bad(line))?;
-                match tag {
-                    "E" => {
-                        let k = num(1)? as usize;
-                        let ev = (num(2)? as u32, num(3)? as usize, num(4)? as u32, hex(5)?);
-                        s.events.get_mut(k).ok_or_else(|| bad(line))?.push(ev);
-                    }
-                    "B" => {
-                        let (k, t, b) = (num(1)? as usize, num(2)? as usize, num(3)?);
-                        let v = s.busy.get_mut(k).ok_or_else(|| bad(line))?;
-                        if v.len() <= t {
-                            v.resize(t + 1, 0);
-                        }
-                        v[t] = b;
-                    }
-                    "O" => s.outputs.push((num(1)? as u32, num(2)? as usize, hex(3)?)),
-                    "D" => s.done = Some((num(1)?, num(2)? as usize)),
-                    "X" => s.timeout = Some(num(1)?),
-                    _ => return Err(bad(line)),
-                }
-            }
-            None => {}
-        }
-    }
-    Ok(samples)
-}
-
-fn sign_extend(v: u64, bits: usize) -> i64 {
-    if bits >= 64 {
-        v as i64
-    } else {
-        let sh = 64 - bits;
-        ((v << sh) as i64) >> sh
-    }
-}
-
-fn compare(
-    net: &IntNetwork,
-    plan: &Plan,
-    golden: &[SampleTrace],
-    inputs: &[Vec<u32>],
-    result: &str,
-    steps: u32,
-) -> Result<CosimReport> {
-    let tapped: Vec<&codegen::EnginePlan> = plan
-        .engines
-        .iter()
-        .filter(|e| e.neuron_layer.is_some())
-        .collect();
-    let hw = parse(result, tapped.len())?;
-    let mut report = CosimReport {
-        samples: inputs.len(),
-        steps,
-        engines: plan
-            .engines
-            .iter()
-            .map(|e| EngineCycles {
-                module: e.module.clone(),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let fx = net.fixed.as_ref().expect("integer");
-    for (s, g) in golden.iter().enumerate() {
-        let Some(h) = hw.get(s) else {
-            report.divergence.get_or_insert_with(|| {
-                format!("sample {s}: the simulator stopped before this sample (an earlier sample timed out)")
-            });
-            break;
-        };
-        // Lower bound: events into each engine times its passes, or the fire words of all steps.
-        let mut lbs = Vec::with_capacity(plan.engines.len());
-        let mut chain = 0u64; // sum of the step-0 work of the engines before this one
-        let mut chain_lb = 0u64;
-        for (ei, e) in plan.engines.iter().enumerate() {
-            let mut lb = 0u64;
-            let mut first = 0u64;
-            for t in 0..steps as usize {
-                let events = if ei == 0 {
-                    if e.const_in && t > 0 {
-                        0
-                    } else {
-                        let mut u = Vec::new();
-                        encode::encode_int(
-                            net.input.encoding,
-                            &inputs[s],
-                            fx.input_max(),
-                            s as u64,
-                            t as u32,
-                            &mut u,
-                        );
-                        u.iter().filter(|&&v| v != 0).count() as u64
-                    }
-                } else {
-                    g.layers[ei - 1].counts[t]
-                        .iter()
-                        .filter(|&&c| c != 0)
-                        .count() as u64
-                };
-                lb += events * e.passes as u64;
-                if t == 0 {
-                    first = events * e.passes as u64;
-                }
-            }
-            // the fire process reads each fire word once per step, one word per cycle
-            lb = lb.max(steps as u64 * e.words as u64);
-            chain_lb = chain_lb.max(chain + lb);
-            chain += first;
-            report.engines[ei].lower_bound += lb;
-            report.engines[ei].steps += steps as u64;
-            lbs.push(lb);
-        }
-        let mut tap = 0;
-        for (ei, e) in plan.engines.iter().enumerate() {
-            if e.neuron_layer.is_some() {
-                report.engines[ei].busy += h.busy[tap].iter().take(steps as usize).sum::<u64>();
-                tap += 1;
-            }
-        }
-        report
-            .lower_bounds
-            .push(lbs.iter().copied().max().unwrap_or(0));
-        report.chain_bounds.push(chain_lb);
-        if let Some((c, _)) = h.done {
-            report.cycles.push(c);
-        }
-        if report.divergence.is_none() {
-            report.divergence = diverge(s, g, h, &tapped, plan, steps);
-        }
-    }
-    Ok(report)
-}
-
-/// The first difference between golden and hardware for one sample.
-fn diverge(
-    s: usize,
-    g: &SampleTrace,
-    h: &HwSample,
-    tapped: &[&codegen::EnginePlan],
-    plan: &Plan,
-    steps: u32,
-) -> Option<String> {
-    // hardware counts per tap, step, neuron
-    let mut hc: Vec<Vec<Vec<u32>>> = Vec::new();
-    let mut hv: Vec<Vec<Vec<Option<i64>>>> = Vec::new();
-    for (k, e) in tapped.iter().enumerate() {
-        let width = e.n * e.e;
-        let mut c = vec![vec![0u32; width]; steps as usize];
-        let mut v = vec![vec![None; width]; steps as usize];
-        for &(t, i, cnt, vv) in &h.events[k] {
-            let layer = e.neuron_layer.unwrap_or(0);
-            if t >= steps || i >= width {
-                return Some(format!(
-                    "sample {s} step {t} layer {layer} ({}) neuron {i}: the hardware emitted a spike count {cnt} outside the {steps} steps x {width} neurons of the layer (step counter or index fault)",
-                    g.layers[k].kind
-                ));
-            }
-            c[t as usize][i] = cnt;
-            v[t as usize][i] = Some(sign_extend(vv, e.vw));
-        }
-        hc.push(c);
-        hv.push(v);
-    }
-    for t in 0..steps as usize {
-        for (k, e) in tapped.iter().enumerate() {
-            let gl = &g.layers[k];
-            let layer = e.neuron_layer.unwrap_or(0);
-            let group = e.e;
-            if let Some(n) = (0..gl.counts[t].len()).find(|&n| gl.counts[t][n] != hc[k][t][n]) {
-                let gm = gl
-                    .membranes
-                    .as_ref()
-                    .map(|m| m[t][n / group])
-                    .map(|v| format!(", expected membrane after the step {v}"))
-                    .unwrap_or_default();
-                let hm = hv[k][t][n]
-                    .map(|v| format!(", hardware membrane {v}"))
-                    .unwrap_or_else(|| ", hardware membrane not observed (no event)".into());
-                return Some(format!(
-                    "sample {s} step {t} layer {layer} ({}) neuron {n}: expected count {}, got {}{gm}{hm}",
-                    gl.kind, gl.counts[t][n], hc[k][t][n]
-                ));
-            }
-        }
-    }
-    if let Some(c) = h.timeout {
-        return Some(format!(
-            "sample {s}: the hardware did not finish within {c} cycles (all recorded spikes matched up to then)"
-        ));
-    }
-    // Readout: recompute from the output stream (currents) and check the predicted class.
-    let last = plan.engines.last().expect("engines");
-    let Some((_, hw_class)) = h.done else {
-        return Some(format!("sample {s}: the hardware never signalled done"));
-    };
-    if last.kind == EngineKind::Current {
-        let mut r = vec![0f64; plan.classes];
-        for &(t, i, v) in &h.outputs {
-            if (t as usize) < steps as usize && i < r.len() {
-                r[i] += sign_extend(v, last.ocw) as f64;
-            }
-        }
-        if r != g.readout {
-            return Some(format!(
-                "sample {s}: readout currents differ: expected {:?}, got {:?}",
-                g.readout, r
-            ));
-        }
-    }
-    if hw_class != g.predicted {
-        return Some(format!(
-            "sample {s}: predicted class {hw_class}, expected {} (readout {:?})",
-            g.predicted, g.readout
-        ));
-    }
-    None
-}

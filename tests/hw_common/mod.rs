@@ -167,3 +167,95 @@ pub fn have_tool(tool: &str) -> bool {
     }
     ok
 }
+
+/// The base seed of the co-simulation stimulus (stalls, gaps, beat order, resets, initial
+/// values): LIFB_COSIM_SEED, else a fixed default so the suite is reproducible. Every failure
+/// message carries the seed of its run.
+pub fn stim_seed() -> u64 {
+    std::env::var("LIFB_COSIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_201)
+}
+
+/// (structure, lanes per engine, fire units per engine; 0 = all). The units cover one unit per
+/// lane, a single unit, and unit groups that leave the last group of a pass partly empty.
+pub fn structures() -> Vec<(Spec, Vec<usize>, Vec<usize>)> {
+    use lifb_hdl::ir::Reset::*;
+    use Neuron::*;
+    vec![
+        (
+            Spec {
+                inputs: 16,
+                layers: vec![(10, Lifb(8, Subtract, 3)), (6, Lifb(2, Zero, 0))],
+                encoding: Encoding::Direct,
+                weight_bits: 6,
+                membrane_bits: 12,
+                input_bits: 4,
+                leak_frac_bits: 4,
+            },
+            vec![3, 0],
+            vec![2, 4],
+        ),
+        (
+            Spec {
+                inputs: 12,
+                layers: vec![
+                    (8, Lifb(1, Subtract, 8)),
+                    (5, Lifb(5, Subtract, 1)),
+                    (4, None),
+                ],
+                encoding: Encoding::Rate { seed: 11 },
+                weight_bits: 5,
+                membrane_bits: 10,
+                input_bits: 3,
+                leak_frac_bits: 4,
+            },
+            vec![1, 2, 0],
+            vec![1, 1, 3],
+        ),
+        (
+            Spec {
+                inputs: 20,
+                layers: vec![(9, Lifb(4, Zero, 16)), (3, Lifb(7, Subtract, 5))],
+                encoding: Encoding::Burst { max_count: 6 },
+                weight_bits: 7,
+                membrane_bits: 11,
+                input_bits: 5,
+                leak_frac_bits: 4,
+            },
+            vec![4, 1],
+            vec![0, 1],
+        ),
+        (
+            Spec {
+                inputs: 10,
+                layers: vec![
+                    (7, Lifb(3, Subtract, 2)),
+                    (7, Lifb(6, Zero, 7)),
+                    (4, Lifb(1, Subtract, 0)),
+                ],
+                encoding: Encoding::Direct,
+                weight_bits: 8,
+                membrane_bits: 14,
+                input_bits: 3,
+                leak_frac_bits: 3,
+            },
+            vec![0, 3, 2],
+            vec![3, 0, 1],
+        ),
+        (
+            Spec {
+                inputs: 14,
+                layers: vec![(6, Group(3, Subtract, 4)), (4, Group(2, Zero, 0))],
+                encoding: Encoding::Direct,
+                weight_bits: 6,
+                membrane_bits: 12,
+                input_bits: 4,
+                leak_frac_bits: 4,
+            },
+            vec![2, 0],
+            vec![1, 3],
+        ),
+    ]
+}
