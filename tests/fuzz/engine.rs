@@ -388,15 +388,20 @@ fn max_rss_kb() -> u64 {
 /// An error message with its numbers and quoted names masked: what kind of refusal it is.
 fn error_class(msg: &str) -> String {
     let mut out = String::new();
-    let mut in_quote = false;
+    let mut quote: Option<char> = None;
     let mut last_hash = false;
     for ch in msg.chars().take(400) {
-        if ch == '"' {
-            in_quote = !in_quote;
-            out.push('"');
+        if quote == Some(ch) {
+            quote = None;
+            out.push(ch);
             continue;
         }
-        if in_quote {
+        if quote.is_some() {
+            continue;
+        }
+        if ch == '"' || ch == '`' {
+            quote = Some(ch);
+            out.push(ch);
             continue;
         }
         if ch.is_ascii_digit() {
@@ -582,7 +587,7 @@ pub fn run_worker(t: &Target, cfg: &Config, report_progress: bool) -> Stats {
                             }
                         }
                         let class = error_class(&e.message);
-                        if !classes.contains(&class) && extra.len() < 2048 {
+                        if !classes.contains(&class) && extra.len() < 1024 {
                             classes.insert(class.clone());
                             if cfg.persist {
                                 let p = corpus_dir.join(format!("{exec:09}"));
