@@ -250,9 +250,11 @@ impl Config {
         let out = std::env::var_os("LIFB_FUZZ_OUT")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
+                // The short slice of the test suite keeps out of a long campaign's folder.
+                let long = std::env::var_os("LIFB_FUZZ_EXECS").is_some();
                 Path::new(env!("CARGO_MANIFEST_DIR"))
                     .join("target")
-                    .join("fuzz-out")
+                    .join(if long { "fuzz-out" } else { "fuzz-slice" })
             });
         Config {
             seed: env_u64("LIFB_FUZZ_SEED").unwrap_or(1),

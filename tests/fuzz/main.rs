@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Variables: LIFB_FUZZ_EXECS (executions per target), LIFB_FUZZ_SEED (default 1),
-//! LIFB_FUZZ_OUT (default target/fuzz-out; reproducers go to <out>/<target>/<kind>-<exec>/),
+//! LIFB_FUZZ_OUT (default target/fuzz-out, target/fuzz-slice for the slice; reproducers go to
+//! <out>/<target>/<kind>-<exec>/),
 //! LIFB_FUZZ_TIMEOUT_MS (hang limit, default 2000), LIFB_FUZZ_MEM_CAP (live bytes one execution
 //! may add, default 1 GiB), LIFB_FUZZ_MEM_HARD (the process stops above, default 3 GiB).
 //! A reproducer replays with `LIFB_FUZZ_REPLAY=<folder> cargo test --release --test fuzz replay
@@ -612,7 +613,7 @@ fn check(st: &engine::Stats, name: &str) {
     assert_eq!(
         st.findings(),
         0,
-        "{name}: the fuzzer found panics, hangs or unbounded memory; the reproducers are under target/fuzz-out/{name}/ (or LIFB_FUZZ_OUT)"
+        "{name}: the fuzzer found panics, hangs or unbounded memory; the reproducers are under target/fuzz-slice/{name}/ (target/fuzz-out/ for a long campaign, or LIFB_FUZZ_OUT)"
     );
 }
 
