@@ -56,6 +56,7 @@ pub struct CountingAlloc;
 static LIVE: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicI64 = AtomicI64::new(0);
 static CEILING: AtomicI64 = AtomicI64::new(i64::MAX);
+static HARD_CAP: AtomicU64 = AtomicU64::new(3 << 30);
 static CURRENT: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
 static IN_FUZZ: AtomicBool = AtomicBool::new(false);
 static PANICS: AtomicU64 = AtomicU64::new(0);
@@ -103,25 +104,29 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 }
 
-/// An execution is about to pass the hard ceiling: save it and end the process.
+/// An execution is about to pass the hard ceiling: save it (with where it allocates) and end
+/// the process.
 fn ceiling_exceeded(n: usize) {
     CEILING.store(i64::MAX, Ordering::Relaxed);
+    let trace = std::backtrace::Backtrace::force_capture();
     let shared = CURRENT.lock().ok().and_then(|c| c.clone());
+    let note = format!(
+        "an allocation of {n} bytes would take the execution above the hard ceiling of {} bytes",
+        HARD_CAP.load(Ordering::Relaxed)
+    );
     if let Some(s) = shared {
         let (exec, input) = s.current.lock().unwrap().clone();
-        let note = format!(
-            "an allocation of {n} bytes would take the execution above the hard ceiling of {} bytes",
-            s.hard_cap
-        );
-        let dir = s.save("overcap-hard", exec, &input, &note);
+        let dir = s.save("overcap-hard", exec, &input, &format!("{note}\n\n{trace}"));
         s.mark("overcap-hard", exec, &dir);
         eprintln!(
             "fuzz {}: execution {exec}: {note}; input saved in {}",
             s.target,
             dir.display()
         );
-        std::process::exit(86);
+    } else {
+        eprintln!("fuzz: {note}\n{trace}");
     }
+    std::process::exit(86);
 }
 
 // ---------------------------------------------------------------- shared state
@@ -131,7 +136,6 @@ pub struct Shared {
     target: &'static str,
     parts: &'static [&'static str],
     dir: PathBuf,
-    hard_cap: u64,
     current: Mutex<(u64, Input)>,
     /// Milliseconds since `epoch` at which the running execution started; 0 when idle.
     started: AtomicU64,
@@ -266,7 +270,7 @@ impl Config {
             hard_cap: env_u64("LIFB_FUZZ_MEM_HARD").unwrap_or(3 << 30),
             persist: std::env::var_os("LIFB_FUZZ_WORKER").is_some(),
             save_each: std::env::var_os("LIFB_FUZZ_SAVE_EACH").is_some(),
-            progress_every: 4096,
+            progress_every: 1024,
         }
     }
 }
@@ -432,14 +436,31 @@ fn exec_rng(seed: u64, target: &str, exec: u64) -> ChaCha8Rng {
     ChaCha8Rng::from_seed(s)
 }
 
-/// Run one input through a target, outside any campaign (for replays): the result, or the
-/// panic message.
-pub fn run_once(t: &Target, input: &Input) -> Result<Outcome, String> {
+/// Run one input through a target, outside any campaign (for replays): the result (or the
+/// panic message) and the live bytes the execution added at its peak.
+pub fn run_once(t: &Target, input: &Input) -> (Result<Outcome, String>, u64) {
     install_panic_hook();
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let hard = Config::from_env(0).hard_cap;
+    HARD_CAP.store(hard, Ordering::Relaxed);
+    CEILING.store(base.saturating_add(hard as i64), Ordering::Relaxed);
     IN_FUZZ.store(true, Ordering::Relaxed);
     let r = std::panic::catch_unwind(AssertUnwindSafe(|| (t.run)(input)));
     IN_FUZZ.store(false, Ordering::Relaxed);
-    r.map_err(|_| last_panic())
+    CEILING.store(i64::MAX, Ordering::Relaxed);
+    let peak = (PEAK.load(Ordering::Relaxed) - base).max(0) as u64;
+    (r.map_err(|_| last_panic()), peak)
+}
+
+/// At most `n` characters of a message, and its length if longer.
+pub fn clip(msg: &str, n: usize) -> String {
+    if msg.chars().count() <= n {
+        msg.to_string()
+    } else {
+        let head: String = msg.chars().take(n).collect();
+        format!("{head}... ({} bytes in all)", msg.len())
+    }
 }
 
 /// Executions `cfg.start..cfg.end` in this process.
@@ -451,13 +472,13 @@ pub fn run_worker(t: &Target, cfg: &Config, report_progress: bool) -> Stats {
         target: t.name,
         parts: t.parts,
         dir: dir.clone(),
-        hard_cap: cfg.hard_cap,
         current: Mutex::new((0, Vec::new())),
         started: AtomicU64::new(0),
         epoch: Instant::now(),
         stop: AtomicBool::new(false),
     });
     let dog = watchdog(shared.clone(), cfg.timeout);
+    HARD_CAP.store(cfg.hard_cap, Ordering::Relaxed);
     *CURRENT.lock().unwrap() = Some(shared.clone());
 
     // The corpus: the seeds, then what earlier executions added (from disk when resuming).
@@ -558,7 +579,7 @@ pub fn run_worker(t: &Target, cfg: &Config, report_progress: bool) -> Stats {
                         "FUZZ-FINDING {} panic exec={exec} {}: {}",
                         t.name,
                         dir.display(),
-                        msg.replace('\n', " ")
+                        clip(&msg.replace('\n', " "), 300)
                     );
                 }
             }

@@ -736,9 +736,15 @@ fn replay() {
     };
     let input = engine::load_input(&dir, t.parts);
     let t0 = std::time::Instant::now();
-    match engine::run_once(&t, &input) {
-        Ok(Outcome::Ok) => println!("accepted in {:?}", t0.elapsed()),
-        Ok(Outcome::Err(e)) => println!("refused ({:?}) in {:?}: {e}", e.kind, t0.elapsed()),
-        Err(p) => panic!("panic: {p}"),
+    let (r, peak) = engine::run_once(&t, &input);
+    let took = t0.elapsed();
+    match r {
+        Ok(Outcome::Ok) => println!("accepted in {took:?}, peak {peak} bytes"),
+        Ok(Outcome::Err(e)) => println!(
+            "refused ({:?}) in {took:?}, peak {peak} bytes: {}",
+            e.kind,
+            engine::clip(&e.message, 400)
+        ),
+        Err(p) => panic!("panic: {}", engine::clip(&p, 2000)),
     }
 }
