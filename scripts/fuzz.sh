@@ -16,6 +16,7 @@ export LIFB_FUZZ_EXECS="${1:-1000000}"
 export LIFB_FUZZ_SEED="${2:-1}"
 export LIFB_FUZZ_OUT="${LIFB_FUZZ_OUT:-$PWD/target/fuzz-out}"
 bin=$(cargo test --release --test fuzz --no-run --message-format=json 2>/dev/null |
+    grep '"kind":\["test"\],[^}]*"name":"fuzz"' |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
     echo "fuzz.sh: could not build the fuzz test binary (cargo test --release --test fuzz --no-run)" >&2
