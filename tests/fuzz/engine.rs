@@ -671,13 +671,18 @@ pub fn campaign(t: &Target, test_name: &str, slice: u64) -> Stats {
     supervise(t, test_name, &cfg)
 }
 
-fn spawn_worker(test_name: &str, start: u64, end: u64, save_each: bool) -> std::process::Child {
+fn spawn_worker(test_name: &str, cfg: &Config, start: u64, save_each: bool) -> std::process::Child {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut c = std::process::Command::new(exe);
     c.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
         .env("LIFB_FUZZ_WORKER", "1")
         .env("LIFB_FUZZ_START", start.to_string())
-        .env("LIFB_FUZZ_EXECS", end.to_string())
+        .env("LIFB_FUZZ_EXECS", cfg.end.to_string())
+        .env("LIFB_FUZZ_SEED", cfg.seed.to_string())
+        .env("LIFB_FUZZ_OUT", &cfg.out)
+        .env("LIFB_FUZZ_TIMEOUT_MS", cfg.timeout.as_millis().to_string())
+        .env("LIFB_FUZZ_MEM_CAP", cfg.soft_cap.to_string())
+        .env("LIFB_FUZZ_MEM_HARD", cfg.hard_cap.to_string())
         .stdout(std::process::Stdio::piped());
     if save_each {
         c.env("LIFB_FUZZ_SAVE_EACH", "1");
@@ -693,7 +698,9 @@ fn follow(child: &mut std::process::Child, name: &str) -> (Option<(u64, Stats)>,
     let mut progress = None;
     let mut result = None;
     for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
-        if let Some(rest) = line.strip_prefix("FUZZ-PROGRESS ") {
+        // The test harness prints "test <name> ... " without a line end: look inside lines.
+        let at = |m: &str| line.find(m).map(|i| &line[i + m.len()..]);
+        if let Some(rest) = at("FUZZ-PROGRESS ") {
             let mut it = rest.splitn(3, ' ');
             let (_, next, kv) = (it.next(), it.next(), it.next().unwrap_or(""));
             if let Some(n) = next.and_then(|n| n.strip_prefix("next=")?.parse().ok()) {
@@ -707,16 +714,19 @@ fn follow(child: &mut std::process::Child, name: &str) -> (Option<(u64, Stats)>,
                 }
                 progress = Some((n, st));
             }
-        } else if let Some(rest) = line.strip_prefix("FUZZ-RESULT ") {
+        } else if let Some(rest) = at("FUZZ-RESULT ") {
             result = Some(Stats::from_kv(rest.split_once(' ').map_or("", |x| x.1)));
-        } else if line.starts_with("FUZZ-FINDING") {
-            println!("{line}");
+        } else if let Some(rest) = at("FUZZ-FINDING ") {
+            println!("FUZZ-FINDING {rest}");
         }
     }
     (progress, result)
 }
 
-fn supervise(t: &Target, test_name: &str, cfg: &Config) -> Stats {
+/// Run executions `cfg.start..cfg.end` in worker processes (the test `test_name` of this binary,
+/// which must call [`campaign`] with the same target), restarting after each finding that ends
+/// one.
+pub fn supervise(t: &Target, test_name: &str, cfg: &Config) -> Stats {
     let dir = cfg.out.join(t.name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the fuzz output folder");
@@ -724,7 +734,7 @@ fn supervise(t: &Target, test_name: &str, cfg: &Config) -> Stats {
     let mut start = cfg.start;
     let wall = Instant::now();
     while start < cfg.end {
-        let mut child = spawn_worker(test_name, start, cfg.end, false);
+        let mut child = spawn_worker(test_name, cfg, start, false);
         let (progress, result) = follow(&mut child, t.name);
         let status = child.wait().expect("waiting for a fuzz worker");
         if let (true, Some(r)) = (status.success(), &result) {
@@ -751,7 +761,7 @@ fn supervise(t: &Target, test_name: &str, cfg: &Config) -> Stats {
             Err(_) => {
                 // No word from the worker (a signal, a stack overflow): replay from the last
                 // progress with every input written first, to find the execution.
-                let mut c = spawn_worker(test_name, from, cfg.end, true);
+                let mut c = spawn_worker(test_name, cfg, from, true);
                 let _ = follow(&mut c, t.name);
                 let _ = c.wait();
                 let cur = dir.join("current");

@@ -720,6 +720,78 @@ fn engine_catches_panics_and_memory() {
     assert!(st.peak_bytes >= 64 << 20, "{st:?}");
 }
 
+/// A target that hangs on byte 0 and allocates 256 MB on byte 1.
+fn misbehaving_target() -> Target {
+    fn run(x: &[Vec<u8>]) -> Outcome {
+        match x[0].first() {
+            Some(0) => {
+                std::thread::sleep(std::time::Duration::from_secs(20));
+                Outcome::Ok
+            }
+            Some(1) => {
+                let v = vec![1u8; 256 << 20];
+                std::hint::black_box(&v);
+                Outcome::Ok
+            }
+            _ => Outcome::Err(lifb_hdl::Error::bad_input("no")),
+        }
+    }
+    fn mutate(rng: &mut ChaCha8Rng, x: &mut Input, _: &Input) {
+        x[0] = vec![match rng.random_range(0..12u8) {
+            0 => 0,
+            1 => 1,
+            _ => 2,
+        }];
+    }
+    Target {
+        name: "self-test-supervised",
+        parts: &["x"],
+        seeds: vec![vec![vec![2]]],
+        mutate,
+        run,
+    }
+}
+
+/// The supervisor records hangs and executions over the memory ceiling (which end their worker
+/// process), saves their inputs, and finishes the campaign after them.
+#[test]
+fn engine_supervisor_survives_hangs_and_memory() {
+    let name = "engine_supervisor_survives_hangs_and_memory";
+    if std::env::var_os("LIFB_FUZZ_WORKER").is_some() {
+        engine::campaign(&misbehaving_target(), name, 0);
+        return;
+    }
+    let _one = engine::lock();
+    let out = std::env::temp_dir().join(format!("lifb-fuzz-supervised-{}", std::process::id()));
+    let cfg = engine::Config {
+        seed: 3,
+        start: 0,
+        end: 40,
+        out: out.clone(),
+        timeout: std::time::Duration::from_millis(300),
+        soft_cap: 64 << 20,
+        hard_cap: 128 << 20,
+        persist: true,
+        save_each: false,
+        progress_every: 1024,
+    };
+    let t = misbehaving_target();
+    let st = engine::supervise(&t, name, &cfg);
+    let saved: Vec<String> = std::fs::read_dir(out.join(t.name))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&out);
+    assert_eq!(st.execs, 40, "{st:?}");
+    assert!(st.hangs >= 1 && st.over_cap >= 1, "{st:?}");
+    let count = |p: &str| saved.iter().filter(|n| n.starts_with(p)).count() as u64;
+    assert_eq!(count("hang-"), st.hangs, "{saved:?}");
+    assert_eq!(count("overcap-hard-"), st.over_cap, "{saved:?}");
+}
+
 /// Replay one reproducer folder (LIFB_FUZZ_REPLAY); does nothing without it.
 #[test]
 fn replay() {
