@@ -768,7 +768,7 @@ fn engine_supervisor_survives_hangs_and_memory() {
         start: 0,
         end: 40,
         out: out.clone(),
-        timeout: std::time::Duration::from_millis(300),
+        timeout: std::time::Duration::from_millis(1000),
         soft_cap: 64 << 20,
         hard_cap: 128 << 20,
         persist: true,
