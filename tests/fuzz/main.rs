@@ -792,6 +792,58 @@ fn engine_supervisor_survives_hangs_and_memory() {
     assert_eq!(count("overcap-hard-"), st.over_cap, "{saved:?}");
 }
 
+/// Every reproducer the campaigns found (tests/fixtures/fuzz-regressions: small NIR files that
+/// declared huge datasets or printed huge messages, architectures whose padding or input size
+/// asked for billions of neurons) is refused cleanly: no panic, a bounded time, bounded memory.
+#[test]
+fn regressions_are_refused_within_bounds() {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz-regressions");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("target.txt").is_file())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 16,
+        "the regression corpus is missing ({} folders)",
+        dirs.len()
+    );
+    for dir in &dirs {
+        let name = std::fs::read_to_string(dir.join("target.txt")).unwrap();
+        let t = match name.trim() {
+            "model" => model_target(),
+            "nir" => nir_target(),
+            "state-dict" => state_dict_target(),
+            "inputs" => inputs_target(),
+            o => panic!("unknown target {o}"),
+        };
+        let input = engine::load_input(dir, t.parts);
+        let t0 = std::time::Instant::now();
+        let (r, peak) = engine::run_once(&t, &input);
+        let took = t0.elapsed();
+        match r {
+            Ok(Outcome::Ok) => {}
+            Ok(Outcome::Err(e)) => assert_eq!(
+                e.kind,
+                lifb_hdl::error::ErrorKind::BadInput,
+                "{}: {}",
+                dir.display(),
+                engine::clip(&e.message, 400)
+            ),
+            Err(p) => panic!("{}: panic: {}", dir.display(), engine::clip(&p, 2000)),
+        }
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{}: took {took:?}",
+            dir.display()
+        );
+        // Bounded by the NIR reader's total element cap (2^24 values as f64) and its transients.
+        assert!(peak < 512 << 20, "{}: peak {peak} bytes", dir.display());
+    }
+}
+
 /// Replay one reproducer folder (LIFB_FUZZ_REPLAY); does nothing without it.
 #[test]
 fn replay() {
