@@ -20,15 +20,29 @@ impl InputSet {
     /// Read and check an input set for a network with `input_len` inputs.
     pub fn read(path: &Path, input_len: usize) -> Result<Self> {
         let bytes = crate::util::read_limited(path, MAX_BYTES)?;
-        let set: InputSet = serde_json::from_slice(&bytes).map_err(|e| {
+        Self::parse(&bytes, input_len, &path.display())
+    }
+
+    /// Parse and check an input set from its bytes, as [`InputSet::read`] does with a file.
+    pub fn from_bytes(bytes: &[u8], input_len: usize) -> Result<Self> {
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(Error::bad_input(format!(
+                "the input set is {} bytes, more than the {MAX_BYTES}-byte limit",
+                bytes.len()
+            )));
+        }
+        Self::parse(bytes, input_len, &"the input set")
+    }
+
+    /// `path` names the input set in messages.
+    fn parse(bytes: &[u8], input_len: usize, path: &dyn std::fmt::Display) -> Result<Self> {
+        let set: InputSet = serde_json::from_slice(bytes).map_err(|e| {
             Error::bad_input(format!(
-                "{}: not an input set ({e}); expected {{\"samples\": [[values in 0..1]], \"labels\": [..]}}",
-                path.display()
+                "{path}: not an input set ({e}); expected {{\"samples\": [[values in 0..1]], \"labels\": [..]}}"
             ))
             .with_source(e)
         })?;
-        set.check(input_len)
-            .map_err(|e| e.context(path.display()))?;
+        set.check(input_len).map_err(|e| e.context(path))?;
         Ok(set)
     }
 

@@ -321,34 +321,7 @@ pub fn load(path: &Path) -> Result<AnyNetwork> {
     let at = |e: Error| e.context(path.display());
     // read_limited's errors already name the file.
     let bytes = util::read_limited(path, MAX_MANIFEST)?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::bad_input(format!(
-            "{}: not a valid lifb-hdl model manifest ({e}); a model is a .json manifest written by lifb-hdl with a .safetensors file beside it",
-            path.display()
-        ))
-        .with_source(e)
-    })?;
-    if manifest.format != FORMAT {
-        return Err(at(Error::bad_input(format!(
-            "format is {:?}, expected {FORMAT:?}",
-            manifest.format
-        ))));
-    }
-    if manifest.version != VERSION {
-        return Err(at(Error::bad_input(format!(
-            "model format version {} is not supported (this lifb-hdl reads version {VERSION})",
-            manifest.version
-        ))));
-    }
-    if manifest.tensors.contains('/')
-        || manifest.tensors.contains('\\')
-        || manifest.tensors.starts_with('.')
-    {
-        return Err(at(Error::bad_input(format!(
-            "tensors file name {:?} must be a plain file name beside the manifest",
-            manifest.tensors
-        ))));
-    }
+    let manifest = parse_manifest(&bytes, &path.display())?;
     let tpath = path.with_file_name(&manifest.tensors);
     let tbytes = util::read_limited(&tpath, MAX_TENSORS).map_err(|e| {
         let m = format!(" (the tensors file of the model {})", path.display());
@@ -357,31 +330,7 @@ pub fn load(path: &Path) -> Result<AnyNetwork> {
             ..e
         }
     })?;
-    // tensors_sha256 is the plain sha256 of the file; files written before that change hold the
-    // sha256 of the length (u64 LE) followed by the bytes, which is still accepted.
-    let want = manifest.tensors_sha256.to_ascii_lowercase();
-    if util::sha256_plain_hex(&tbytes) != want && util::sha256_hex(&[&tbytes]) != want {
-        return Err(Error::bad_input(format!(
-            "{}: sha256 does not match the manifest's tensors_sha256 (the file is corrupt or belongs to another model)",
-            tpath.display()
-        )));
-    }
-    let st = SafeTensors::deserialize(&tbytes).map_err(|e| {
-        Error::bad_input(format!(
-            "{}: not a valid safetensors file: {e}",
-            tpath.display()
-        ))
-    })?;
-    let net = match manifest.precision.as_str() {
-        "float" => AnyNetwork::Float(build::<f32>(&manifest, &st).map_err(at)?),
-        "integer" => AnyNetwork::Integer(build::<i32>(&manifest, &st).map_err(at)?),
-        other => {
-            return Err(at(Error::bad_input(format!(
-                "precision {other:?} is not \"float\" or \"integer\""
-            ))))
-        }
-    };
-    Ok(net)
+    decode(&manifest, &tbytes, &path.display(), &tpath.display())
 }
 
 /// Load a model that must be of precision T.
@@ -563,4 +512,83 @@ fn check_dims(i: usize, dims: &[usize]) -> Result<()> {
             "layer {i}: dimensions {dims:?} are zero or too large"
         ))),
     }
+}
+
+/// Load a model from the bytes of its manifest and of its tensors file, as [`load`] does with
+/// files (the same checks, including the tensors hash; the manifest's `tensors` name is checked
+/// but not opened). For tools and fuzzing: nothing is read from disk.
+pub fn load_from_bytes(manifest: &[u8], tensors: &[u8]) -> Result<AnyNetwork> {
+    if manifest.len() as u64 > MAX_MANIFEST || tensors.len() as u64 > MAX_TENSORS {
+        return Err(Error::bad_input(format!(
+            "the manifest ({} bytes) or the tensors ({} bytes) exceed the {MAX_MANIFEST}- and {MAX_TENSORS}-byte limits",
+            manifest.len(),
+            tensors.len()
+        )));
+    }
+    let m = parse_manifest(manifest, &"the manifest")?;
+    decode(&m, tensors, &"the manifest", &"the tensors file")
+}
+
+/// The manifest checks of [`load`]: JSON, format, version, a plain tensors file name.
+/// `path` names the manifest in messages.
+fn parse_manifest(bytes: &[u8], path: &dyn std::fmt::Display) -> Result<Manifest> {
+    let at = |e: Error| e.context(path);
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| {
+        Error::bad_input(format!(
+            "{path}: not a valid lifb-hdl model manifest ({e}); a model is a .json manifest written by lifb-hdl with a .safetensors file beside it"
+        ))
+    })?;
+    if manifest.format != FORMAT {
+        return Err(at(Error::bad_input(format!(
+            "format is {:?}, expected {FORMAT:?}",
+            manifest.format
+        ))));
+    }
+    if manifest.version != VERSION {
+        return Err(at(Error::bad_input(format!(
+            "model format version {} is not supported (this lifb-hdl reads version {VERSION})",
+            manifest.version
+        ))));
+    }
+    if manifest.tensors.contains('/')
+        || manifest.tensors.contains('\\')
+        || manifest.tensors.starts_with('.')
+    {
+        return Err(at(Error::bad_input(format!(
+            "tensors file name {:?} must be a plain file name beside the manifest",
+            manifest.tensors
+        ))));
+    }
+    Ok(manifest)
+}
+
+/// The tensor checks of [`load`]: hash, safetensors structure, then the network itself.
+/// `path` and `tpath` name the manifest and the tensors file in messages.
+fn decode(
+    manifest: &Manifest,
+    tbytes: &[u8],
+    path: &dyn std::fmt::Display,
+    tpath: &dyn std::fmt::Display,
+) -> Result<AnyNetwork> {
+    let at = |e: Error| e.context(path);
+    // tensors_sha256 is the plain sha256 of the file; files written before that change hold the
+    // sha256 of the length (u64 LE) followed by the bytes, which is still accepted.
+    let want = manifest.tensors_sha256.to_ascii_lowercase();
+    if util::sha256_plain_hex(tbytes) != want && util::sha256_hex(&[tbytes]) != want {
+        return Err(Error::bad_input(format!(
+            "{tpath}: sha256 does not match the manifest's tensors_sha256 (the file is corrupt or belongs to another model)"
+        )));
+    }
+    let st = SafeTensors::deserialize(tbytes)
+        .map_err(|e| Error::bad_input(format!("{tpath}: not a valid safetensors file: {e}")))?;
+    let net = match manifest.precision.as_str() {
+        "float" => AnyNetwork::Float(build::<f32>(manifest, &st).map_err(at)?),
+        "integer" => AnyNetwork::Integer(build::<i32>(manifest, &st).map_err(at)?),
+        other => {
+            return Err(at(Error::bad_input(format!(
+                "precision {other:?} is not \"float\" or \"integer\""
+            ))))
+        }
+    };
+    Ok(net)
 }

@@ -490,6 +490,10 @@ impl Ctx {
     }
 }
 
+/// The most neurons one imported layer may have (about 4 million): per-neuron parameters are
+/// expanded to this many values, so the bound keeps an import's memory bounded.
+pub const MAX_LAYER_NEURONS: usize = 1 << 22;
+
 fn refuse(node: &Node, why: &str) -> Error {
     Error::bad_input(format!(
         "node '{}' ({}) cannot be imported: {why}",
@@ -554,6 +558,13 @@ fn broadcast(
     shape: Option<Shape>,
 ) -> Result<Vec<f64>> {
     let len = t.len();
+    // Checked before any per-neuron vector is allocated: a small file can declare a huge shape.
+    if n > MAX_LAYER_NEURONS {
+        return Err(Error::bad_input(format!(
+            "node '{}' ({}): {n} neurons in one layer is more than the {MAX_LAYER_NEURONS} this importer accepts; check the layer's shape (conv padding, input size)",
+            node.name, node.kind
+        )));
+    }
     if len == n {
         return Ok(t.data.clone());
     }
@@ -616,9 +627,11 @@ fn shape_of(t: &super::read::Tree, name: &str, node: &str) -> Result<Shape> {
     let mut dims: Vec<usize> = Vec::new();
     for &d in &v.data {
         if d < 1.0 || d.fract() != 0.0 || d > crate::ir::MAX_ELEMENTS as f64 {
+            // Name a few values only: a crafted file can declare millions.
+            let shown: Vec<f64> = v.data.iter().take(8).copied().collect();
             return Err(Error::bad_input(format!(
-                "node '{node}': '{name}' = {:?} is not a list of positive dimensions",
-                v.data
+                "node '{node}': '{name}' = {shown:?}{} is not a list of positive dimensions",
+                if v.data.len() > 8 { " ..." } else { "" }
             )));
         }
         dims.push(d as usize);

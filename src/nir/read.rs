@@ -18,7 +18,7 @@ const MAX_OBJECTS: usize = 100_000;
 /// Limit on the elements of all datasets together, checked on the declared shapes before any
 /// dataset is read: a small file may declare huge datasets (fill values), and every element
 /// becomes an f64 here. A network this tool can put on an FPGA is far smaller.
-pub const MAX_TOTAL_ELEMENTS: u64 = crate::ir::MAX_ELEMENTS as u64;
+pub const MAX_TOTAL_ELEMENTS: u64 = 1 << 24;
 
 /// A numeric dataset, converted to f64 (exact for every f32, f64 and integer up to 2^53).
 #[derive(Debug, Clone, PartialEq)]
