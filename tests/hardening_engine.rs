@@ -221,12 +221,12 @@ fn lateral_currents_beyond_32_bits_are_refused() {
     patched[at..at + 16].copy_from_slice(&huge);
     std::fs::write(&tensors, &patched).unwrap();
     // The manifest pins the tensors' hash: give it the patched file's (as the writer computes it).
-    let old_hash = lifb_hdl::util::sha256_hex(&[&bytes]);
+    let old_hash = lifb_hdl::util::sha256_plain_hex(&bytes);
     assert!(
         text.contains(&old_hash),
         "the manifest names its tensors' hash"
     );
-    let new_hash = lifb_hdl::util::sha256_hex(&[&patched]);
+    let new_hash = lifb_hdl::util::sha256_plain_hex(&patched);
     std::fs::write(&good, text.replace(&old_hash, &new_hash)).unwrap();
     let out = bin().arg("inspect").arg(&good).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
