@@ -318,7 +318,6 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
 
 /// Load a model of either precision from its manifest path.
 pub fn load(path: &Path) -> Result<AnyNetwork> {
-    let at = |e: Error| e.context(path.display());
     // read_limited's errors already name the file.
     let bytes = util::read_limited(path, MAX_MANIFEST)?;
     let manifest = parse_manifest(&bytes, &path.display())?;
