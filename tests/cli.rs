@@ -92,7 +92,12 @@ fn pipeline_quantize_decouple_simulate() {
 
     let o = run(&["inspect", fm.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("parameters"));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("parameters"), "{table}");
+    // Words, not Rust debug text.
+    for debug in ["Lambda {", "Fixed {", "Subtract", "Direct"] {
+        assert!(!table.contains(debug), "{debug} in {table}");
+    }
 
     let o = run(&[
         "quantize",
@@ -207,4 +212,17 @@ fn bad_inputs_exit_2_with_a_message() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("quantize it first"));
+}
+
+#[test]
+fn inspect_summarises_the_training_meta_on_short_lines() {
+    let o = run(&["inspect", "examples/mnist-lifb.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    let history = table
+        .lines()
+        .find(|l| l.starts_with("meta train_history:"))
+        .expect("a train_history line");
+    assert!(history.contains("15 entries, last: epoch=15"), "{history}");
+    assert!(table.lines().all(|l| l.chars().count() < 160), "{table}");
 }

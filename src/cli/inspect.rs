@@ -43,9 +43,9 @@ fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
             ),
             Layer::Pool(p) => format!("k{:?} s{:?}", p.kernel, p.stride),
             Layer::Flatten => String::new(),
-            Layer::Lifb(n) => format!("B={} {:?} reset={:?}", n.max_burst, n.leak, n.reset),
-            Layer::LifGroup(n) => format!("group={} {:?} reset={:?}", n.group, n.leak, n.reset),
-            Layer::LifRecurrent(n) => format!("group={} {:?} lateral", n.group, n.leak),
+            Layer::Lifb(n) => format!("B={} {}, reset {}", n.max_burst, n.leak, n.reset),
+            Layer::LifGroup(n) => format!("group={} {}, reset {}", n.group, n.leak, n.reset),
+            Layer::LifRecurrent(n) => format!("group={} {}, lateral", n.group, n.leak),
         };
         if l.is_synaptic() {
             weight_bytes += params * weight_bits as usize / 8;
@@ -75,7 +75,7 @@ fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
         net.name,
         if net.is_integer() { "integer" } else { "float" }
     );
-    outln!("input: {} {:?}", net.input.shape, net.input.encoding);
+    outln!("input: {} {} coding", net.input.shape, net.input.encoding);
     if let Some(f) = &net.fixed {
         outln!(
             "fixed point: weights {} bits, membrane {} bits, inputs {} bits, leak {} fractional bits",
@@ -100,7 +100,53 @@ fn show<T: Elem>(net: &Network<T>, json: bool, weight_bits: u32) -> Result<()> {
         weight_bits
     );
     for (k, v) in &net.meta {
-        outln!("meta {k}: {v}");
+        outln!("meta {k}: {}", summarize(v));
     }
     Ok(())
+}
+
+/// Longest meta line in the table; `--json` prints everything.
+const META_WIDTH: usize = 100;
+
+/// One readable line for a meta value: scalars as they are, a list by its length and last entry
+/// (a training history reads as "15 entries, last: epoch=15 ..."), an object by its scalar fields.
+fn summarize(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let fields = |m: &serde_json::Map<String, Value>| {
+        let scalars: Vec<String> = m
+            .iter()
+            .filter(|(_, x)| !x.is_object() && !x.is_array())
+            .map(|(k, x)| format!("{k}={}", scalar(x)))
+            .collect();
+        let nested = m.len() - scalars.len();
+        let mut s = scalars.join(" ");
+        if nested > 0 {
+            s.push_str(&format!(" (+{nested} nested)"));
+        }
+        s
+    };
+    let text = match v {
+        Value::Array(a) => match a.last() {
+            None => "empty list".to_string(),
+            Some(Value::Object(m)) => format!("{} entries, last: {}", a.len(), fields(m)),
+            Some(x) => format!("{} entries, last: {}", a.len(), scalar(x)),
+        },
+        Value::Object(m) => fields(m),
+        x => scalar(x),
+    };
+    if text.chars().count() > META_WIDTH {
+        let cut: String = text.chars().take(META_WIDTH).collect();
+        format!("{cut}... (--json shows all)")
+    } else {
+        text
+    }
+}
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => format!("[{} values]", a.len()),
+        serde_json::Value::Object(m) => format!("{{{} fields}}", m.len()),
+        x => x.to_string(),
+    }
 }

@@ -3,6 +3,7 @@
 //! import) and `i32` for the integer model (quantized; what the golden simulator and the hardware
 //! run). The semantics of both are in docs/semantics.md.
 
+mod display;
 mod legal;
 pub mod random;
 mod shape;
