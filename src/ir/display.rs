@@ -16,7 +16,7 @@ impl fmt::Display for Encoding {
 impl fmt::Display for Leak {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Leak::Lambda { lam } if lam == 1.0 => write!(f, "no leak"),
+            Leak::Lambda { lam: 1.0 } => write!(f, "no leak"),
             Leak::Lambda { lam } => write!(f, "leak lam={lam}"),
             Leak::Fixed { d: 0 } => write!(f, "no leak"),
             Leak::Fixed { d } => write!(f, "leak d={d}"),
