@@ -16,6 +16,7 @@ mod check;
 pub mod cycles;
 pub mod hdl;
 pub mod icarus;
+pub mod mutate;
 
 pub use check::Coverage;
 
