@@ -249,3 +249,24 @@ pub(crate) fn model_steps<T>(net: &crate::ir::Network<T>, given: Option<u32>) ->
         .or(crate::quant::meta_u32(&net.meta, &["steps"]))
         .unwrap_or(4)
 }
+
+/// The model argument of inspect and simulate: `--model M` as every other command takes it, or
+/// the older positional form.
+#[derive(clap::Args, Debug)]
+pub struct ModelArg {
+    /// Model manifest (.json, with its .safetensors beside it), float or integer.
+    #[arg(value_name = "MODEL", required_unless_present = "model")]
+    positional: Option<std::path::PathBuf>,
+    /// The model, as an option (the same as the positional MODEL).
+    #[arg(long, value_name = "MODEL", conflicts_with = "positional")]
+    model: Option<std::path::PathBuf>,
+}
+
+impl ModelArg {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.model
+            .as_deref()
+            .or(self.positional.as_deref())
+            .expect("clap requires one of the two")
+    }
+}
