@@ -1,9 +1,10 @@
 //! The decoupling is lossless: property tests over random networks and inputs.
 
-use lifb_hdl::decouple::{self, compare};
+use lifb_hdl::decouple;
 use lifb_hdl::golden::{Sim, TraceOptions};
 use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 use lifb_hdl::ir::{IntNetwork, Layer, Leak, Reset};
+use lifb_hdl::verify::compare;
 use proptest::prelude::*;
 
 fn spec() -> RandomSpec {

@@ -52,7 +52,7 @@ pub fn run(a: Args) -> Result<()> {
     let dec = decouple::decouple(&net, a.form)?;
     if a.check > 0 {
         let inputs = random_inputs(&net, 0x5eed, a.check, 0.3);
-        let eq = decouple::compare(&net, &dec, &inputs, a.steps)?;
+        let eq = crate::verify::compare(&net, &dec, &inputs, a.steps)?;
         outln!(
             "equivalence on {} random inputs, T = {}: {} of {} spike counts differ ({:.3} %), {} predicted classes differ",
             eq.samples,

@@ -1,8 +1,8 @@
 use crate::error::Result;
 use crate::format::{self, AnyNetwork};
+use crate::golden::encode::int_inputs;
 use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
 use crate::inputs::InputSet;
-use crate::quant::int_inputs;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]

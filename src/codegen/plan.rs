@@ -4,7 +4,6 @@
 
 use super::{Form, Lanes, Options};
 use crate::error::{Error, Result};
-use crate::golden::encode;
 use crate::ir::{layer_label, Encoding, IntNetwork, Layer, Leak, Reset};
 use serde_json::json;
 
@@ -360,7 +359,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             w_aw: clog2(d.in_features * passes),
             leak: leak_impl,
             reset_zero: reset == Reset::Zero,
-            const_in: ei == 0 && encode::is_constant(net.input.encoding),
+            const_in: ei == 0 && net.input.encoding.is_constant(),
             fifo_aw: clog2(d.in_features + 2).clamp(2, 10),
         });
         max_in = max_out;

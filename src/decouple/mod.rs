@@ -9,10 +9,9 @@
 //!
 //! In both forms the next synaptic layer receives every sub-unit's spike through a copy of the
 //! original weight, so it sees sum_k w * s_k = w * c.
-
-mod check;
-
-pub use check::{compare, Divergence, Equivalence};
+//!
+//! The spike-exact check of a decoupled network against its original is in
+//! [`crate::verify::decouple`] (it runs a simulator; this pass does not).
 
 use crate::error::{Error, Result};
 use crate::ir::{self, Conv2d, Dense, Elem, Layer, Leak, LifGroup, LifRecurrent, Network, Reset};

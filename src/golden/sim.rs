@@ -518,7 +518,7 @@ impl<T: SimElem> Sim<T> {
             encoding: net.input.encoding,
             input_len: net.input.shape.len(),
             input_max,
-            constant_first: encode::is_constant(net.input.encoding),
+            constant_first: net.input.encoding.is_constant(),
             readout,
             classes,
         })

@@ -85,6 +85,14 @@ pub enum Encoding {
     Burst { max_count: u32 },
 }
 
+impl Encoding {
+    /// Whether the first layer's input is the same at every step (so its current can be reused,
+    /// and the hardware streams the inputs once per sample).
+    pub fn is_constant(self) -> bool {
+        !matches!(self, Encoding::Rate { .. })
+    }
+}
+
 /// Bit widths of an integer network (docs/semantics.md, "Integer model").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FixedPoint {
