@@ -325,7 +325,7 @@ fn spatial_last_layer(seed: u64) -> IntNetwork {
 fn decoupled_spatial_readout_matches_the_original() {
     for seed in 0..6 {
         let net = spatial_last_layer(seed);
-        let dec = decouple::decouple(&net, Form::Group).unwrap();
+        let dec = decouple::decouple(&net, Form::Decoupled).unwrap();
         let inputs = random_inputs(&net, seed, 8, 0.7);
         let eq = compare(&net, &dec, &inputs, 6).unwrap();
         assert!(eq.compared > 0);

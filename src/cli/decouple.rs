@@ -12,9 +12,9 @@ pub struct Args {
     /// Where to write the decoupled model.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// group: B sub-units share one membrane (always exact); pure-lif: standard LIF units with
-    /// lateral synapses (exact only without leak; subtract reset only).
-    #[arg(long, value_enum, default_value_t = Form::Group)]
+    /// decoupled (or group): B sub-units share one membrane (always exact); pure-lif: standard
+    /// LIF units with lateral synapses (exact only without leak; subtract reset only).
+    #[arg(long, value_enum, default_value_t = Form::Decoupled)]
     pub form: Form,
     /// Check spike-exact equivalence on this many random inputs before writing (0 = skip the
     /// check; at most 1,000,000).
@@ -77,6 +77,6 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     format::save(&dec, &a.output)?;
-    outln!("wrote {} ({:?} form)", a.output.display(), a.form);
+    outln!("wrote {} ({} form)", a.output.display(), a.form);
     Ok(())
 }

@@ -301,7 +301,7 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         let net = codegen::plan::apply_form(&int, form)?;
         let form_divergence = match form {
             Form::Native => None,
-            Form::Decoupled => {
+            Form::Decoupled | Form::PureLif => {
                 let eq = verify::compare(&int, &net, &inputs, steps)?;
                 (!eq.exact()).then(|| {
                     format!(
