@@ -92,9 +92,3 @@ impl std::error::Error for Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// Shorthand for returning a bad-input error with a formatted message.
-#[macro_export]
-macro_rules! bad_input {
-    ($($arg:tt)*) => { return Err($crate::error::Error::bad_input(format!($($arg)*))) };
-}
