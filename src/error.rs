@@ -92,3 +92,15 @@ impl std::error::Error for Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// `v` if it lies in `range`, else the bad-input error "OPT must be LO..=HI, got V".
+pub fn in_range(opt: &str, v: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
+    if range.contains(&v) {
+        return Ok(v);
+    }
+    Err(Error::bad_input(format!(
+        "{opt} must be {}..={}, got {v}",
+        range.start(),
+        range.end()
+    )))
+}

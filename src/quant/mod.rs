@@ -8,7 +8,7 @@
 //! some inputs), `clip` is chosen per layer from a few candidates to maximise it. The pass itself
 //! runs no simulator.
 
-use crate::error::{Error, Result};
+use crate::error::{in_range, Result};
 use crate::ir::{
     Conv2d, Dense, Encoding, FixedPoint, FloatNetwork, IntNetwork, Layer, Leak, LifGroup,
     LifRecurrent, Lifb, Network, Pool, PoolKind,
@@ -150,7 +150,6 @@ fn quantize_with(
                     let d = spacing[crate::ir::param_row(ls, 1, shape, nr)] as i64;
                     top = top.max(crate::ir::burst_threshold_int(t, d, n.max_burst - 1));
                 }
-                s_in = 1.0;
                 let q = Lifb {
                     leak: leak(n.leak),
                     threshold,
@@ -162,8 +161,7 @@ fn quantize_with(
             }
             Layer::LifGroup(n) => {
                 let thresholds = q_param(&n.thresholds, s_cur);
-                top = top.max(thresholds.iter().map(|&t| t as i64).max().unwrap_or(1));
-                s_in = 1.0;
+                top = top.max(highest(&thresholds));
                 let q = LifGroup {
                     leak: leak(n.leak),
                     group: n.group,
@@ -175,8 +173,7 @@ fn quantize_with(
             }
             Layer::LifRecurrent(n) => {
                 let thresholds = q_param(&n.thresholds, s_cur);
-                top = top.max(thresholds.iter().map(|&t| t as i64).max().unwrap_or(1));
-                s_in = 1.0;
+                top = top.max(highest(&thresholds));
                 let q = LifRecurrent {
                     leak: leak(n.leak),
                     group: n.group,
@@ -186,6 +183,9 @@ fn quantize_with(
                 (Layer::LifRecurrent(q), 1.0)
             }
         };
+        if layer.is_neuron() {
+            s_in = 1.0; // spike counts stand for themselves
+        }
         layers.push(q);
         scales.push(scale);
     }
@@ -222,32 +222,18 @@ fn quantize_with(
 }
 
 fn check_options(o: &QuantOptions) -> Result<()> {
-    if !(2..=16).contains(&o.weight_bits) {
-        return Err(Error::bad_input(format!(
-            "--weight-bits must be 2..=16, got {}",
-            o.weight_bits
-        )));
-    }
-    if !(1..=16).contains(&o.input_bits) {
-        return Err(Error::bad_input(format!(
-            "--input-bits must be 1..=16, got {}",
-            o.input_bits
-        )));
-    }
-    if o.leak_frac_bits > 16 {
-        return Err(Error::bad_input(format!(
-            "--leak-frac-bits must be 0..=16, got {}",
-            o.leak_frac_bits
-        )));
-    }
+    in_range("--weight-bits", o.weight_bits, 2..=16)?;
+    in_range("--input-bits", o.input_bits, 1..=16)?;
+    in_range("--leak-frac-bits", o.leak_frac_bits, 0..=16)?;
     if let Some(m) = o.membrane_bits {
-        if !(4..=32).contains(&m) {
-            return Err(Error::bad_input(format!(
-                "--membrane-bits must be 4..=32, got {m}"
-            )));
-        }
+        in_range("--membrane-bits", m, 4..=32)?;
     }
     Ok(())
+}
+
+/// The largest threshold of a layer (1 if it has none).
+fn highest(thresholds: &[i32]) -> i64 {
+    thresholds.iter().map(|&t| t as i64).max().unwrap_or(1)
 }
 
 /// Round half away from zero: the rule docs/semantics.md states for every quantized value.
