@@ -1,7 +1,8 @@
 //! lifb-hdl: LIFB spiking networks to spike-exact FPGA hardware.
 //!
 //! The crate is a small compiler. Front ends produce the network IR ([`ir`]); passes transform it
-//! ([`quant`], [`decouple`]); back ends consume it ([`golden`] simulators); [`format`] stores it.
+//! ([`quant`], [`decouple`]); back ends consume it ([`golden`] simulators, [`codegen`] RTL);
+//! [`verify`] checks the passes against the simulators; [`format`] stores it.
 //! docs/semantics.md is the contract that the golden model and the generated RTL share.
 
 pub mod cli;
@@ -22,5 +23,6 @@ pub mod synth;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod util;
+pub mod verify;
 
 pub use error::{Error, Result};

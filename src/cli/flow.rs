@@ -150,7 +150,7 @@ pub fn run(a: Args) -> Result<()> {
     let acc_int = eval::accuracy(&int_out, &ds.labels);
     let lif_out = eval::run_all(&IntSim::new(&lif)?, &int_in, steps)?;
     let acc_lif = eval::accuracy(&lif_out, &ds.labels);
-    let eq = decouple::compare(&int, &lif, &int_in, steps)?;
+    let eq = crate::verify::compare(&int, &lif, &int_in, steps)?;
     if !eq.exact() {
         return Err(Error::mismatch(format!(
             "the decoupled model differs from the LIFB model: {} (a bug: please report)",

@@ -1,8 +1,10 @@
 use crate::error::Result;
+use crate::format::TensorElem;
 use crate::format::{self, AnyNetwork};
-use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
+use crate::golden::encode::int_inputs;
+use crate::golden::{Sim, SimElem, Trace, TraceOptions};
 use crate::inputs::InputSet;
-use crate::quant::int_inputs;
+use crate::ir::Network;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -57,43 +59,15 @@ pub fn run(a: Args) -> Result<()> {
             "lower --steps, give fewer samples, or leave out --membranes",
         )
     };
-    let opts = TraceOptions {
-        counts: true,
-        membranes: a.membranes,
-    };
     let (trace, name) = match &any {
-        AnyNetwork::Float(n) => {
-            let set = InputSet::read(&a.input, n.input.shape.len())?;
-            check_trace(
-                limits::trace_bytes(n, steps, a.membranes)?,
-                limits::traced_neurons(n)?,
-                set.samples.len(),
-            )?;
-            let sim = FloatSim::new(n)?;
-            let mut t = Trace::new("float", Some(format::model_hash(n)?), steps);
-            for (s, x) in set.samples.iter().enumerate() {
-                let mut st = sim.run(x, s as u64, steps, opts)?;
-                st.label = set.labels.as_ref().map(|l| l[s]);
-                t.samples.push(st);
-            }
-            (t, &n.name)
-        }
+        AnyNetwork::Float(n) => (
+            simulate(n, "float", &a, steps, &check_trace, |x| x.to_vec())?,
+            &n.name,
+        ),
         AnyNetwork::Integer(n) => {
-            let set = InputSet::read(&a.input, n.input.shape.len())?;
-            check_trace(
-                limits::trace_bytes(n, steps, a.membranes)?,
-                limits::traced_neurons(n)?,
-                set.samples.len(),
-            )?;
-            let sim = IntSim::new(n)?;
             let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
-            let mut t = Trace::new("integer", Some(format::model_hash(n)?), steps);
-            for (s, x) in set.samples.iter().enumerate() {
-                let mut st = sim.run(&int_inputs(x, max), s as u64, steps, opts)?;
-                st.label = set.labels.as_ref().map(|l| l[s]);
-                t.samples.push(st);
-            }
-            (t, &n.name)
+            let trace = simulate(n, "integer", &a, steps, &check_trace, |x| int_inputs(x, max))?;
+            (trace, &n.name)
         }
     };
     let labelled: Vec<_> = trace
@@ -126,4 +100,35 @@ pub fn run(a: Args) -> Result<()> {
         outln!("trace: {}", out.display());
     }
     Ok(())
+}
+
+/// Read the input set for `n`, check the trace's size with `check` (bytes per sample, traced
+/// neurons, samples), and simulate every sample, its inputs converted by `input`.
+fn simulate<T: SimElem + TensorElem>(
+    n: &Network<T>,
+    precision: &str,
+    a: &Args,
+    steps: u32,
+    check: &dyn Fn(u128, u128, usize) -> Result<()>,
+    input: impl Fn(&[f32]) -> Vec<T::Input>,
+) -> Result<Trace> {
+    use super::limits;
+    let set = InputSet::read(&a.input, n.input.shape.len())?;
+    check(
+        limits::trace_bytes(n, steps, a.membranes)?,
+        limits::traced_neurons(n)?,
+        set.samples.len(),
+    )?;
+    let sim = Sim::new(n)?;
+    let opts = TraceOptions {
+        counts: true,
+        membranes: a.membranes,
+    };
+    let mut t = Trace::new(precision, Some(format::model_hash(n)?), steps);
+    for (s, x) in set.samples.iter().enumerate() {
+        let mut st = sim.run(&input(x), s as u64, steps, opts)?;
+        st.label = set.labels.as_ref().map(|l| l[s]);
+        t.samples.push(st);
+    }
+    Ok(t)
 }

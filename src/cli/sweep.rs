@@ -10,10 +10,10 @@ use super::flow::{self, Stage};
 use crate::codegen::{self, Design, Form, Lanes};
 use crate::cosim::{self, CosimOptions};
 use crate::data::DataSetKind;
-use crate::decouple;
 use crate::error::{Error, ErrorKind, Result};
 use crate::report::svg::{self, DesignPoint};
 use crate::synth::{self, Backend, Outcome, SynthRequest, Target};
+use crate::verify;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -301,8 +301,8 @@ fn run_model(args: &Args, model: &Path) -> Result<()> {
         let net = codegen::plan::apply_form(&int, form)?;
         let form_divergence = match form {
             Form::Native => None,
-            Form::Decoupled => {
-                let eq = decouple::compare(&int, &net, &inputs, steps)?;
+            Form::Decoupled | Form::PureLif => {
+                let eq = verify::compare(&int, &net, &inputs, steps)?;
                 (!eq.exact()).then(|| {
                     format!(
                         "the decoupled golden model differs from the LIFB model: {}",
