@@ -71,17 +71,7 @@ pub struct EvalReport {
     pub decoupled_counts_mismatched: Option<u64>,
 }
 
-/// A number at `path` in a model's `meta` (what training recorded: bits, steps ...).
-pub(super) fn meta_u32(
-    meta: &std::collections::BTreeMap<String, serde_json::Value>,
-    path: &[&str],
-) -> Option<u32> {
-    let mut v = meta.get(path[0])?;
-    for k in &path[1..] {
-        v = v.get(k)?;
-    }
-    v.as_u64().and_then(|x| u32::try_from(x).ok())
-}
+use crate::pipeline::meta_u32;
 
 pub fn run(a: Args) -> Result<()> {
     use super::limits;
