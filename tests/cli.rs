@@ -226,3 +226,57 @@ fn inspect_summarises_the_training_meta_on_short_lines() {
     assert!(history.contains("15 entries, last: epoch=15"), "{history}");
     assert!(table.lines().all(|l| l.chars().count() < 160), "{table}");
 }
+
+#[test]
+fn generate_quantizes_a_float_model_with_the_widths_it_was_trained_for() {
+    let d = dir("float-generate");
+    let q = d.join("q.json");
+    // quantize with no width options takes the recorded widths (4-bit for the MNIST example)
+    let o = run(&[
+        "quantize",
+        "--model",
+        "examples/mnist-lifb.json",
+        "-o",
+        q.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let int = format::load_integer(&q).unwrap();
+    assert_eq!(int.fixed.as_ref().unwrap().weight_bits, 4);
+    // generate on the float model makes the same RTL as generate on that integer model, and says
+    // that it quantized
+    let (a, b) = (d.join("from-float"), d.join("from-int"));
+    let o = run(&[
+        "generate",
+        "--model",
+        "examples/mnist-lifb.json",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("quantized on the fly to 4-bit weights"));
+    let o = run(&[
+        "generate",
+        "--model",
+        q.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<_> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert!(names.len() > 10);
+    for n in names {
+        let (x, y) = (a.join(&n), b.join(&n));
+        if x.is_file() {
+            assert_eq!(
+                std::fs::read(&x).unwrap(),
+                std::fs::read(&y).unwrap(),
+                "{n:?} differs"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -474,15 +474,3 @@ fn failure(a: &Artifacts, o: &FlowOptions) -> Option<Error> {
         .cosim
         .then(|| Error::mismatch(format!("co-simulation found a divergence: {d}")))
 }
-
-/// A number at `path` in a model's `meta` (what training recorded: bits, steps ...).
-pub fn meta_u32(
-    meta: &std::collections::BTreeMap<String, serde_json::Value>,
-    path: &[&str],
-) -> Option<u32> {
-    let mut v = meta.get(path[0])?;
-    for k in &path[1..] {
-        v = v.get(k)?;
-    }
-    v.as_u64().and_then(|x| u32::try_from(x).ok())
-}

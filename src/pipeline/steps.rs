@@ -1,7 +1,7 @@
 //! The steps of the flow: each reads the artifacts it needs and adds its own.
 
 use super::{
-    meta_u32, synth_request, synthesize, Artifacts, DecoupleCheck, Evaluation, FlowOptions, Step,
+    synth_request, synthesize, Artifacts, DecoupleCheck, Evaluation, FlowOptions, Step,
     SynthVerdict,
 };
 use crate::codegen;
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, AnyNetwork};
 use crate::golden::{IntSim, Trace, TraceOptions};
 use crate::ir::{FloatNetwork, IntNetwork, Layer};
-use crate::quant::{self, QuantOptions};
+use crate::quant::{self, meta_u32, QuantOptions};
 use crate::report::{self, CyclePart, LayerReport, ReportData, Verification};
 use std::path::Path;
 
@@ -304,16 +304,7 @@ pub fn load_and_quantize(
         AnyNetwork::Float(f) => {
             let steps = steps.or(meta_u32(&f.meta, &["steps"])).unwrap_or(4);
             let steps = hw_steps(steps)?;
-            let opts = QuantOptions {
-                weight_bits: weight_bits
-                    .or(meta_u32(&f.meta, &["train_config", "qat", "weight_bits"]))
-                    .unwrap_or(8),
-                input_bits: input_bits
-                    .or(meta_u32(&f.meta, &["input_bits"]))
-                    .unwrap_or(8),
-                steps,
-                ..QuantOptions::default()
-            };
+            let opts = QuantOptions::recorded(&f.meta, weight_bits, input_bits, Some(steps));
             let (q, _) = quant::quantize(&f, &opts, None)?;
             Ok((Some(f), q, steps))
         }
