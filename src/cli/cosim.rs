@@ -183,8 +183,7 @@ pub fn run(args: Args) -> Result<()> {
                     )
                 }
             );
-            let hw_net = crate::codegen::plan::apply_form(&net, h.options.form)?;
-            cosim_design(&hw_net, &h.design, &inputs, &opts)?
+            cosim_design(&h.design, &inputs, &opts)?
         }
         None => cosim(&net, &inputs, &opts)?,
     };

@@ -30,6 +30,7 @@ mod generate;
 mod import;
 mod inspect;
 pub(crate) mod limits;
+mod progress;
 mod quantize;
 mod simulate;
 mod sweep;

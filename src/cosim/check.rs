@@ -12,7 +12,7 @@ use crate::ir::{burst_threshold_int, param_row, IntNetwork, Layer, Leak, Shape};
 use std::fmt::Write as _;
 
 /// What a co-simulation compared and which corners it reached (summed over samples).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     /// Samples whose results were compared.
     pub samples: u64,

@@ -153,7 +153,7 @@ impl Default for CosimOptions {
 }
 
 /// Per engine: busy cycles and the lower bound, summed over samples and steps.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct EngineCycles {
     pub module: String,
     pub busy: u64,
@@ -161,7 +161,7 @@ pub struct EngineCycles {
     pub steps: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CosimReport {
     pub samples: usize,
     pub steps: u32,
@@ -610,15 +610,13 @@ fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
 
 /// Co-simulate a network on inputs: generate, build (cached), run, compare.
 pub fn cosim(net: &IntNetwork, inputs: &[Vec<u32>], opts: &CosimOptions) -> Result<CosimReport> {
-    let hw_net = codegen::plan::apply_form(net, opts.codegen.form)?;
     let design = codegen::generate_with_fifo_depth(net, &opts.codegen, opts.fifo_depth)?;
-    cosim_design(&hw_net, &design, inputs, opts)
+    cosim_design(&design, inputs, opts)
 }
 
 /// Co-simulate a given design (possibly modified, e.g. with a planted fault) against the golden
-/// model of `net` (the network the design was generated from, in its form).
+/// model of the network it carries (the network it was generated from, in its form).
 pub fn cosim_design(
-    net: &IntNetwork,
     design: &Design,
     inputs: &[Vec<u32>],
     opts: &CosimOptions,
@@ -644,6 +642,7 @@ pub fn cosim_design(
         }
     }
     let steps = opts.steps;
+    let net = &design.network;
     let sim = IntSim::new(net)?;
     let topts = TraceOptions {
         counts: true,
