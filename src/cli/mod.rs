@@ -30,6 +30,7 @@ mod generate;
 mod import;
 mod inspect;
 pub(crate) mod limits;
+mod mutate;
 mod progress;
 mod quantize;
 mod simulate;
@@ -75,8 +76,10 @@ pub enum Command {
     Export(export::Args),
     /// Generate Verilog for an integer model.
     Generate(generate::Args),
-    /// Co-simulate the generated Verilog in Verilator against the golden model.
+    /// Co-simulate the generated Verilog in Verilator (or Icarus) against the golden model.
     Cosim(cosim::Args),
+    /// Mutation campaign: plant single faults in the RTL and check co-simulation catches them.
+    Mutate(mutate::Args),
     /// Synthesize generated Verilog with Yosys and nextpnr and report resources and fmax.
     Synth(synth::Args),
     /// The whole flow: model to report, with a summary table.
@@ -155,6 +158,7 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Cosim(a) => cosim::run(a),
+        Command::Mutate(a) => mutate::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Flow(a) => flow::run(a),
         Command::Sweep(a) => sweep::run(a),

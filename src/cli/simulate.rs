@@ -66,7 +66,9 @@ pub fn run(a: Args) -> Result<()> {
         ),
         AnyNetwork::Integer(n) => {
             let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
-            let trace = simulate(n, "integer", &a, steps, &check_trace, |x| int_inputs(x, max))?;
+            let trace = simulate(n, "integer", &a, steps, &check_trace, |x| {
+                int_inputs(x, max)
+            })?;
             (trace, &n.name)
         }
     };
