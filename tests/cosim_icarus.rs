@@ -161,7 +161,7 @@ fn planted_faults_are_caught_by_icarus_too() {
     };
     let o = opts(5, codegen.clone(), 2, hw_common::stim_seed());
     let clean = generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();
-    let r = cosim_design_with(Simulator::Icarus, &net, &clean, &inputs, &o).unwrap();
+    let r = cosim_design_with(Simulator::Icarus, &clean, &inputs, &o).unwrap();
     assert_eq!(r.failure(), None);
     let faults = [
         (
@@ -181,8 +181,8 @@ fn planted_faults_are_caught_by_icarus_too() {
         let text = String::from_utf8(f.clone()).unwrap();
         assert!(text.contains(find), "{file}: {find}");
         *f = text.replacen(find, replace, 1).into_bytes();
-        let iv = cosim_design_with(Simulator::Icarus, &net, &d, &inputs, &o).unwrap();
-        let vl = cosim_design_with(Simulator::Verilator, &net, &d, &inputs, &o).unwrap();
+        let iv = cosim_design_with(Simulator::Icarus, &d, &inputs, &o).unwrap();
+        let vl = cosim_design_with(Simulator::Verilator, &d, &inputs, &o).unwrap();
         let fi = iv
             .failure()
             .unwrap_or_else(|| panic!("icarus missed: {replace}"));

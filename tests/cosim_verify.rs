@@ -150,7 +150,7 @@ fn handshake_bubble_fails_the_cycle_budget() {
         }
     }
     assert!(planted >= 2);
-    let slow = cosim_design(&net, &d, inputs, &opts).unwrap();
+    let slow = cosim_design(&d, inputs, &opts).unwrap();
     assert!(
         slow.divergence.is_none(),
         "the bubble should change no spike: {:?}",
@@ -172,7 +172,7 @@ fn handshake_bubble_fails_the_cycle_budget() {
     // With stalls the budget is not checked, and the report says so.
     let mut stalled = opts.clone();
     stalled.stimulus = Stimulus::verify(3);
-    let r = cosim_design(&net, &d, inputs, &stalled).unwrap();
+    let r = cosim_design(&d, inputs, &stalled).unwrap();
     assert!(r.budget_violation.is_none() && r.budget_note.contains("not checked"));
 }
 
@@ -218,6 +218,12 @@ fn cosim_hdl_verifies_the_files_on_disk() {
         "3,all",
     ]);
     assert_eq!(code, 0, "{out}");
+    // The typed manifest reads back what generate wrote, byte for byte.
+    let mpath = rtl.join("manifest.json");
+    let mbytes = std::fs::read(&mpath).unwrap();
+    let m = lifb_hdl::codegen::Manifest::parse(&mbytes).unwrap();
+    assert_eq!(m.to_json().unwrap(), mbytes);
+    assert_eq!(m.engines.len(), 2);
     let cache = std::fs::canonicalize(".").unwrap().join(cache());
     let cosim_args = |extra: &[&str]| -> (i32, String) {
         let mut a = vec![
@@ -280,6 +286,14 @@ fn cosim_hdl_verifies_the_files_on_disk() {
     ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("not from this model"), "{out}");
+    // A manifest of another version is refused by name, before any simulation.
+    let text = String::from_utf8(mbytes).unwrap();
+    let v2 = text.replacen("\"version\": 1", "\"version\": 2", 1);
+    assert_ne!(v2, text);
+    std::fs::write(&mpath, v2).unwrap();
+    let (code, out) = cosim_args(&[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("version other than 1"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -467,7 +481,7 @@ fn escaped_fault_classes_are_caught() {
     };
     let clean_design =
         lifb_hdl::codegen::generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();
-    let clean = cosim_design(&net, &clean_design, &inputs, &opts).unwrap();
+    let clean = cosim_design(&clean_design, &inputs, &opts).unwrap();
     assert!(clean.failure().is_none(), "{:?}", clean.failure());
     let mb = net.fixed.as_ref().unwrap().membrane_bits as usize;
     let vmax = format!("{mb}'sh{:x}", (1u64 << (mb - 1)) - 1);
@@ -545,7 +559,7 @@ fn escaped_fault_classes_are_caught() {
     for (name, file, marker, with) in &mutants {
         let mut d = clean_design.clone();
         mutate(&mut d, *file, marker, with.as_ref());
-        let r = cosim_design(&net, &d, &inputs, &opts).unwrap();
+        let r = cosim_design(&d, &inputs, &opts).unwrap();
         match r.failure() {
             Some(f) => eprintln!("{name}: caught: {f}"),
             None => missed.push(*name),

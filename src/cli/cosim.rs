@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Integer model (manifest .json written by lifb-hdl).
+    /// Model (manifest .json written by lifb-hdl): an integer model, or a float model, which is
+    /// quantized on the fly with the bit widths it was trained for.
     #[arg(long)]
     pub model: PathBuf,
     /// Input set (docs/file-formats.md: {"samples": [[values in 0..1]]}); each value becomes
@@ -25,9 +26,9 @@ pub struct Args {
     /// Seed of the random samples.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Time steps per sample.
+    /// Time steps per sample. Default: the model's recorded steps, else 4.
     #[arg(long)]
-    pub steps: u32,
+    pub steps: Option<u32>,
     /// Lanes per engine (as for generate).
     #[arg(long)]
     pub lanes: Option<String>,
@@ -83,15 +84,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     use super::limits;
-    limits::steps(
-        "--steps (the hardware counts steps in 16 bits)",
-        args.steps,
-        u16::MAX as u32,
-    )?;
     if let Some(n) = args.random {
         limits::count("--random", n, limits::MAX_SAMPLES)?;
     }
-    let net = crate::format::load_integer(&args.model)?;
+    let net = super::hardware_model(&args.model)?;
+    let steps = super::model_steps(&net, args.steps);
+    limits::steps(
+        "--steps or the model's recorded steps (the hardware counts steps in 16 bits)",
+        steps,
+        u16::MAX as u32,
+    )?;
     if let Some(n) = args.random {
         limits::buffer(
             "--random samples",
@@ -155,7 +157,7 @@ pub fn run(args: Args) -> Result<()> {
     stimulus.stall_burst = args.stall_burst;
     stimulus.gap_burst = args.gap_burst;
     let mut opts = CosimOptions {
-        steps: args.steps,
+        steps,
         codegen: options(args.lanes.as_deref(), args.units.as_deref(), args.form)?,
         cache_dir: args.cache.unwrap_or_else(default_cache_dir),
         stimulus,
@@ -188,8 +190,7 @@ pub fn run(args: Args) -> Result<()> {
                     )
                 }
             );
-            let hw_net = crate::codegen::plan::apply_form(&net, h.options.form)?;
-            cosim_design_with(args.simulator, &hw_net, &h.design, &inputs, &opts)?
+            cosim_design_with(args.simulator, &h.design, &inputs, &opts)?
         }
         None => cosim_with(args.simulator, &net, &inputs, &opts)?,
     };

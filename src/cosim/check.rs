@@ -8,11 +8,11 @@ use super::{CosimReport, EngineCycles};
 use crate::codegen::{self, EngineKind, Plan};
 use crate::error::{Error, Result};
 use crate::golden::{encode, SampleTrace};
-use crate::ir::{param_row, IntNetwork, Layer, Leak, Shape};
+use crate::ir::{burst_threshold_int, param_row, IntNetwork, Layer, Leak, Shape};
 use std::fmt::Write as _;
 
 /// What a co-simulation compared and which corners it reached (summed over samples).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     /// Samples whose results were compared.
     pub samples: u64,
@@ -317,7 +317,12 @@ fn thresholds(layer: &Layer<i32>, n: usize, size: usize) -> (Vec<i64>, u32) {
                 Leak::Fixed { d } => d,
                 Leak::Lambda { .. } => 0,
             };
-            ((0..l.max_burst as i64).map(|k| th + k * sp).collect(), d)
+            (
+                (0..l.max_burst)
+                    .map(|k| burst_threshold_int(th, sp, k))
+                    .collect(),
+                d,
+            )
         }
         Layer::LifGroup(l) => {
             let g = l.group as usize;

@@ -155,7 +155,7 @@ impl Default for CosimOptions {
 }
 
 /// Per engine: busy cycles and the lower bound, summed over samples and steps.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct EngineCycles {
     pub module: String,
     pub busy: u64,
@@ -163,7 +163,7 @@ pub struct EngineCycles {
     pub steps: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CosimReport {
     pub samples: usize,
     pub steps: u32,
@@ -642,20 +642,19 @@ pub fn cosim_with(
     inputs: &[Vec<u32>],
     opts: &CosimOptions,
 ) -> Result<CosimReport> {
-    let hw_net = codegen::plan::apply_form(net, opts.codegen.form)?;
     let design = codegen::generate_with_fifo_depth(net, &opts.codegen, opts.fifo_depth)?;
-    cosim_design_with(sim, &hw_net, &design, inputs, opts)
+    cosim_design_with(sim, &design, inputs, opts)
 }
 
 /// Co-simulate a given design (possibly modified, e.g. with a planted fault) against the golden
-/// model of `net` (the network the design was generated from, in its form), in Verilator.
+/// model of the network it carries (the network it was generated from, in its form), in
+/// Verilator.
 pub fn cosim_design(
-    net: &IntNetwork,
     design: &Design,
     inputs: &[Vec<u32>],
     opts: &CosimOptions,
 ) -> Result<CosimReport> {
-    cosim_design_with(Simulator::Verilator, net, design, inputs, opts)
+    cosim_design_with(Simulator::Verilator, design, inputs, opts)
 }
 
 /// One input beat: (index, value, end of step).
@@ -687,7 +686,6 @@ pub(crate) struct RawRun {
 /// [`cosim_design`] on the given simulator.
 pub fn cosim_design_with(
     simulator: Simulator,
-    net: &IntNetwork,
     design: &Design,
     inputs: &[Vec<u32>],
     opts: &CosimOptions,
@@ -713,6 +711,7 @@ pub fn cosim_design_with(
         }
     }
     let steps = opts.steps;
+    let net = &design.network;
     let sim = IntSim::new(net)?;
     let topts = TraceOptions {
         counts: true,

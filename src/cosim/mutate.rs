@@ -519,13 +519,12 @@ pub fn campaign(
             )));
         }
     }
-    let hw_net = codegen::plan::apply_form(net, opts[0].codegen.form)?;
     let designs = opts
         .iter()
         .map(|o| codegen::generate_with_fifo_depth(net, &o.codegen, o.fifo_depth))
         .collect::<Result<Vec<Design>>>()?;
     for (o, design) in opts.iter().zip(&designs) {
-        let r = cosim_design_with(sim, &hw_net, design, inputs, o)?;
+        let r = cosim_design_with(sim, design, inputs, o)?;
         if let Some(f) = r.failure() {
             return Err(Error::mismatch(format!(
                 "the clean design fails the co-simulation ({}): {f}",
@@ -541,7 +540,7 @@ pub fn campaign(
         let mut failure = None;
         for (o, design) in opts.iter().zip(&designs) {
             let d = apply(design, mutant)?;
-            let r = cosim_design_with(sim, &hw_net, &d, inputs, o)?;
+            let r = cosim_design_with(sim, &d, inputs, o)?;
             if let Some(f) = r.failure() {
                 failure = Some(f);
                 break;
