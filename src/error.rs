@@ -93,8 +93,14 @@ impl std::error::Error for Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Shorthand for returning a bad-input error with a formatted message.
-#[macro_export]
-macro_rules! bad_input {
-    ($($arg:tt)*) => { return Err($crate::error::Error::bad_input(format!($($arg)*))) };
+/// `v` if it lies in `range`, else the bad-input error "OPT must be LO..=HI, got V".
+pub fn in_range(opt: &str, v: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
+    if range.contains(&v) {
+        return Ok(v);
+    }
+    Err(Error::bad_input(format!(
+        "{opt} must be {}..={}, got {v}",
+        range.start(),
+        range.end()
+    )))
 }

@@ -1,8 +1,9 @@
 //! lifb-hdl: LIFB spiking networks to spike-exact FPGA hardware.
 //!
 //! The crate is a small compiler. Front ends produce the network IR ([`ir`]); passes transform it
-//! ([`quant`], [`decouple`]); back ends consume it ([`golden`] simulators); [`format`] stores it.
-//! [`pipeline`] chains them as named steps, from a model to a report (docs/architecture.md).
+//! ([`quant`], [`decouple`]); back ends consume it ([`golden`] simulators, [`codegen`] RTL);
+//! [`verify`] checks the passes against the simulators; [`format`] stores it. [`pipeline`]
+//! chains them as named steps, from a model to a report (docs/architecture.md).
 //! docs/semantics.md is the contract that the golden model and the generated RTL share.
 
 pub mod cli;
@@ -24,5 +25,6 @@ pub mod synth;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod util;
+pub mod verify;
 
 pub use error::{Error, Result};

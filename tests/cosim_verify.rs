@@ -218,6 +218,12 @@ fn cosim_hdl_verifies_the_files_on_disk() {
         "3,all",
     ]);
     assert_eq!(code, 0, "{out}");
+    // The typed manifest reads back what generate wrote, byte for byte.
+    let mpath = rtl.join("manifest.json");
+    let mbytes = std::fs::read(&mpath).unwrap();
+    let m = lifb_hdl::codegen::Manifest::parse(&mbytes).unwrap();
+    assert_eq!(m.to_json().unwrap(), mbytes);
+    assert_eq!(m.engines.len(), 2);
     let cache = std::fs::canonicalize(".").unwrap().join(cache());
     let cosim_args = |extra: &[&str]| -> (i32, String) {
         let mut a = vec![
@@ -280,6 +286,14 @@ fn cosim_hdl_verifies_the_files_on_disk() {
     ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("not from this model"), "{out}");
+    // A manifest of another version is refused by name, before any simulation.
+    let text = String::from_utf8(mbytes).unwrap();
+    let v2 = text.replacen("\"version\": 1", "\"version\": 2", 1);
+    assert_ne!(v2, text);
+    std::fs::write(&mpath, v2).unwrap();
+    let (code, out) = cosim_args(&[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("version other than 1"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

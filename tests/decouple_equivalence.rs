@@ -1,9 +1,10 @@
 //! The decoupling is lossless: property tests over random networks and inputs.
 
-use lifb_hdl::decouple::{self, compare};
+use lifb_hdl::decouple;
 use lifb_hdl::golden::{Sim, TraceOptions};
 use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 use lifb_hdl::ir::{IntNetwork, Layer, Leak, Reset};
+use lifb_hdl::verify::compare;
 use proptest::prelude::*;
 
 fn spec() -> RandomSpec {
@@ -226,4 +227,26 @@ fn per_channel_threshold_with_per_neuron_spacing_on_a_conv_layer() {
     let inputs = random_inputs(&net, 11, 16, 0.9);
     let eq = compare(&net, &dec, &inputs, 12).unwrap();
     assert!(eq.compared > 0 && eq.exact(), "{eq:?}");
+}
+
+/// One form enum for the passes and the hardware: the native form is not a decoupling, the
+/// hardware has no pure-LIF form, and "group" names the decoupled (group) form.
+#[test]
+fn one_form_enum_for_the_pass_and_the_hardware() {
+    use clap::ValueEnum;
+    use lifb_hdl::error::ErrorKind;
+    use lifb_hdl::ir::Form;
+    let net = random_network(3, &RandomSpec::default());
+    let e = decouple::decouple(&net, Form::Native).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput, "{e}");
+    assert!(e.to_string().contains("native form"), "{e}");
+    let e = lifb_hdl::codegen::plan::apply_form(&net, Form::PureLif).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput, "{e}");
+    assert!(e.to_string().contains("pure-LIF"), "{e}");
+    assert_eq!(Form::from_str("group", false), Ok(Form::Decoupled));
+    assert_eq!(Form::from_str("decoupled", false), Ok(Form::Decoupled));
+    assert_eq!(Form::from_str("pure-lif", false), Ok(Form::PureLif));
+    for f in [Form::Native, Form::Decoupled, Form::PureLif] {
+        assert_eq!(Form::from_str(&f.to_string(), false), Ok(f), "{f}");
+    }
 }

@@ -40,7 +40,7 @@ fn check(model: &str, kind: DataSetKind, key: &str) {
     same(eval::accuracy(&io, &ds.labels), "integer_accuracy");
     let dec = lifb_hdl::decouple::to_lif_groups(&int).unwrap();
     let eq =
-        lifb_hdl::decouple::compare(&int, &dec, &eval::int_inputs(&ds, input_bits), steps).unwrap();
+        lifb_hdl::verify::compare(&int, &dec, &eval::int_inputs(&ds, input_bits), steps).unwrap();
     assert!(eq.exact(), "{model}: decoupled differs: {:?}", eq.first);
     same(
         eval::accuracy(&eval::int_outputs(&dec, &ds, steps).unwrap(), &ds.labels),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lifb_hdl::decouple::{self, compare, Form};
+use lifb_hdl::decouple::{self, Form};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::golden::{IntSim, TraceOptions};
 use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
@@ -12,6 +12,7 @@ use lifb_hdl::ir::{
     Conv2d, Dense, Encoding, FixedPoint, InputSpec, IntNetwork, Layer, Leak, LifRecurrent, Lifb,
     Network, Reset, Shape,
 };
+use lifb_hdl::verify::compare;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -324,7 +325,7 @@ fn spatial_last_layer(seed: u64) -> IntNetwork {
 fn decoupled_spatial_readout_matches_the_original() {
     for seed in 0..6 {
         let net = spatial_last_layer(seed);
-        let dec = decouple::decouple(&net, Form::Group).unwrap();
+        let dec = decouple::decouple(&net, Form::Decoupled).unwrap();
         let inputs = random_inputs(&net, seed, 8, 0.7);
         let eq = compare(&net, &dec, &inputs, 6).unwrap();
         assert!(eq.compared > 0);

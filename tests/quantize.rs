@@ -1,10 +1,12 @@
 //! The quantization pass: the scale rule, exact recovery of an integer network written as floats,
 //! and agreement with the float model.
 
+use lifb_hdl::golden::encode::int_inputs;
 use lifb_hdl::golden::{FloatSim, IntSim, TraceOptions};
 use lifb_hdl::ir::random::{random_network, RandomSpec};
 use lifb_hdl::ir::{Dense, Encoding, FloatNetwork, Layer, Leak, Lifb, Network};
-use lifb_hdl::quant::{self, int_inputs, QuantOptions};
+use lifb_hdl::quant::{self, QuantOptions};
+use lifb_hdl::verify;
 
 /// An integer network written as floats: weights w * s_w with one weight at +wmax, thresholds
 /// and spacings t * s, lam = 1 - d / 2^f. Quantizing must give the integers back.
@@ -109,7 +111,7 @@ fn high_precision_quantization_agrees_with_float() {
             })
             .collect();
         let (q, _) = quant::quantize(&float, &opts, None).unwrap();
-        let ag = quant::agreement(&float, &q, &inputs, None, 6).unwrap();
+        let ag = verify::agreement(&float, &q, &inputs, None, 6).unwrap();
         agree += ag.class_agreement;
         n += 1.0;
         // the same call through the simulators directly
@@ -147,11 +149,11 @@ fn calibration_never_does_worse_than_no_calibration() {
         steps: 4,
     };
     let (plain, _) = quant::quantize(&float, &opts, None).unwrap();
-    let (cal, rep) = quant::quantize(&float, &opts, Some(&inputs)).unwrap();
-    let a = quant::agreement(&float, &plain, &inputs, None, 4)
+    let (cal, rep) = verify::quantize_calibrated(&float, &opts, &inputs).unwrap();
+    let a = verify::agreement(&float, &plain, &inputs, None, 4)
         .unwrap()
         .class_agreement;
-    let b = quant::agreement(&float, &cal, &inputs, None, 4)
+    let b = verify::agreement(&float, &cal, &inputs, None, 4)
         .unwrap()
         .class_agreement;
     assert!(b >= a, "calibrated {b} < plain {a} (clips {:?})", rep.clips);

@@ -107,7 +107,7 @@ fn tiny_digits_model_learns() {
     assert!(int_acc >= acc - 0.02, "integer {int_acc} vs float {acc}");
     let dec = lifb_hdl::decouple::to_lif_groups(&int).unwrap();
     let xs = eval::int_inputs(&te, 4);
-    let eq = lifb_hdl::decouple::compare(&int, &dec, &xs, cfg.steps).unwrap();
+    let eq = lifb_hdl::verify::compare(&int, &dec, &xs, cfg.steps).unwrap();
     assert!(eq.exact(), "{:?}", eq.first);
 }
 

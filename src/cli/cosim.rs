@@ -1,8 +1,11 @@
-//! `lifb-hdl cosim`: the generated RTL in Verilator against the golden simulator, spike by spike.
+//! `lifb-hdl cosim`: the generated RTL in Verilator (or Icarus) against the golden simulator,
+//! spike by spike.
 
 use super::generate::options;
 use crate::codegen::Form;
-use crate::cosim::{cosim, cosim_design, default_cache_dir, CosimOptions, Stimulus};
+use crate::cosim::{
+    cosim_design_with, cosim_with, default_cache_dir, CosimOptions, Simulator, Stimulus,
+};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
@@ -73,6 +76,10 @@ pub struct Args {
     /// instead of generating it; lanes, units, form and FIFO depth come from its manifest.
     #[arg(long, conflicts_with_all = ["lanes", "units"])]
     pub hdl: Option<PathBuf>,
+    /// The simulator: verilator (C++ harness) or icarus (the plain Verilog testbench
+    /// sim/tb_lifb.v); both are driven alike and compared by the same code.
+    #[arg(long, value_enum, default_value = "verilator")]
+    pub simulator: Simulator,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -183,19 +190,20 @@ pub fn run(args: Args) -> Result<()> {
                     )
                 }
             );
-            cosim_design(&h.design, &inputs, &opts)?
+            cosim_design_with(args.simulator, &h.design, &inputs, &opts)?
         }
-        None => cosim(&net, &inputs, &opts)?,
+        None => cosim_with(args.simulator, &net, &inputs, &opts)?,
     };
     out!("{}", report.summary());
     match report.failure() {
         Some(d) => Err(Error::mismatch(format!("co-simulation MISMATCH: {d}"))),
         None => {
             outln!(
-                "co-simulation OK: {} samples x {} steps, every layer and step spike-exact, every event's membrane, the output stream and the classes equal ({} form)",
+                "co-simulation OK: {} samples x {} steps, every layer and step spike-exact, every event's membrane, the output stream and the classes equal ({} form, {})",
                 report.samples,
                 report.steps,
-                opts.codegen.form.name()
+                opts.codegen.form.name(),
+                args.simulator.name()
             );
             Ok(())
         }

@@ -12,9 +12,9 @@ pub struct Args {
     /// Where to write the decoupled model.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// group: B sub-units share one membrane (always exact); pure-lif: standard LIF units with
-    /// lateral synapses (exact only without leak; subtract reset only).
-    #[arg(long, value_enum, default_value_t = Form::Group)]
+    /// decoupled (or group): B sub-units share one membrane (always exact); pure-lif: standard
+    /// LIF units with lateral synapses (exact only without leak; subtract reset only).
+    #[arg(long, value_enum, default_value_t = Form::Decoupled)]
     pub form: Form,
     /// Check spike-exact equivalence on this many random inputs before writing (0 = skip the
     /// check; at most 1,000,000).
@@ -52,7 +52,7 @@ pub fn run(a: Args) -> Result<()> {
     let dec = decouple::decouple(&net, a.form)?;
     if a.check > 0 {
         let inputs = random_inputs(&net, 0x5eed, a.check, 0.3);
-        let eq = decouple::compare(&net, &dec, &inputs, a.steps)?;
+        let eq = crate::verify::compare(&net, &dec, &inputs, a.steps)?;
         outln!(
             "equivalence on {} random inputs, T = {}: {} of {} spike counts differ ({:.3} %), {} predicted classes differ",
             eq.samples,
@@ -77,6 +77,6 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     format::save(&dec, &a.output)?;
-    outln!("wrote {} ({:?} form)", a.output.display(), a.form);
+    outln!("wrote {} ({} form)", a.output.display(), a.form);
     Ok(())
 }

@@ -107,7 +107,10 @@ pub fn run(a: Args) -> Result<()> {
             } else {
                 None
             };
-            let (int, _) = quant::quantize(&f, &opts, calib.as_deref())?;
+            let (int, _) = match &calib {
+                Some(c) => crate::verify::quantize_calibrated(&f, &opts, c)?,
+                None => quant::quantize(&f, &opts, None)?,
+            };
             (Some(f), int, opts.steps)
         }
         AnyNetwork::Integer(i) => {
@@ -149,7 +152,7 @@ pub fn run(a: Args) -> Result<()> {
         let dec_out = eval::run_all(&crate::golden::IntSim::new(&dec)?, &int_in, steps)?;
         rep.decoupled_accuracy = Some(eval::accuracy(&dec_out, &ds.labels));
         rep.decoupled_readout_agreement = Some(eval::agreement(&int_out, &dec_out).1);
-        let eq = crate::decouple::compare(&int, &dec, &int_in, steps)?;
+        let eq = crate::verify::compare(&int, &dec, &int_in, steps)?;
         rep.decoupled_counts_compared = Some(eq.compared);
         rep.decoupled_counts_mismatched = Some(eq.mismatched);
         if let Some(d) = &eq.first {

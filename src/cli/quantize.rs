@@ -2,6 +2,7 @@ use crate::error::Result;
 use crate::format;
 use crate::inputs::InputSet;
 use crate::quant::{self, QuantOptions};
+use crate::verify;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -59,7 +60,10 @@ pub fn run(a: Args) -> Result<()> {
         Some(p) => Some(InputSet::read(p, net.input.shape.len())?),
         None => None,
     };
-    let (q, report) = quant::quantize(&net, &opts, calib.as_ref().map(|c| c.samples.as_slice()))?;
+    let (q, report) = match &calib {
+        Some(c) => verify::quantize_calibrated(&net, &opts, &c.samples)?,
+        None => quant::quantize(&net, &opts, None)?,
+    };
     format::save(&q, &a.output)?;
     outln!(
         "quantized {} -> {}: weights {} bits, membrane {} bits, inputs {} bits; largest threshold rounding error {:.2} %",
@@ -79,7 +83,7 @@ pub fn run(a: Args) -> Result<()> {
         outln!("  (widths not given are the ones the model records it was trained for)");
     }
     if let Some(c) = &calib {
-        let ag = quant::agreement(&net, &q, &c.samples, c.labels.as_deref(), opts.steps)?;
+        let ag = verify::agreement(&net, &q, &c.samples, c.labels.as_deref(), opts.steps)?;
         outln!(
             "agreement on {} calibration samples, T = {}:",
             ag.samples,

@@ -1,20 +1,22 @@
 use crate::error::Result;
+use crate::format::TensorElem;
 use crate::format::{self, AnyNetwork};
-use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
+use crate::golden::encode::int_inputs;
+use crate::golden::{Sim, SimElem, Trace, TraceOptions};
 use crate::inputs::InputSet;
-use crate::quant::int_inputs;
+use crate::ir::Network;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model manifest (.json), float or integer.
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArg,
     /// Input set: JSON {"samples": [[values in 0..1]], "labels": [..]}.
-    #[arg(long)]
+    #[arg(long, visible_alias = "inputs")]
     pub input: PathBuf,
-    /// Time steps per sample.
-    #[arg(long, default_value_t = 4)]
-    pub steps: u32,
+    /// Time steps per sample. Default: the model's recorded steps, else 4.
+    #[arg(long)]
+    pub steps: Option<u32>,
     /// Trace file to write (docs/file-formats.md, "Trace"); omit to print a summary only.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -25,67 +27,49 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     use super::limits;
-    limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+    if let Some(s) = a.steps {
+        limits::steps("--steps", s, limits::MAX_STEPS)?;
+    }
+    let model = a.model.path();
     super::Files::default()
-        .model_in(&a.model, "model")
+        .model_in(model, "model")
         .file_in(Some(&a.input), "--input")
         .file_out(a.output.as_deref(), "-o")
         .check()?;
-    let any = format::load(&a.model)?;
+    let any = format::load(model)?;
+    let steps = match &any {
+        AnyNetwork::Float(n) => super::model_steps(n, a.steps),
+        AnyNetwork::Integer(n) => super::model_steps(n, a.steps),
+    };
+    limits::steps("the model's recorded steps", steps, limits::MAX_STEPS)?;
     // The whole trace is held in memory, and then its JSON: estimated before simulating.
     let check_trace = |per_sample: u128, neurons: u128, samples: usize| -> Result<()> {
         let json = if a.output.is_some() {
-            neurons * a.steps as u128 * if a.membranes { 2 + 24 } else { 2 }
+            neurons * steps as u128 * if a.membranes { 2 + 24 } else { 2 }
         } else {
             0
         };
         limits::buffer(
             &format!(
                 "the trace of {samples} samples x {} steps{}",
-                a.steps,
+                steps,
                 if a.membranes { " with membranes" } else { "" }
             ),
             (per_sample + json) * samples as u128,
             "lower --steps, give fewer samples, or leave out --membranes",
         )
     };
-    let opts = TraceOptions {
-        counts: true,
-        membranes: a.membranes,
-    };
     let (trace, name) = match &any {
-        AnyNetwork::Float(n) => {
-            let set = InputSet::read(&a.input, n.input.shape.len())?;
-            check_trace(
-                limits::trace_bytes(n, a.steps, a.membranes)?,
-                limits::traced_neurons(n)?,
-                set.samples.len(),
-            )?;
-            let sim = FloatSim::new(n)?;
-            let mut t = Trace::new("float", Some(format::model_hash(n)?), a.steps);
-            for (s, x) in set.samples.iter().enumerate() {
-                let mut st = sim.run(x, s as u64, a.steps, opts)?;
-                st.label = set.labels.as_ref().map(|l| l[s]);
-                t.samples.push(st);
-            }
-            (t, &n.name)
-        }
+        AnyNetwork::Float(n) => (
+            simulate(n, "float", &a, steps, &check_trace, |x| x.to_vec())?,
+            &n.name,
+        ),
         AnyNetwork::Integer(n) => {
-            let set = InputSet::read(&a.input, n.input.shape.len())?;
-            check_trace(
-                limits::trace_bytes(n, a.steps, a.membranes)?,
-                limits::traced_neurons(n)?,
-                set.samples.len(),
-            )?;
-            let sim = IntSim::new(n)?;
             let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
-            let mut t = Trace::new("integer", Some(format::model_hash(n)?), a.steps);
-            for (s, x) in set.samples.iter().enumerate() {
-                let mut st = sim.run(&int_inputs(x, max), s as u64, a.steps, opts)?;
-                st.label = set.labels.as_ref().map(|l| l[s]);
-                t.samples.push(st);
-            }
-            (t, &n.name)
+            let trace = simulate(n, "integer", &a, steps, &check_trace, |x| {
+                int_inputs(x, max)
+            })?;
+            (trace, &n.name)
         }
     };
     let labelled: Vec<_> = trace
@@ -102,7 +86,7 @@ pub fn run(a: Args) -> Result<()> {
     outln!(
         "{name}: {} samples x {} steps, {} spikes in all neuron layers",
         trace.samples.len(),
-        a.steps,
+        steps,
         spikes
     );
     if !labelled.is_empty() {
@@ -118,4 +102,35 @@ pub fn run(a: Args) -> Result<()> {
         outln!("trace: {}", out.display());
     }
     Ok(())
+}
+
+/// Read the input set for `n`, check the trace's size with `check` (bytes per sample, traced
+/// neurons, samples), and simulate every sample, its inputs converted by `input`.
+fn simulate<T: SimElem + TensorElem>(
+    n: &Network<T>,
+    precision: &str,
+    a: &Args,
+    steps: u32,
+    check: &dyn Fn(u128, u128, usize) -> Result<()>,
+    input: impl Fn(&[f32]) -> Vec<T::Input>,
+) -> Result<Trace> {
+    use super::limits;
+    let set = InputSet::read(&a.input, n.input.shape.len())?;
+    check(
+        limits::trace_bytes(n, steps, a.membranes)?,
+        limits::traced_neurons(n)?,
+        set.samples.len(),
+    )?;
+    let sim = Sim::new(n)?;
+    let opts = TraceOptions {
+        counts: true,
+        membranes: a.membranes,
+    };
+    let mut t = Trace::new(precision, Some(format::model_hash(n)?), steps);
+    for (s, x) in set.samples.iter().enumerate() {
+        let mut st = sim.run(&input(x), s as u64, steps, opts)?;
+        st.label = set.labels.as_ref().map(|l| l[s]);
+        t.samples.push(st);
+    }
+    Ok(t)
 }

@@ -131,18 +131,10 @@ pub fn run(a: Args) -> Result<()> {
     limits::float("--weight-decay", a.weight_decay, 0.0, 10.0, false)?;
     limits::float("--lam", a.lam as f64, 0.0, 1.0, true)?;
     limits::float("--alpha", a.alpha as f64, 0.0, 1e6, true)?;
-    if a.neuron == NeuronKind::Lifb && !(1..=64).contains(&a.burst) {
-        return Err(Error::bad_input(format!(
-            "--burst must be 1..=64, got {}",
-            a.burst
-        )));
+    if a.neuron == NeuronKind::Lifb {
+        crate::error::in_range("--burst", a.burst, 1..=64)?;
     }
-    if a.input_bits > 16 {
-        return Err(Error::bad_input(format!(
-            "--input-bits must be 0..=16, got {}",
-            a.input_bits
-        )));
-    }
+    crate::error::in_range("--input-bits", a.input_bits, 0..=16)?;
     if a.weight_bits == 1 || a.weight_bits > 16 {
         return Err(Error::bad_input(format!(
             "--weight-bits must be 0 (none) or 2..=16, got {}",

@@ -5,34 +5,19 @@
 //! network of the same structure.
 
 mod hex;
+pub mod manifest;
 pub mod plan;
 
+pub use manifest::Manifest;
 pub use plan::{plan, EngineKind, EnginePlan, LeakImpl, Plan};
 
 use crate::error::{Error, Result};
 use crate::ir::IntNetwork;
 use askama::Template;
-use serde::Serialize;
 use std::path::Path;
 
-/// The neuron form of the generated hardware.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Form {
-    /// One membrane per LIFB neuron; a spike count 0..=B goes to the next layer.
-    Native,
-    /// LIFB layers become groups of binary LIF sub-units (LifGroup); spikes are binary.
-    Decoupled,
-}
-
-impl Form {
-    pub fn name(self) -> &'static str {
-        match self {
-            Form::Native => "native",
-            Form::Decoupled => "decoupled",
-        }
-    }
-}
+/// The neuron form of the generated hardware (native or decoupled; the pure-LIF form is refused).
+pub use crate::ir::Form;
 
 /// Lanes (parallel neurons) per engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +86,7 @@ pub struct Design {
     pub network: IntNetwork,
     /// (file name, contents), in a fixed order.
     pub files: Vec<(String, Vec<u8>)>,
-    pub manifest: serde_json::Value,
+    pub manifest: Manifest,
 }
 
 pub const TOP: &str = "lifb_top";
@@ -402,11 +387,9 @@ pub fn generate_with_fifo_depth(
         }
         files.push((e.n_file.clone(), n.into_bytes()));
     }
-    let manifest = plan::manifest(&net, &p, opts, &model_hash, &hw_hash, &files);
-    let mut json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::tool(format!("serializing the manifest: {e}")))?;
-    json.push(b'\n');
-    files.push(("manifest.json".into(), json));
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let manifest = Manifest::new(&net, &p, opts, &model_hash, &hw_hash, &names);
+    files.push(("manifest.json".into(), manifest.to_json()?));
     Ok(Design {
         plan: p,
         network: net,

@@ -4,9 +4,7 @@
 
 use super::{Form, Lanes, Options};
 use crate::error::{Error, Result};
-use crate::golden::encode;
 use crate::ir::{layer_label, Encoding, IntNetwork, Layer, Leak, Reset};
-use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -134,6 +132,10 @@ pub fn apply_form(net: &IntNetwork, form: Form) -> Result<IntNetwork> {
     match form {
         Form::Native => Ok(net.clone()),
         Form::Decoupled => crate::decouple::to_lif_groups(net),
+        // Its lateral synapses have no hardware; refused before any work.
+        Form::PureLif => Err(Error::bad_input(
+            "the hardware generator builds the native and decoupled (group) forms, not the pure-LIF form",
+        )),
     }
 }
 
@@ -360,7 +362,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             w_aw: clog2(d.in_features * passes),
             leak: leak_impl,
             reset_zero: reset == Reset::Zero,
-            const_in: ei == 0 && encode::is_constant(net.input.encoding),
+            const_in: ei == 0 && net.input.encoding.is_constant(),
             fifo_aw: clog2(d.in_features + 2).clamp(2, 10),
         });
         max_in = max_out;
@@ -401,91 +403,3 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
 }
 
 pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 2 (pipeline drain and eos beat; +1 when the last word has events; +1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} R_e'(0) + W_e), R_e(t) = E_e(t)*ceil(N_e/P_e), W_e = max(sum_t R_e(t), T*words_e).";
-
-pub fn manifest(
-    net: &IntNetwork,
-    p: &Plan,
-    opts: &Options,
-    model_hash: &str,
-    hw_hash: &str,
-    files: &[(String, Vec<u8>)],
-) -> serde_json::Value {
-    let first = &p.engines[0];
-    let last = p.engines.last().expect("not empty");
-    let engines: Vec<_> = p
-        .engines
-        .iter()
-        .map(|e| {
-            json!({
-                "module": e.module,
-                "description": e.desc,
-                "synaptic_layer": e.syn_layer,
-                "neuron_layer": e.neuron_layer,
-                "kind": e.kind.name(),
-                "inputs": e.n_in,
-                "neurons": e.n,
-                "lanes": e.p,
-                "passes": e.passes,
-                "fire_units": e.q,
-                "fire_words": e.words,
-                "accumulator_bits": e.accw,
-                "membrane_storage_bits": e.vw,
-                "input_count_bits": e.cw,
-                "output_count_bits": e.ocw,
-                "weight_rom": {"files": e.w_slices.iter().map(|s| &s.2).collect::<Vec<_>>(), "words": e.n_in * e.passes, "word_bits": e.p * e.wb,
-                               "bits": e.n_in * e.passes * e.p * e.wb},
-                "neuron_rom": {"file": e.n_file, "words": e.words, "word_bits": e.q * e.lb,
-                               "bits": e.words * e.q * e.lb},
-                "membrane_bits_total": e.words * e.q * if e.kind == EngineKind::Current { 0 } else { e.vw },
-                "accumulator_bits_total": e.passes * e.p * e.accw,
-                "input_fifo_words": 1usize << e.fifo_aw,
-                "leak": match e.leak { LeakImpl::None => "none".to_string(), LeakImpl::Shift(s) => format!("shift {s}"), LeakImpl::Mul { d, f } => format!("multiply by {d}, shift {f}") },
-                "reset": if e.kind == EngineKind::Current { "none" } else if e.reset_zero { "zero" } else { "subtract" },
-                "constant_input": e.const_in,
-            })
-        })
-        .collect();
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    let sources: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| n.ends_with(".v"))
-        .collect();
-    json!({
-        "format": "lifb-hdl-rtl",
-        "version": 1,
-        "generator": env!("CARGO_PKG_VERSION"),
-        "model_name": net.name,
-        "model_hash": model_hash,
-        "hardware_model_hash": hw_hash,
-        "hardware_model_doc": "hash of the network the RTL implements (after --form decoupled, the LifGroup network)",
-        "form": opts.form.name(),
-        "top": super::TOP,
-        "files": names,
-        "sources": sources,
-        "clock": "clk, rising edge; rst synchronous, active high",
-        "ports": {
-            "start": {"dir": "in", "bits": 1, "doc": "pulse while idle to begin a sample"},
-            "steps": {"dir": "in", "bits": 16, "doc": "T, sampled with start (1..=65535)"},
-            "in_valid": {"dir": "in", "bits": 1}, "in_ready": {"dir": "out", "bits": 1},
-            "in_eos": {"dir": "in", "bits": 1, "doc": "end-of-step beat, carries no event"},
-            "in_index": {"dir": "in", "bits": first.iw},
-            "in_value": {"dir": "in", "bits": first.cw, "doc": "encoded input value u_i(t), non-zero"},
-            "out_valid": {"dir": "out", "bits": 1}, "out_ready": {"dir": "in", "bits": 1},
-            "out_eos": {"dir": "out", "bits": 1},
-            "out_index": {"dir": "out", "bits": last.oiw},
-            "out_value": {"dir": "out", "bits": last.ocw, "signed": last.kind == EngineKind::Current},
-            "done": {"dir": "out", "bits": 1, "doc": "one-cycle pulse after the last step"},
-            "class_out": {"dir": "out", "bits": p.clw, "doc": "predicted class, valid with done"},
-            "tapN_*": {"doc": "trace taps per neuron layer N: valid, eos, index, count, v (membrane after update), busy"},
-        },
-        "input_protocol": if first.const_in {
-            "constant encoding: stream the non-zero encoded inputs once per sample, then one in_eos beat"
-        } else {
-            "rate encoding: for every step, stream that step's non-zero encoded inputs, then one in_eos beat"
-        },
-        "classes": p.classes,
-        "engines": engines,
-        "cycle_formula": CYCLE_FORMULA,
-    })
-}

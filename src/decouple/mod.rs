@@ -9,29 +9,17 @@
 //!
 //! In both forms the next synaptic layer receives every sub-unit's spike through a copy of the
 //! original weight, so it sees sum_k w * s_k = w * c.
-
-mod check;
-
-pub use check::{compare, Divergence, Equivalence};
+//!
+//! The spike-exact check of a decoupled network against its original is in
+//! [`crate::verify::decouple`] (it runs a simulator; this pass does not).
 
 use crate::error::{Error, Result};
+pub use crate::ir::Form;
 use crate::ir::{self, Conv2d, Dense, Elem, Layer, Leak, LifGroup, LifRecurrent, Network, Reset};
-
-/// Which decoupled form to build.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Form {
-    /// B sub-units share one membrane (exact always).
-    Group,
-    /// Standard LIF units with lateral synapses (exact for lam = 1, subtract reset only).
-    PureLif,
-}
 
 /// Group form: every LIFB layer with B >= 2 becomes a LifGroup layer (LIF layers stay as they are).
 pub fn to_lif_groups<T: Elem>(net: &Network<T>) -> Result<Network<T>> {
-    rewrite(net, Form::Group)
+    rewrite(net, Form::Decoupled)
 }
 
 /// Pure-LIF form: every LIFB layer with B >= 2 becomes a LifRecurrent layer; the synaptic layer
@@ -40,7 +28,13 @@ pub fn to_pure_lif<T: Elem>(net: &Network<T>) -> Result<Network<T>> {
     rewrite(net, Form::PureLif)
 }
 
+/// The `form` of `net`: [`Form::Decoupled`] (group) or [`Form::PureLif`].
 pub fn decouple<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
+    if form == Form::Native {
+        return Err(Error::bad_input(
+            "the native form is the network as it is; decouple to the decoupled (group) or pure-lif form",
+        ));
+    }
     rewrite(net, form)
 }
 
@@ -91,7 +85,7 @@ fn rewrite<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
                 let rows = rows.len();
                 pending = Some((g, input.h * input.w));
                 match form {
-                    Form::Group => Layer::LifGroup(LifGroup {
+                    Form::Native | Form::Decoupled => Layer::LifGroup(LifGroup {
                         leak: n.leak,
                         group: n.max_burst,
                         thresholds,
@@ -166,8 +160,9 @@ fn rewrite<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
     let mut meta = net.meta.clone();
     meta.insert(
         "decoupled".into(),
+        // The stored words predate the shared form enum: kept so files stay comparable.
         serde_json::json!(match form {
-            Form::Group => "group",
+            Form::Native | Form::Decoupled => "group",
             Form::PureLif => "pure_lif",
         }),
     );
@@ -181,15 +176,8 @@ fn rewrite<T: Elem>(net: &Network<T>, form: Form) -> Result<Network<T>> {
     out.validate_structure()
         .map_err(|e| e.context("decoupled network (a bug: please report)"))?;
     // The pure-LIF form adds lateral currents: a legal network can give an illegal form.
-    out.check_bounds().map_err(|e| {
-        e.context(format!(
-            "the {} form of this network",
-            match form {
-                Form::Group => "group",
-                Form::PureLif => "pure-LIF",
-            }
-        ))
-    })?;
+    out.check_bounds()
+        .map_err(|e| e.context(format!("the {form} form of this network")))?;
     Ok(out)
 }
 

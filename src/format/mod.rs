@@ -192,19 +192,16 @@ pub fn model_hash<T: TensorElem>(net: &Network<T>) -> Result<String> {
 fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8>, Vec<u8>)> {
     net.validate()?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    let mut put =
-        |name: String, shape: Vec<usize>, v: &[T]| tensors.push((name, shape, T::to_le(v)));
+    let mut put = |i: usize, name: &str, shape: Vec<usize>, v: &[T]| {
+        tensors.push((tname(i, name), shape, T::to_le(v)))
+    };
     let mut layers = Vec::new();
     for (i, layer) in net.layers.iter().enumerate() {
         let ml = match layer {
             Layer::Dense(d) => {
-                put(
-                    tname(i, "weight"),
-                    vec![d.out_features, d.in_features],
-                    &d.weight,
-                );
+                put(i, "weight", vec![d.out_features, d.in_features], &d.weight);
                 if let Some(b) = &d.bias {
-                    put(tname(i, "bias"), vec![d.out_features], b);
+                    put(i, "bias", vec![d.out_features], b);
                 }
                 ManifestLayer::Dense {
                     in_features: d.in_features,
@@ -214,12 +211,13 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
             }
             Layer::Conv2d(c) => {
                 put(
-                    tname(i, "weight"),
+                    i,
+                    "weight",
                     vec![c.out_channels, c.in_channels, c.kernel[0], c.kernel[1]],
                     &c.weight,
                 );
                 if let Some(b) = &c.bias {
-                    put(tname(i, "bias"), vec![c.out_channels], b);
+                    put(i, "bias", vec![c.out_channels], b);
                 }
                 ManifestLayer::Conv2d {
                     in_channels: c.in_channels,
@@ -242,8 +240,8 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
             },
             Layer::Flatten => ManifestLayer::Flatten,
             Layer::Lifb(n) => {
-                put(tname(i, "threshold"), vec![n.threshold.len()], &n.threshold);
-                put(tname(i, "spacing"), vec![n.spacing.len()], &n.spacing);
+                put(i, "threshold", vec![n.threshold.len()], &n.threshold);
+                put(i, "spacing", vec![n.spacing.len()], &n.spacing);
                 ManifestLayer::Lifb {
                     leak: n.leak,
                     max_burst: n.max_burst,
@@ -252,12 +250,9 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
             }
             Layer::LifGroup(n) => {
                 let g = n.group as usize;
-                put(
-                    tname(i, "thresholds"),
-                    vec![n.thresholds.len() / g, g],
-                    &n.thresholds,
-                );
-                put(tname(i, "rho"), vec![n.rho.len() / g, g], &n.rho);
+                let (th, rows) = (&n.thresholds, n.thresholds.len() / g);
+                put(i, "thresholds", vec![rows, g], th);
+                put(i, "rho", vec![n.rho.len() / g, g], &n.rho);
                 ManifestLayer::LifGroup {
                     leak: n.leak,
                     group: n.group,
@@ -266,16 +261,10 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
             }
             Layer::LifRecurrent(n) => {
                 let g = n.group as usize;
-                put(
-                    tname(i, "thresholds"),
-                    vec![n.thresholds.len() / g, g],
-                    &n.thresholds,
-                );
-                put(
-                    tname(i, "lateral"),
-                    vec![n.lateral.len() / (g * g), g, g],
-                    &n.lateral,
-                );
+                let (th, rows) = (&n.thresholds, n.thresholds.len() / g);
+                put(i, "thresholds", vec![rows, g], th);
+                let lateral_rows = n.lateral.len() / (g * g);
+                put(i, "lateral", vec![lateral_rows, g, g], &n.lateral);
                 ManifestLayer::LifRecurrent {
                     leak: n.leak,
                     group: n.group,

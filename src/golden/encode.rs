@@ -64,12 +64,17 @@ pub fn encode_float(enc: Encoding, values: &[f32], sample: u64, step: u32, out: 
     }
 }
 
-/// Whether the first layer's input is the same at every step (so its current can be reused).
+/// Whether the first layer's input is the same at every step ([`Encoding::is_constant`]).
 pub fn is_constant(enc: Encoding) -> bool {
-    !matches!(enc, Encoding::Rate { .. })
+    enc.is_constant()
 }
 
 /// Float sample value in [0, 1] to the integer input 0..=max (round half up, clamped).
 pub fn quantize_input(x: f32, max: u32) -> u32 {
     ((x.clamp(0.0, 1.0) * max as f32) + 0.5).floor() as u32
+}
+
+/// A float sample in [0, 1] to an integer network's input values (0..=max).
+pub fn int_inputs(x: &[f32], max: u32) -> Vec<u32> {
+    x.iter().map(|&v| quantize_input(v, max)).collect()
 }

@@ -1,10 +1,13 @@
 //! Back end: the golden simulators (integer and float) and their traces.
 
 pub mod bench;
+mod elem;
 pub mod encode;
 pub mod neuron;
 pub mod sim;
+mod step;
 pub mod trace;
 
-pub use sim::{argmax, FloatSim, IntSim, Sim, SimElem, TraceOptions};
+pub use elem::SimElem;
+pub use sim::{argmax, FloatSim, IntSim, Sim, TraceOptions};
 pub use trace::{first_divergence, LayerTrace, SampleTrace, Trace};

@@ -76,21 +76,7 @@ pub fn group_step(
     reset: Reset,
     spikes: &mut [u32],
 ) -> u32 {
-    let h = fx.integrate(*v, x);
-    let mut fired = 0;
-    let mut removed = 0;
-    for k in 0..thresholds.len() {
-        let s = (h >= thresholds[k]) as u32;
-        spikes[k] = s;
-        fired += s;
-        removed += s as i64 * rho[k];
-    }
-    *v = match reset {
-        Reset::Subtract => h - removed,
-        Reset::Zero if fired > 0 => 0,
-        Reset::Zero => h,
-    };
-    fired
+    group_fire(fx.integrate(*v, x), v, thresholds, rho, reset, spikes)
 }
 
 /// The float neuron update (docs/semantics.md, "Float model"): H = lam * V + X, no saturation.
@@ -128,18 +114,37 @@ pub fn group_step_float(
     reset: Reset,
     spikes: &mut [u32],
 ) -> u32 {
-    let h = lam * *v + x;
+    group_fire(lam * *v + x, v, thresholds, rho, reset, spikes)
+}
+
+/// The group form's firing and reset after integration (H = `h`), in either number type:
+/// sub-unit k fires on H >= thresholds[k]; subtract removes the rho of every fired sub-unit,
+/// zero clears V if any fired. Integer H is already saturated, float H never is.
+#[inline]
+fn group_fire<M>(
+    h: M,
+    v: &mut M,
+    thresholds: &[M],
+    rho: &[M],
+    reset: Reset,
+    spikes: &mut [u32],
+) -> u32
+where
+    M: Copy + Default + PartialOrd + std::ops::AddAssign + std::ops::Sub<Output = M>,
+{
     let mut fired = 0;
-    let mut removed = 0.0;
+    let mut removed = M::default();
     for k in 0..thresholds.len() {
         let s = (h >= thresholds[k]) as u32;
         spikes[k] = s;
         fired += s;
-        removed += s as f32 * rho[k];
+        if s != 0 {
+            removed += rho[k];
+        }
     }
     *v = match reset {
         Reset::Subtract => h - removed,
-        Reset::Zero if fired > 0 => 0.0,
+        Reset::Zero if fired > 0 => M::default(),
         Reset::Zero => h,
     };
     fired

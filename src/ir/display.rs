@@ -1,6 +1,6 @@
 //! How the IR's enums read in tables and messages: lower-case words, never Rust debug text.
 
-use super::{Encoding, Leak, Reset};
+use super::{Encoding, Form, Leak, Reset};
 use std::fmt;
 
 impl fmt::Display for Encoding {
@@ -33,6 +33,12 @@ impl fmt::Display for Reset {
     }
 }
 
+impl fmt::Display for Form {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +54,7 @@ mod tests {
         assert_eq!(Leak::Lambda { lam: 0.5 }.to_string(), "leak lam=0.5");
         assert_eq!(Leak::Fixed { d: 16 }.to_string(), "leak d=16");
         assert_eq!(Reset::Subtract.to_string(), "subtract");
+        assert_eq!(Form::Decoupled.to_string(), "decoupled");
+        assert_eq!(Form::PureLif.to_string(), "pure-lif");
     }
 }

@@ -85,6 +85,42 @@ pub enum Encoding {
     Burst { max_count: u32 },
 }
 
+impl Encoding {
+    /// Whether the first layer's input is the same at every step (so its current can be reused,
+    /// and the hardware streams the inputs once per sample).
+    pub fn is_constant(self) -> bool {
+        !matches!(self, Encoding::Rate { .. })
+    }
+}
+
+/// The neuron form of a network: its LIFB neurons as they are, or one of the two decoupled forms
+/// (docs/semantics.md, "Decoupling"). The hardware generator builds the native and group forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    /// One membrane per LIFB neuron; a spike count 0..=B goes to the next layer.
+    Native,
+    /// The group form: each LIFB neuron becomes B binary sub-units sharing one membrane (exact
+    /// always). "decoupled" in the hardware commands; "group" is accepted too.
+    #[value(alias = "group")]
+    #[serde(alias = "group")]
+    Decoupled,
+    /// The pure-LIF form: B standard LIF units per neuron with lateral synapses (exact without
+    /// leak; subtract reset only).
+    PureLif,
+}
+
+impl Form {
+    /// The word for this form on the command line, in manifests and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Native => "native",
+            Form::Decoupled => "decoupled",
+            Form::PureLif => "pure-lif",
+        }
+    }
+}
+
 /// Bit widths of an integer network (docs/semantics.md, "Integer model").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FixedPoint {

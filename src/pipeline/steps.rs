@@ -56,7 +56,7 @@ fn decouple_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
         let steps = a.time_steps.expect("set with the integer model");
         let int = a.integer.clone().expect("checked above");
         let (_, inputs) = a.inputs(o)?;
-        let eq = decouple::compare(&int, &lif, inputs, steps)?;
+        let eq = crate::verify::compare(&int, &lif, inputs, steps)?;
         if !eq.exact() {
             return Err(Error::mismatch(format!(
                 "the decoupled model differs from the LIFB model: {} (a bug: please report)",

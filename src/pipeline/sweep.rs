@@ -7,7 +7,6 @@ use super::{evaluation_inputs, load_and_quantize, synth_request, synthesize, Pro
 use crate::codegen::{self, Design, Form, Lanes};
 use crate::cosim::{self, CosimOptions};
 use crate::data::DataSetKind;
-use crate::decouple;
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};
 use crate::synth::{Backend, Target};
@@ -219,8 +218,8 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         }
         let d = match v.form {
             Form::Native => None,
-            Form::Decoupled => {
-                let eq = decouple::compare(&int, &v.design.network, &inputs, steps)?;
+            Form::Decoupled | Form::PureLif => {
+                let eq = crate::verify::compare(&int, &v.design.network, &inputs, steps)?;
                 (!eq.exact()).then(|| {
                     format!(
                         "the decoupled golden model differs from the LIFB model: {}",

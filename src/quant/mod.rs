@@ -4,11 +4,11 @@
 //! currents then stand for s = s_w * s_in float units, where s_in is what one unit of its input
 //! stands for (1/input_max for direct-coded inputs, 1 for spike counts, 1/window after average
 //! pooling). Biases, thresholds and spacings of the layer that follows are divided by s and
-//! rounded. With calibration data, `clip` is chosen per layer from a few candidates to maximise
-//! agreement with the float model.
+//! rounded. With a calibration score (the verification layer's agreement with the float model on
+//! some inputs), `clip` is chosen per layer from a few candidates to maximise it. The pass itself
+//! runs no simulator.
 
-use crate::error::{Error, Result};
-use crate::golden::{encode, FloatSim, IntSim, TraceOptions};
+use crate::error::{in_range, Result};
 use crate::ir::{
     Conv2d, Dense, Encoding, FixedPoint, FloatNetwork, IntNetwork, Layer, Leak, LifGroup,
     LifRecurrent, Lifb, Network, Pool, PoolKind,
@@ -80,8 +80,8 @@ pub fn meta_u32(
     v.as_u64().and_then(|x| u32::try_from(x).ok())
 }
 
-/// Clip factors tried per layer when calibration data is given.
-const CLIPS: [f32; 6] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
+/// Clip factors tried per layer when calibrating.
+pub const CLIPS: [f32; 6] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QuantReport {
@@ -188,7 +188,6 @@ fn quantize_with(
                     let d = spacing[crate::ir::param_row(ls, 1, shape, nr)] as i64;
                     top = top.max(crate::ir::burst_threshold_int(t, d, n.max_burst - 1));
                 }
-                s_in = 1.0;
                 let q = Lifb {
                     leak: leak(n.leak),
                     threshold,
@@ -200,8 +199,7 @@ fn quantize_with(
             }
             Layer::LifGroup(n) => {
                 let thresholds = q_param(&n.thresholds, s_cur);
-                top = top.max(thresholds.iter().map(|&t| t as i64).max().unwrap_or(1));
-                s_in = 1.0;
+                top = top.max(highest(&thresholds));
                 let q = LifGroup {
                     leak: leak(n.leak),
                     group: n.group,
@@ -213,8 +211,7 @@ fn quantize_with(
             }
             Layer::LifRecurrent(n) => {
                 let thresholds = q_param(&n.thresholds, s_cur);
-                top = top.max(thresholds.iter().map(|&t| t as i64).max().unwrap_or(1));
-                s_in = 1.0;
+                top = top.max(highest(&thresholds));
                 let q = LifRecurrent {
                     leak: leak(n.leak),
                     group: n.group,
@@ -224,6 +221,9 @@ fn quantize_with(
                 (Layer::LifRecurrent(q), 1.0)
             }
         };
+        if layer.is_neuron() {
+            s_in = 1.0; // spike counts stand for themselves
+        }
         layers.push(q);
         scales.push(scale);
     }
@@ -260,32 +260,18 @@ fn quantize_with(
 }
 
 fn check_options(o: &QuantOptions) -> Result<()> {
-    if !(2..=16).contains(&o.weight_bits) {
-        return Err(Error::bad_input(format!(
-            "--weight-bits must be 2..=16, got {}",
-            o.weight_bits
-        )));
-    }
-    if !(1..=16).contains(&o.input_bits) {
-        return Err(Error::bad_input(format!(
-            "--input-bits must be 1..=16, got {}",
-            o.input_bits
-        )));
-    }
-    if o.leak_frac_bits > 16 {
-        return Err(Error::bad_input(format!(
-            "--leak-frac-bits must be 0..=16, got {}",
-            o.leak_frac_bits
-        )));
-    }
+    in_range("--weight-bits", o.weight_bits, 2..=16)?;
+    in_range("--input-bits", o.input_bits, 1..=16)?;
+    in_range("--leak-frac-bits", o.leak_frac_bits, 0..=16)?;
     if let Some(m) = o.membrane_bits {
-        if !(4..=32).contains(&m) {
-            return Err(Error::bad_input(format!(
-                "--membrane-bits must be 4..=32, got {m}"
-            )));
-        }
+        in_range("--membrane-bits", m, 4..=32)?;
     }
     Ok(())
+}
+
+/// The largest threshold of a layer (1 if it has none).
+fn highest(thresholds: &[i32]) -> i64 {
+    thresholds.iter().map(|&t| t as i64).max().unwrap_or(1)
 }
 
 /// Round half away from zero: the rule docs/semantics.md states for every quantized value.
@@ -325,23 +311,21 @@ pub fn quantize_weights(w: &[f32], wmax: f32, clip: f32) -> (Vec<i32>, f32) {
     )
 }
 
-/// Quantize `net`. With calibration inputs (floats in [0, 1]), choose each synaptic layer's clip
-/// factor greedily, front to back, to maximise class agreement with the float model.
+/// Scores a candidate integer network during calibration (higher is better), for example the
+/// number of calibration samples on which it predicts the float model's class.
+pub type Score<'a> = &'a mut dyn FnMut(&IntNetwork) -> Result<usize>;
+
+/// Quantize `net`. With a calibration score, choose each synaptic layer's clip factor greedily,
+/// front to back, among [`CLIPS`], to maximise the score (ties keep the larger clip).
 pub fn quantize(
     net: &FloatNetwork,
     opts: &QuantOptions,
-    calibration: Option<&[Vec<f32>]>,
+    score: Option<Score<'_>>,
 ) -> Result<(IntNetwork, QuantReport)> {
     let mut clips = vec![1.0f32; net.layers.len()];
-    let Some(calib) = calibration.filter(|c| !c.is_empty()) else {
+    let Some(score) = score else {
         return quantize_with(net, opts, &clips);
     };
-    let float = FloatSim::new(net)?;
-    let reference: Vec<usize> = calib
-        .iter()
-        .enumerate()
-        .map(|(s, x)| float.classify(x, s as u64, opts.steps).map(|r| r.0))
-        .collect::<Result<_>>()?;
     for i in 0..net.layers.len() {
         if !net.layers[i].is_synaptic() {
             continue;
@@ -352,92 +336,12 @@ pub fn quantize(
             let Ok((q, _)) = quantize_with(net, opts, &clips) else {
                 continue;
             };
-            let agree = agreement_count(&q, calib, &reference, opts.steps)?;
-            if agree > best.0 {
-                best = (agree, c);
+            let s = score(&q)?;
+            if s > best.0 {
+                best = (s, c);
             }
         }
         clips[i] = best.1;
     }
     quantize_with(net, opts, &clips)
-}
-
-fn agreement_count(
-    q: &IntNetwork,
-    calib: &[Vec<f32>],
-    reference: &[usize],
-    steps: u32,
-) -> Result<usize> {
-    let sim = IntSim::new(q)?;
-    let max = q.fixed.as_ref().map_or(1, |f| f.input_max());
-    let mut n = 0;
-    for (s, x) in calib.iter().enumerate() {
-        let xi = int_inputs(x, max);
-        if sim.classify(&xi, s as u64, steps)?.0 == reference[s] {
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
-/// Float sample in [0, 1] to the integer network's input values.
-pub fn int_inputs(x: &[f32], max: u32) -> Vec<u32> {
-    x.iter().map(|&v| encode::quantize_input(v, max)).collect()
-}
-
-/// How closely an integer network follows its float original on some inputs.
-#[derive(Debug, Clone, Serialize)]
-pub struct Agreement {
-    pub samples: usize,
-    /// Fraction of samples with the same predicted class.
-    pub class_agreement: f64,
-    /// Per neuron layer: fraction of (step, neuron) spike counts that are equal.
-    pub count_agreement: Vec<f64>,
-    pub float_accuracy: Option<f64>,
-    pub integer_accuracy: Option<f64>,
-}
-
-pub fn agreement(
-    float: &FloatNetwork,
-    int: &IntNetwork,
-    inputs: &[Vec<f32>],
-    labels: Option<&[u32]>,
-    steps: u32,
-) -> Result<Agreement> {
-    let fs = FloatSim::new(float)?;
-    let is = IntSim::new(int)?;
-    let max = int.fixed.as_ref().map_or(1, |f| f.input_max());
-    let opts = TraceOptions {
-        counts: true,
-        membranes: false,
-    };
-    let (mut same, mut fc, mut ic) = (0usize, 0usize, 0usize);
-    let mut eq: Vec<(u64, u64)> = Vec::new();
-    for (s, x) in inputs.iter().enumerate() {
-        let tf = fs.run(x, s as u64, steps, opts)?;
-        let ti = is.run(&int_inputs(x, max), s as u64, steps, opts)?;
-        same += (tf.predicted == ti.predicted) as usize;
-        if let Some(l) = labels {
-            fc += (tf.predicted as u32 == l[s]) as usize;
-            ic += (ti.predicted as u32 == l[s]) as usize;
-        }
-        eq.resize(tf.layers.len(), (0, 0));
-        for (k, (a, b)) in tf.layers.iter().zip(&ti.layers).enumerate() {
-            for (sa, sb) in a.counts.iter().zip(&b.counts) {
-                eq[k].0 += sa.iter().zip(sb).filter(|(x, y)| x == y).count() as u64;
-                eq[k].1 += sa.len() as u64;
-            }
-        }
-    }
-    let n = inputs.len().max(1) as f64;
-    Ok(Agreement {
-        samples: inputs.len(),
-        class_agreement: same as f64 / n,
-        count_agreement: eq
-            .iter()
-            .map(|(a, b)| *a as f64 / (*b).max(1) as f64)
-            .collect(),
-        float_accuracy: labels.map(|_| fc as f64 / n),
-        integer_accuracy: labels.map(|_| ic as f64 / n),
-    })
 }

@@ -2,6 +2,7 @@
 
 use super::svg::{self, esc, group};
 use super::{Derived, ReportData};
+use crate::synth::{SynthResult, Usage};
 use std::fmt::Write as _;
 
 const CSS: &str = "
@@ -86,36 +87,26 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     card(&mut s, "latency", &num(x.latency_us, 2, "µs/image"));
     card(&mut s, "throughput", &whole(x.images_per_s, "images/s"));
     card(&mut s, "fmax", &num(x.fmax_mhz, 1, "MHz"));
-    let lc = d.synth.as_ref().map(|r| r.resources.logic_cells);
+    // used / available of one synthesized resource, or n/a without synthesis
+    let usage = |u: Option<Usage>| {
+        u.map_or_else(
+            || "<span class=\"na\">n/a</span>".into(),
+            |u| {
+                format!(
+                    "{}<span class=\"u\"> / {}</span>",
+                    group(u.used),
+                    group(u.available)
+                )
+            },
+        )
+    };
+    let res = |f: fn(&SynthResult) -> Usage| d.synth.as_ref().map(f);
     card(
         &mut s,
         "logic cells",
-        &lc.map_or_else(
-            || "<span class=\"na\">n/a</span>".into(),
-            |u| {
-                format!(
-                    "{}<span class=\"u\"> / {}</span>",
-                    group(u.used),
-                    group(u.available)
-                )
-            },
-        ),
+        &usage(res(|r| r.resources.logic_cells)),
     );
-    let bram = d.synth.as_ref().map(|r| r.resources.block_ram);
-    card(
-        &mut s,
-        "block RAM",
-        &bram.map_or_else(
-            || "<span class=\"na\">n/a</span>".into(),
-            |u| {
-                format!(
-                    "{}<span class=\"u\"> / {}</span>",
-                    group(u.used),
-                    group(u.available)
-                )
-            },
-        ),
-    );
+    card(&mut s, "block RAM", &usage(res(|r| r.resources.block_ram)));
     card(
         &mut s,
         "energy (estimate)",

@@ -216,13 +216,7 @@ pub fn mode_shares(layers: &[LayerReport]) -> Option<String> {
     for (i, (layer, m)) in rows.iter().enumerate() {
         let y = top + i as f64 * row_h;
         let total = m.total() as f64;
-        let _ = writeln!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lab\" text-anchor=\"end\">{}</text>",
-            LEFT - 8.0,
-            y + 16.0,
-            esc(&layer.name)
-        );
+        row_label(&mut s, y, &layer.name);
         let mut x = LEFT;
         for (count, color, light) in [
             (m.resting, COLOR_RESTING, false),
@@ -295,13 +289,7 @@ pub fn cycle_breakdown(layers: &[LayerReport]) -> Option<String> {
     legend(&mut s, LEFT, 18.0, &items);
     for (i, layer) in rows.iter().enumerate() {
         let y = top + i as f64 * row_h;
-        let _ = writeln!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lab\" text-anchor=\"end\">{}</text>",
-            LEFT - 8.0,
-            y + 16.0,
-            esc(&layer.name)
-        );
+        row_label(&mut s, y, &layer.name);
         let mut x = LEFT;
         let mut total = 0;
         for part in &layer.cycles {
@@ -502,6 +490,17 @@ pub fn pareto(points: &[DesignPoint]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// A row's name, right-aligned left of the bars.
+fn row_label(s: &mut String, y: f64, name: &str) {
+    let _ = writeln!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lab\" text-anchor=\"end\">{}</text>",
+        LEFT - 8.0,
+        y + 16.0,
+        esc(name)
+    );
 }
 
 #[cfg(test)]

@@ -1,0 +1,278 @@
+//! The manifest.json of an RTL folder, typed: written by [`super::generate`], read back by
+//! `cosim --hdl` (src/cosim/hdl.rs). The JSON keys are those of format "lifb-hdl-rtl" version 1;
+//! files are written through `serde_json::Value`, whose maps keep keys sorted, so the bytes do not
+//! depend on the order of the fields below.
+
+use super::plan::{EngineKind, LeakImpl, Plan, CYCLE_FORMULA};
+use super::{Form, Options, TOP};
+use crate::error::{Error, Result};
+use crate::ir::IntNetwork;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The `format` word of an RTL manifest.
+pub const FORMAT: &str = "lifb-hdl-rtl";
+/// The manifest version this generator writes and reads.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    /// Version of lifb-hdl that wrote the folder.
+    pub generator: String,
+    pub model_name: String,
+    pub model_hash: String,
+    pub hardware_model_hash: String,
+    pub hardware_model_doc: String,
+    pub form: Form,
+    pub top: String,
+    pub files: Vec<String>,
+    pub sources: Vec<String>,
+    pub clock: String,
+    pub ports: BTreeMap<String, Port>,
+    pub input_protocol: String,
+    pub classes: usize,
+    pub engines: Vec<Engine>,
+    pub cycle_formula: String,
+}
+
+/// A port of the top module (the trace taps are described by one entry with a doc only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Port {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+}
+
+/// One engine: its module, sizes, lanes and memories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Engine {
+    pub module: String,
+    pub description: String,
+    pub synaptic_layer: usize,
+    pub neuron_layer: Option<usize>,
+    pub kind: String,
+    pub inputs: usize,
+    pub neurons: usize,
+    pub lanes: usize,
+    pub passes: usize,
+    pub fire_units: usize,
+    pub fire_words: usize,
+    pub accumulator_bits: usize,
+    pub membrane_storage_bits: usize,
+    pub input_count_bits: usize,
+    pub output_count_bits: usize,
+    pub weight_rom: WeightRom,
+    pub neuron_rom: NeuronRom,
+    pub membrane_bits_total: usize,
+    pub accumulator_bits_total: usize,
+    pub input_fifo_words: usize,
+    pub leak: String,
+    pub reset: String,
+    pub constant_input: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightRom {
+    pub files: Vec<String>,
+    pub words: usize,
+    pub word_bits: usize,
+    pub bits: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeuronRom {
+    pub file: String,
+    pub words: usize,
+    pub word_bits: usize,
+    pub bits: usize,
+}
+
+impl Manifest {
+    /// The manifest of a design planned as `p` for `net`, whose files (without the manifest)
+    /// are named in `files`.
+    pub fn new(
+        net: &IntNetwork,
+        p: &Plan,
+        opts: &Options,
+        model_hash: &str,
+        hw_hash: &str,
+        files: &[&str],
+    ) -> Manifest {
+        let first = &p.engines[0];
+        let last = p.engines.last().expect("not empty");
+        let port = |dir: &str, bits: usize, doc: Option<&str>| Port {
+            dir: Some(dir.into()),
+            bits: Some(bits),
+            signed: None,
+            doc: doc.map(String::from),
+        };
+        let mut ports = BTreeMap::new();
+        let mut add = |name: &str, p: Port| ports.insert(name.to_string(), p);
+        add(
+            "start",
+            port("in", 1, Some("pulse while idle to begin a sample")),
+        );
+        add(
+            "steps",
+            port("in", 16, Some("T, sampled with start (1..=65535)")),
+        );
+        add("in_valid", port("in", 1, None));
+        add("in_ready", port("out", 1, None));
+        add(
+            "in_eos",
+            port("in", 1, Some("end-of-step beat, carries no event")),
+        );
+        add("in_index", port("in", first.iw, None));
+        add(
+            "in_value",
+            port("in", first.cw, Some("encoded input value u_i(t), non-zero")),
+        );
+        add("out_valid", port("out", 1, None));
+        add("out_ready", port("in", 1, None));
+        add("out_eos", port("out", 1, None));
+        add("out_index", port("out", last.oiw, None));
+        add(
+            "out_value",
+            Port {
+                signed: Some(last.kind == EngineKind::Current),
+                ..port("out", last.ocw, None)
+            },
+        );
+        add(
+            "done",
+            port("out", 1, Some("one-cycle pulse after the last step")),
+        );
+        add(
+            "class_out",
+            port("out", p.clw, Some("predicted class, valid with done")),
+        );
+        add(
+            "tapN_*",
+            Port {
+                dir: None,
+                bits: None,
+                signed: None,
+                doc: Some("trace taps per neuron layer N: valid, eos, index, count, v (membrane after update), busy".into()),
+            },
+        );
+        let engines = p.engines.iter().map(engine).collect();
+        let names: Vec<String> = files.iter().map(|n| n.to_string()).collect();
+        let sources = names
+            .iter()
+            .filter(|n| n.ends_with(".v"))
+            .cloned()
+            .collect();
+        Manifest {
+            format: FORMAT.into(),
+            version: VERSION,
+            generator: env!("CARGO_PKG_VERSION").into(),
+            model_name: net.name.clone(),
+            model_hash: model_hash.into(),
+            hardware_model_hash: hw_hash.into(),
+            hardware_model_doc: "hash of the network the RTL implements (after --form decoupled, the LifGroup network)".into(),
+            form: opts.form,
+            top: TOP.into(),
+            files: names,
+            sources,
+            clock: "clk, rising edge; rst synchronous, active high".into(),
+            ports,
+            input_protocol: if first.const_in {
+                "constant encoding: stream the non-zero encoded inputs once per sample, then one in_eos beat"
+            } else {
+                "rate encoding: for every step, stream that step's non-zero encoded inputs, then one in_eos beat"
+            }
+            .into(),
+            classes: p.classes,
+            engines,
+            cycle_formula: CYCLE_FORMULA.into(),
+        }
+    }
+
+    /// The bytes of manifest.json: pretty JSON with sorted keys and a final newline.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let value = serde_json::to_value(self)
+            .map_err(|e| Error::tool(format!("serializing the manifest: {e}")))?;
+        let mut json = serde_json::to_vec_pretty(&value)
+            .map_err(|e| Error::tool(format!("serializing the manifest: {e}")))?;
+        json.push(b'\n');
+        Ok(json)
+    }
+
+    /// Parse manifest.json; `Err` holds a message without the file name. The format word and
+    /// version are checked first, so a manifest of another kind is named as such.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Manifest, String> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| format!("manifest.json is not valid JSON: {e}"))?;
+        if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+            return Err("manifest.json is not an lifb-hdl RTL manifest".into());
+        }
+        if value.get("version").and_then(serde_json::Value::as_u64) != Some(VERSION as u64) {
+            return Err(format!(
+                "manifest.json has a version other than {VERSION} (written by another version of lifb-hdl)"
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| format!("manifest.json: {e}"))
+    }
+}
+
+fn engine(e: &super::EnginePlan) -> Engine {
+    Engine {
+        module: e.module.clone(),
+        description: e.desc.clone(),
+        synaptic_layer: e.syn_layer,
+        neuron_layer: e.neuron_layer,
+        kind: e.kind.name().into(),
+        inputs: e.n_in,
+        neurons: e.n,
+        lanes: e.p,
+        passes: e.passes,
+        fire_units: e.q,
+        fire_words: e.words,
+        accumulator_bits: e.accw,
+        membrane_storage_bits: e.vw,
+        input_count_bits: e.cw,
+        output_count_bits: e.ocw,
+        weight_rom: WeightRom {
+            files: e.w_slices.iter().map(|s| s.2.clone()).collect(),
+            words: e.n_in * e.passes,
+            word_bits: e.p * e.wb,
+            bits: e.n_in * e.passes * e.p * e.wb,
+        },
+        neuron_rom: NeuronRom {
+            file: e.n_file.clone(),
+            words: e.words,
+            word_bits: e.q * e.lb,
+            bits: e.words * e.q * e.lb,
+        },
+        membrane_bits_total: e.words
+            * e.q
+            * if e.kind == EngineKind::Current {
+                0
+            } else {
+                e.vw
+            },
+        accumulator_bits_total: e.passes * e.p * e.accw,
+        input_fifo_words: 1usize << e.fifo_aw,
+        leak: match e.leak {
+            LeakImpl::None => "none".to_string(),
+            LeakImpl::Shift(s) => format!("shift {s}"),
+            LeakImpl::Mul { d, f } => format!("multiply by {d}, shift {f}"),
+        },
+        reset: if e.kind == EngineKind::Current {
+            "none"
+        } else if e.reset_zero {
+            "zero"
+        } else {
+            "subtract"
+        }
+        .into(),
+        constant_input: e.const_in,
+    }
+}
