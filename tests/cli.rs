@@ -223,3 +223,149 @@ fn inspect_summarises_the_training_meta_on_short_lines() {
     assert!(history.contains("15 entries, last: epoch=15"), "{history}");
     assert!(table.lines().all(|l| l.chars().count() < 160), "{table}");
 }
+
+#[test]
+fn generate_quantizes_a_float_model_with_the_widths_it_was_trained_for() {
+    let d = dir("float-generate");
+    let q = d.join("q.json");
+    // quantize with no width options takes the recorded widths (4-bit for the MNIST example)
+    let o = run(&[
+        "quantize",
+        "--model",
+        "examples/mnist-lifb.json",
+        "-o",
+        q.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let int = format::load_integer(&q).unwrap();
+    assert_eq!(int.fixed.as_ref().unwrap().weight_bits, 4);
+    // generate on the float model makes the same RTL as generate on that integer model, and says
+    // that it quantized
+    let (a, b) = (d.join("from-float"), d.join("from-int"));
+    let o = run(&[
+        "generate",
+        "--model",
+        "examples/mnist-lifb.json",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("quantized on the fly to 4-bit weights"));
+    let o = run(&[
+        "generate",
+        "--model",
+        q.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<_> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert!(names.len() > 10);
+    for n in names {
+        let (x, y) = (a.join(&n), b.join(&n));
+        if x.is_file() {
+            assert_eq!(
+                std::fs::read(&x).unwrap(),
+                std::fs::read(&y).unwrap(),
+                "{n:?} differs"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// The commands of the README's "Step by step" block (the lines that start with `lifb-hdl`), split
+/// into arguments (single quotes group, a `#` after a blank starts a comment).
+fn readme_steps() -> Vec<Vec<String>> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block = readme
+        .split("## Step by step")
+        .nth(1)
+        .and_then(|s| s.split("```sh").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("README has a 'Step by step' sh block");
+    let mut steps = Vec::new();
+    for line in block.lines() {
+        let line = line.split(" #").next().unwrap().trim();
+        let Some(rest) = line.strip_prefix("lifb-hdl ") else {
+            continue;
+        };
+        let mut args = Vec::new();
+        let mut quoted = false;
+        let mut cur = String::new();
+        for ch in rest.chars() {
+            match ch {
+                '\'' => quoted = !quoted,
+                c if c.is_whitespace() && !quoted => {
+                    if !cur.is_empty() {
+                        args.push(std::mem::take(&mut cur));
+                    }
+                }
+                c => cur.push(c),
+            }
+        }
+        if !cur.is_empty() {
+            args.push(cur);
+        }
+        steps.push(args);
+    }
+    steps
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+#[test]
+fn the_readme_step_by_step_commands_run_as_written() {
+    let steps = readme_steps();
+    assert!(
+        steps.len() >= 10,
+        "found only {} README commands",
+        steps.len()
+    );
+    let d = common::scratch("readme-steps");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        d.join("examples"),
+    )
+    .unwrap();
+    for args in steps {
+        let cmd = args[0].as_str();
+        let mut args = args.clone();
+        match cmd {
+            "cosim" if !on_path("verilator") => {
+                common::skip("README cosim step", "verilator is not installed");
+                continue;
+            }
+            "synth" | "sweep" if !on_path("yosys") => {
+                common::skip("README synthesis step", "yosys is not installed");
+                continue;
+            }
+            // the sweep's synthesis runs are covered by tests/sweep_cli.rs; here the sweep's
+            // arguments and its co-simulated variants
+            "sweep" => args.extend(["--no-synth".into(), "--cosim-images".into(), "2".into()]),
+            "bench" => args.extend(["--images".into(), "200".into()]),
+            _ => {}
+        }
+        let o = bin().args(&args).current_dir(&d).output().unwrap();
+        assert!(
+            o.status.success(),
+            "README step 'lifb-hdl {}' failed ({:?}): {}",
+            args.join(" "),
+            o.status.code(),
+            stderr(&o)
+        );
+    }
+    std::fs::remove_dir_all(&d).ok();
+}

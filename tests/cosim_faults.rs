@@ -76,7 +76,7 @@ fn file_mut<'a>(d: &'a mut Design, name: &str) -> &'a mut Vec<u8> {
 
 fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &str) {
     let clean = generate(net, &options().codegen).unwrap();
-    let ok = cosim_design(net, &clean, inputs, &options()).unwrap();
+    let ok = cosim_design(&clean, inputs, &options()).unwrap();
     assert!(
         ok.divergence.is_none(),
         "clean design diverged: {:?}",
@@ -89,7 +89,7 @@ fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &s
         "{what}: the clean run reached no stall, gap or membrane: {}",
         c.summary()
     );
-    let bad = cosim_design(net, design, inputs, &options()).unwrap();
+    let bad = cosim_design(design, inputs, &options()).unwrap();
     let d = bad
         .divergence
         .unwrap_or_else(|| panic!("{what} was not caught"));

@@ -150,7 +150,7 @@ fn handshake_bubble_fails_the_cycle_budget() {
         }
     }
     assert!(planted >= 2);
-    let slow = cosim_design(&net, &d, inputs, &opts).unwrap();
+    let slow = cosim_design(&d, inputs, &opts).unwrap();
     assert!(
         slow.divergence.is_none(),
         "the bubble should change no spike: {:?}",
@@ -172,7 +172,7 @@ fn handshake_bubble_fails_the_cycle_budget() {
     // With stalls the budget is not checked, and the report says so.
     let mut stalled = opts.clone();
     stalled.stimulus = Stimulus::verify(3);
-    let r = cosim_design(&net, &d, inputs, &stalled).unwrap();
+    let r = cosim_design(&d, inputs, &stalled).unwrap();
     assert!(r.budget_violation.is_none() && r.budget_note.contains("not checked"));
 }
 
@@ -478,7 +478,7 @@ fn escaped_fault_classes_are_caught() {
     };
     let clean_design =
         lifb_hdl::codegen::generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();
-    let clean = cosim_design(&net, &clean_design, &inputs, &opts).unwrap();
+    let clean = cosim_design(&clean_design, &inputs, &opts).unwrap();
     assert!(clean.failure().is_none(), "{:?}", clean.failure());
     let mb = net.fixed.as_ref().unwrap().membrane_bits as usize;
     let vmax = format!("{mb}'sh{:x}", (1u64 << (mb - 1)) - 1);
@@ -556,7 +556,7 @@ fn escaped_fault_classes_are_caught() {
     for (name, file, marker, with) in &mutants {
         let mut d = clean_design.clone();
         mutate(&mut d, *file, marker, with.as_ref());
-        let r = cosim_design(&net, &d, &inputs, &opts).unwrap();
+        let r = cosim_design(&d, &inputs, &opts).unwrap();
         match r.failure() {
             Some(f) => eprintln!("{name}: caught: {f}"),
             None => missed.push(*name),

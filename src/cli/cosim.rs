@@ -1,15 +1,19 @@
-//! `lifb-hdl cosim`: the generated RTL in Verilator against the golden simulator, spike by spike.
+//! `lifb-hdl cosim`: the generated RTL in Verilator (or Icarus) against the golden simulator,
+//! spike by spike.
 
 use super::generate::options;
 use crate::codegen::Form;
-use crate::cosim::{cosim, cosim_design, default_cache_dir, CosimOptions, Stimulus};
+use crate::cosim::{
+    cosim_design_with, cosim_with, default_cache_dir, CosimOptions, Simulator, Stimulus,
+};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Integer model (manifest .json written by lifb-hdl).
+    /// Model (manifest .json written by lifb-hdl): an integer model, or a float model, which is
+    /// quantized on the fly with the bit widths it was trained for.
     #[arg(long)]
     pub model: PathBuf,
     /// Input set (docs/file-formats.md: {"samples": [[values in 0..1]]}); each value becomes
@@ -22,9 +26,9 @@ pub struct Args {
     /// Seed of the random samples.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Time steps per sample.
+    /// Time steps per sample. Default: the model's recorded steps, else 4.
     #[arg(long)]
-    pub steps: u32,
+    pub steps: Option<u32>,
     /// Lanes per engine (as for generate).
     #[arg(long)]
     pub lanes: Option<String>,
@@ -72,19 +76,24 @@ pub struct Args {
     /// instead of generating it; lanes, units, form and FIFO depth come from its manifest.
     #[arg(long, conflicts_with_all = ["lanes", "units"])]
     pub hdl: Option<PathBuf>,
+    /// The simulator: verilator (C++ harness) or icarus (the plain Verilog testbench
+    /// sim/tb_lifb.v); both are driven alike and compared by the same code.
+    #[arg(long, value_enum, default_value = "verilator")]
+    pub simulator: Simulator,
 }
 
 pub fn run(args: Args) -> Result<()> {
     use super::limits;
-    limits::steps(
-        "--steps (the hardware counts steps in 16 bits)",
-        args.steps,
-        u16::MAX as u32,
-    )?;
     if let Some(n) = args.random {
         limits::count("--random", n, limits::MAX_SAMPLES)?;
     }
-    let net = crate::format::load_integer(&args.model)?;
+    let net = super::hardware_model(&args.model)?;
+    let steps = super::model_steps(&net, args.steps);
+    limits::steps(
+        "--steps or the model's recorded steps (the hardware counts steps in 16 bits)",
+        steps,
+        u16::MAX as u32,
+    )?;
     if let Some(n) = args.random {
         limits::buffer(
             "--random samples",
@@ -148,7 +157,7 @@ pub fn run(args: Args) -> Result<()> {
     stimulus.stall_burst = args.stall_burst;
     stimulus.gap_burst = args.gap_burst;
     let mut opts = CosimOptions {
-        steps: args.steps,
+        steps,
         codegen: options(args.lanes.as_deref(), args.units.as_deref(), args.form)?,
         cache_dir: args.cache.unwrap_or_else(default_cache_dir),
         stimulus,
@@ -181,20 +190,20 @@ pub fn run(args: Args) -> Result<()> {
                     )
                 }
             );
-            let hw_net = crate::codegen::plan::apply_form(&net, h.options.form)?;
-            cosim_design(&hw_net, &h.design, &inputs, &opts)?
+            cosim_design_with(args.simulator, &h.design, &inputs, &opts)?
         }
-        None => cosim(&net, &inputs, &opts)?,
+        None => cosim_with(args.simulator, &net, &inputs, &opts)?,
     };
     out!("{}", report.summary());
     match report.failure() {
         Some(d) => Err(Error::mismatch(format!("co-simulation MISMATCH: {d}"))),
         None => {
             outln!(
-                "co-simulation OK: {} samples x {} steps, every layer and step spike-exact, every event's membrane, the output stream and the classes equal ({} form)",
+                "co-simulation OK: {} samples x {} steps, every layer and step spike-exact, every event's membrane, the output stream and the classes equal ({} form, {})",
                 report.samples,
                 report.steps,
-                opts.codegen.form.name()
+                opts.codegen.form.name(),
+                args.simulator.name()
             );
             Ok(())
         }

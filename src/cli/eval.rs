@@ -71,17 +71,7 @@ pub struct EvalReport {
     pub decoupled_counts_mismatched: Option<u64>,
 }
 
-/// A number at `path` in a model's `meta` (what training recorded: bits, steps ...).
-pub(super) fn meta_u32(
-    meta: &std::collections::BTreeMap<String, serde_json::Value>,
-    path: &[&str],
-) -> Option<u32> {
-    let mut v = meta.get(path[0])?;
-    for k in &path[1..] {
-        v = v.get(k)?;
-    }
-    v.as_u64().and_then(|x| u32::try_from(x).ok())
-}
+pub(super) use crate::quant::meta_u32;
 
 pub fn run(a: Args) -> Result<()> {
     use super::limits;
@@ -107,20 +97,9 @@ pub fn run(a: Args) -> Result<()> {
             ds.name
         )));
     }
-    let steps_meta = |m: &std::collections::BTreeMap<String, serde_json::Value>| {
-        m.get("steps").and_then(|v| v.as_u64()).map(|v| v as u32)
-    };
     let (float, int, steps): (Option<FloatNetwork>, IntNetwork, u32) = match model {
         AnyNetwork::Float(f) => {
-            let steps = a.steps.or(steps_meta(&f.meta)).unwrap_or(4);
-            let weight_bits = a
-                .weight_bits
-                .or(meta_u32(&f.meta, &["train_config", "qat", "weight_bits"]))
-                .unwrap_or(8);
-            let input_bits = a
-                .input_bits
-                .or(meta_u32(&f.meta, &["input_bits"]))
-                .unwrap_or(8);
+            let opts = QuantOptions::recorded(&f.meta, a.weight_bits, a.input_bits, a.steps);
             let calib = if a.calibrate > 0 {
                 let mut c = data::load(a.data_train_kind(), Split::Train, &a.data_dir)?;
                 c.truncate(a.calibrate);
@@ -128,20 +107,14 @@ pub fn run(a: Args) -> Result<()> {
             } else {
                 None
             };
-            let opts = QuantOptions {
-                weight_bits,
-                input_bits,
-                steps,
-                ..Default::default()
-            };
             let (int, _) = match &calib {
                 Some(c) => crate::verify::quantize_calibrated(&f, &opts, c)?,
                 None => quant::quantize(&f, &opts, None)?,
             };
-            (Some(f), int, steps)
+            (Some(f), int, opts.steps)
         }
         AnyNetwork::Integer(i) => {
-            let steps = a.steps.or(steps_meta(&i.meta)).unwrap_or(4);
+            let steps = a.steps.or(meta_u32(&i.meta, &["steps"])).unwrap_or(4);
             (None, i, steps)
         }
     };

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Integer model (manifest .json written by lifb-hdl).
+    /// Model (manifest .json written by lifb-hdl): an integer model, or a float model, which is
+    /// quantized on the fly with the bit widths it was trained for.
     #[arg(long)]
     pub model: PathBuf,
     /// Output directory for the RTL, the .hex ROM files and manifest.json.
@@ -36,7 +37,7 @@ pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<O
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let net = crate::format::load_integer(&args.model)?;
+    let net = super::hardware_model(&args.model)?;
     let opts = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
     let design = codegen::generate(&net, &opts)?;
     codegen::write(&design, &args.out)?;

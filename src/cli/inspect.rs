@@ -1,19 +1,18 @@
 use crate::error::Result;
 use crate::format::{self, AnyNetwork};
 use crate::ir::{Elem, Layer, Network};
-use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model manifest (.json, with its .safetensors beside it).
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArg,
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    match format::load(&a.model)? {
+    match format::load(a.model.path())? {
         AnyNetwork::Float(n) => show(&n, a.json, 32),
         AnyNetwork::Integer(n) => {
             let f = n.fixed.as_ref().expect("integer model");

@@ -30,6 +30,8 @@ mod generate;
 mod import;
 mod inspect;
 pub(crate) mod limits;
+mod mutate;
+mod progress;
 mod quantize;
 mod simulate;
 mod sweep;
@@ -74,8 +76,10 @@ pub enum Command {
     Export(export::Args),
     /// Generate Verilog for an integer model.
     Generate(generate::Args),
-    /// Co-simulate the generated Verilog in Verilator against the golden model.
+    /// Co-simulate the generated Verilog in Verilator (or Icarus) against the golden model.
     Cosim(cosim::Args),
+    /// Mutation campaign: plant single faults in the RTL and check co-simulation catches them.
+    Mutate(mutate::Args),
     /// Synthesize generated Verilog with Yosys and nextpnr and report resources and fmax.
     Synth(synth::Args),
     /// The whole flow: model to report, with a summary table.
@@ -154,6 +158,7 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Cosim(a) => cosim::run(a),
+        Command::Mutate(a) => mutate::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Flow(a) => flow::run(a),
         Command::Sweep(a) => sweep::run(a),
@@ -218,5 +223,55 @@ impl Files {
     }
     pub(crate) fn check(self) -> crate::error::Result<()> {
         crate::util::check_outputs(&self.ins, &self.outs)
+    }
+}
+
+/// The integer model a hardware command (generate, cosim) works on: an integer model as it is,
+/// or a float model quantized on the fly with the bit widths it was trained for (recorded in its
+/// meta; `quantize` with no width options makes the same model). Says which on stdout.
+pub(crate) fn hardware_model(
+    path: &std::path::Path,
+) -> crate::error::Result<crate::ir::IntNetwork> {
+    match crate::format::load(path)? {
+        crate::format::AnyNetwork::Integer(i) => Ok(i),
+        crate::format::AnyNetwork::Float(f) => {
+            let opts = crate::quant::QuantOptions::recorded(&f.meta, None, None, None);
+            let (q, _) = crate::quant::quantize(&f, &opts, None)?;
+            outln!(
+                "{} is a float model: quantized on the fly to {}-bit weights and {}-bit inputs (the widths it records; 'lifb-hdl quantize' makes the same model)",
+                path.display(),
+                opts.weight_bits,
+                opts.input_bits
+            );
+            Ok(q)
+        }
+    }
+}
+
+/// The time steps for a command on `net`: the option, else the model's recorded `steps`, else 4.
+pub(crate) fn model_steps<T>(net: &crate::ir::Network<T>, given: Option<u32>) -> u32 {
+    given
+        .or(crate::quant::meta_u32(&net.meta, &["steps"]))
+        .unwrap_or(4)
+}
+
+/// The model argument of inspect and simulate: `--model M` as every other command takes it, or
+/// the older positional form.
+#[derive(clap::Args, Debug)]
+pub struct ModelArg {
+    /// Model manifest (.json, with its .safetensors beside it), float or integer.
+    #[arg(value_name = "MODEL", required_unless_present = "model")]
+    positional: Option<std::path::PathBuf>,
+    /// The model, as an option (the same as the positional MODEL).
+    #[arg(long, value_name = "MODEL", conflicts_with = "positional")]
+    model: Option<std::path::PathBuf>,
+}
+
+impl ModelArg {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.model
+            .as_deref()
+            .or(self.positional.as_deref())
+            .expect("clap requires one of the two")
     }
 }

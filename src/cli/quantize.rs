@@ -13,28 +13,33 @@ pub struct Args {
     /// Where to write the integer model manifest (its .safetensors goes beside it).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Signed weight width in bits (2..=16).
-    #[arg(long, default_value_t = 8)]
-    pub weight_bits: u32,
+    /// Signed weight width in bits (2..=16). Default: the width the model was trained for (its
+    /// meta's quantization-aware training bits), else 8.
+    #[arg(long)]
+    pub weight_bits: Option<u32>,
     /// Signed membrane width in bits (4..=32); default: the smallest that holds 4x the top burst threshold.
     #[arg(long)]
     pub membrane_bits: Option<u32>,
     /// Input value width in bits (1..=16); inputs in [0, 1] become round(x * (2^bits - 1)).
-    #[arg(long, default_value_t = 8)]
-    pub input_bits: u32,
+    /// Default: the model's recorded input bits, else 8.
+    #[arg(long)]
+    pub input_bits: Option<u32>,
     /// Fractional bits of the leak factor: d = round((1 - lam) * 2^bits).
     #[arg(long, default_value_t = 8)]
     pub leak_frac_bits: u32,
     /// Input set (JSON, values in [0, 1]) to calibrate weight clipping and report agreement.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
-    /// Time steps for calibration and the agreement report.
-    #[arg(long, default_value_t = 4)]
-    pub steps: u32,
+    /// Time steps for calibration and the agreement report. Default: the model's recorded steps,
+    /// else 4.
+    #[arg(long)]
+    pub steps: Option<u32>,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    super::limits::steps("--steps", a.steps, super::limits::MAX_STEPS)?;
+    if let Some(s) = a.steps {
+        super::limits::steps("--steps", s, super::limits::MAX_STEPS)?;
+    }
     super::Files::default()
         .model_in(&a.model, "--model")
         .file_in(a.calibration.as_deref(), "--calibration")
@@ -42,12 +47,15 @@ pub fn run(a: Args) -> Result<()> {
         .check()?;
     let net = format::load_float(&a.model)?;
     let opts = QuantOptions {
-        weight_bits: a.weight_bits,
         membrane_bits: a.membrane_bits,
-        input_bits: a.input_bits,
         leak_frac_bits: a.leak_frac_bits,
-        steps: a.steps,
+        ..QuantOptions::recorded(&net.meta, a.weight_bits, a.input_bits, a.steps)
     };
+    super::limits::steps(
+        "the time steps (the model's meta \"steps\")",
+        opts.steps,
+        super::limits::MAX_STEPS,
+    )?;
     let calib = match &a.calibration {
         Some(p) => Some(InputSet::read(p, net.input.shape.len())?),
         None => None,
@@ -66,12 +74,20 @@ pub fn run(a: Args) -> Result<()> {
         opts.input_bits,
         report.max_threshold_error * 100.0
     );
+    let recorded = |given: Option<u32>, path: &[&str]| {
+        given.is_none() && quant::meta_u32(&net.meta, path).is_some()
+    };
+    if recorded(a.weight_bits, &["train_config", "qat", "weight_bits"])
+        || recorded(a.input_bits, &["input_bits"])
+    {
+        outln!("  (widths not given are the ones the model records it was trained for)");
+    }
     if let Some(c) = &calib {
-        let ag = verify::agreement(&net, &q, &c.samples, c.labels.as_deref(), a.steps)?;
+        let ag = verify::agreement(&net, &q, &c.samples, c.labels.as_deref(), opts.steps)?;
         outln!(
             "agreement on {} calibration samples, T = {}:",
             ag.samples,
-            a.steps
+            opts.steps
         );
         outln!(
             "  same predicted class: {:.2} %",

@@ -9,14 +9,14 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model manifest (.json), float or integer.
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArg,
     /// Input set: JSON {"samples": [[values in 0..1]], "labels": [..]}.
-    #[arg(long)]
+    #[arg(long, visible_alias = "inputs")]
     pub input: PathBuf,
-    /// Time steps per sample.
-    #[arg(long, default_value_t = 4)]
-    pub steps: u32,
+    /// Time steps per sample. Default: the model's recorded steps, else 4.
+    #[arg(long)]
+    pub steps: Option<u32>,
     /// Trace file to write (docs/file-formats.md, "Trace"); omit to print a summary only.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -27,24 +27,32 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     use super::limits;
-    limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+    if let Some(s) = a.steps {
+        limits::steps("--steps", s, limits::MAX_STEPS)?;
+    }
+    let model = a.model.path();
     super::Files::default()
-        .model_in(&a.model, "model")
+        .model_in(model, "model")
         .file_in(Some(&a.input), "--input")
         .file_out(a.output.as_deref(), "-o")
         .check()?;
-    let any = format::load(&a.model)?;
+    let any = format::load(model)?;
+    let steps = match &any {
+        AnyNetwork::Float(n) => super::model_steps(n, a.steps),
+        AnyNetwork::Integer(n) => super::model_steps(n, a.steps),
+    };
+    limits::steps("the model's recorded steps", steps, limits::MAX_STEPS)?;
     // The whole trace is held in memory, and then its JSON: estimated before simulating.
     let check_trace = |per_sample: u128, neurons: u128, samples: usize| -> Result<()> {
         let json = if a.output.is_some() {
-            neurons * a.steps as u128 * if a.membranes { 2 + 24 } else { 2 }
+            neurons * steps as u128 * if a.membranes { 2 + 24 } else { 2 }
         } else {
             0
         };
         limits::buffer(
             &format!(
                 "the trace of {samples} samples x {} steps{}",
-                a.steps,
+                steps,
                 if a.membranes { " with membranes" } else { "" }
             ),
             (per_sample + json) * samples as u128,
@@ -53,12 +61,14 @@ pub fn run(a: Args) -> Result<()> {
     };
     let (trace, name) = match &any {
         AnyNetwork::Float(n) => (
-            simulate(n, "float", &a, &check_trace, |x| x.to_vec())?,
+            simulate(n, "float", &a, steps, &check_trace, |x| x.to_vec())?,
             &n.name,
         ),
         AnyNetwork::Integer(n) => {
             let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
-            let trace = simulate(n, "integer", &a, &check_trace, |x| int_inputs(x, max))?;
+            let trace = simulate(n, "integer", &a, steps, &check_trace, |x| {
+                int_inputs(x, max)
+            })?;
             (trace, &n.name)
         }
     };
@@ -76,7 +86,7 @@ pub fn run(a: Args) -> Result<()> {
     outln!(
         "{name}: {} samples x {} steps, {} spikes in all neuron layers",
         trace.samples.len(),
-        a.steps,
+        steps,
         spikes
     );
     if !labelled.is_empty() {
@@ -100,13 +110,14 @@ fn simulate<T: SimElem + TensorElem>(
     n: &Network<T>,
     precision: &str,
     a: &Args,
+    steps: u32,
     check: &dyn Fn(u128, u128, usize) -> Result<()>,
     input: impl Fn(&[f32]) -> Vec<T::Input>,
 ) -> Result<Trace> {
     use super::limits;
     let set = InputSet::read(&a.input, n.input.shape.len())?;
     check(
-        limits::trace_bytes(n, a.steps, a.membranes)?,
+        limits::trace_bytes(n, steps, a.membranes)?,
         limits::traced_neurons(n)?,
         set.samples.len(),
     )?;
@@ -115,9 +126,9 @@ fn simulate<T: SimElem + TensorElem>(
         counts: true,
         membranes: a.membranes,
     };
-    let mut t = Trace::new(precision, Some(format::model_hash(n)?), a.steps);
+    let mut t = Trace::new(precision, Some(format::model_hash(n)?), steps);
     for (s, x) in set.samples.iter().enumerate() {
-        let mut st = sim.run(&input(x), s as u64, a.steps, opts)?;
+        let mut st = sim.run(&input(x), s as u64, steps, opts)?;
         st.label = set.labels.as_ref().map(|l| l[s]);
         t.samples.push(st);
     }

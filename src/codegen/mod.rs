@@ -75,10 +75,15 @@ impl Default for Options {
     }
 }
 
-/// A generated design: named files (RTL, ROMs, manifest) plus the plan they came from.
+/// A generated design: named files (RTL, ROMs, manifest) plus the plan they came from and the
+/// hardware network it implements (the integer network in the design's neuron form), so that
+/// whoever checks the design compares it with exactly that network.
 #[derive(Debug, Clone)]
 pub struct Design {
     pub plan: Plan,
+    /// The integer network in the neuron form of the design (`plan::apply_form`): the golden
+    /// model of this RTL.
+    pub network: IntNetwork,
     /// (file name, contents), in a fixed order.
     pub files: Vec<(String, Vec<u8>)>,
     pub manifest: Manifest,
@@ -387,6 +392,7 @@ pub fn generate_with_fifo_depth(
     files.push(("manifest.json".into(), manifest.to_json()?));
     Ok(Design {
         plan: p,
+        network: net,
         files,
         manifest,
     })

@@ -12,7 +12,7 @@ use crate::ir::{burst_threshold_int, param_row, IntNetwork, Layer, Leak, Shape};
 use std::fmt::Write as _;
 
 /// What a co-simulation compared and which corners it reached (summed over samples).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     /// Samples whose results were compared.
     pub samples: u64,
@@ -161,6 +161,9 @@ struct HwSample {
     outputs: Vec<(u32, usize, u64)>,
     done: Option<Done>,
     timeout: Option<u64>,
+    /// (cycle, what): a recorded signal was unknown (X or Z; Icarus only, whose registers start
+    /// at X): the simulator stopped there.
+    unknown: Option<(u64, String)>,
     /// stall, blocked, gap, in_wait, fifo full cycles
     cov: Option<(u64, u64, u64, u64, Vec<u64>)>,
 }
@@ -228,6 +231,7 @@ fn parse(result: &str, taps: usize) -> Result<Vec<HwSample>> {
                         s.cov = Some((num(1)?, num(2)?, num(3)?, num(4)?, full));
                     }
                     "X" => s.timeout = Some(num(1)?),
+                    "U" => s.unknown = Some((num(1)?, f[2..].join(" "))),
                     _ => return Err(bad(line)),
                 }
             }
@@ -523,6 +527,11 @@ fn diverge(
     beats: u64,
     steps: u32,
 ) -> Option<String> {
+    if let Some((c, what)) = &h.unknown {
+        return Some(format!(
+            "sample {s} cycle {c}: the hardware drove an unknown value (X or Z) on {what} (a register read before any reset or write, or an undriven signal); the simulation of this step stopped there"
+        ));
+    }
     // hardware counts and membranes per tap, step, neuron
     let mut hc: Vec<Vec<Vec<u32>>> = Vec::new();
     let mut hv: Vec<Vec<Vec<Option<i64>>>> = Vec::new();

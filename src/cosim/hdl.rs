@@ -114,6 +114,7 @@ pub fn read(dir: &Path, net: &IntNetwork) -> Result<HdlDir> {
     Ok(HdlDir {
         design: Design {
             plan: fresh.plan,
+            network: fresh.network,
             files,
             manifest,
         },

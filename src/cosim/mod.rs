@@ -15,6 +15,8 @@
 mod check;
 pub mod cycles;
 pub mod hdl;
+pub mod icarus;
+pub mod mutate;
 
 pub use check::Coverage;
 
@@ -153,7 +155,7 @@ impl Default for CosimOptions {
 }
 
 /// Per engine: busy cycles and the lower bound, summed over samples and steps.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct EngineCycles {
     pub module: String,
     pub busy: u64,
@@ -161,7 +163,7 @@ pub struct EngineCycles {
     pub steps: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CosimReport {
     pub samples: usize,
     pub steps: u32,
@@ -540,7 +542,7 @@ pub fn build(design: &Design, cache_dir: &Path) -> Result<(PathBuf, bool, f64)> 
 }
 
 /// Generated file names are plain names (no folder, no option-like or shell-special characters).
-fn check_plain_name(n: &str) -> Result<()> {
+pub(crate) fn check_plain_name(n: &str) -> Result<()> {
     let ok = !n.is_empty()
         && !n.starts_with(['-', '.'])
         && n.chars()
@@ -608,17 +610,82 @@ fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
     (4.0 * c as f64 * factor) as u64 + 4 * stim.stall_burst as u64
 }
 
-/// Co-simulate a network on inputs: generate, build (cached), run, compare.
+/// Which simulator runs the RTL. Both are driven by the same seeded stimulus and feed the same
+/// comparison (`check.rs`); only how the design is built and stepped differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Simulator {
+    /// Verilator with the C++ harness (templates/harness.cpp); random initial values possible.
+    #[default]
+    Verilator,
+    /// Icarus Verilog with the plain Verilog testbench (sim/tb_lifb.v); registers start at X.
+    Icarus,
+}
+
+impl Simulator {
+    pub fn name(self) -> &'static str {
+        match self {
+            Simulator::Verilator => "verilator",
+            Simulator::Icarus => "icarus",
+        }
+    }
+}
+
+/// Co-simulate a network on inputs: generate, build (cached), run, compare (Verilator).
 pub fn cosim(net: &IntNetwork, inputs: &[Vec<u32>], opts: &CosimOptions) -> Result<CosimReport> {
-    let hw_net = codegen::plan::apply_form(net, opts.codegen.form)?;
+    cosim_with(Simulator::Verilator, net, inputs, opts)
+}
+
+/// [`cosim`] on the given simulator.
+pub fn cosim_with(
+    sim: Simulator,
+    net: &IntNetwork,
+    inputs: &[Vec<u32>],
+    opts: &CosimOptions,
+) -> Result<CosimReport> {
     let design = codegen::generate_with_fifo_depth(net, &opts.codegen, opts.fifo_depth)?;
-    cosim_design(&hw_net, &design, inputs, opts)
+    cosim_design_with(sim, &design, inputs, opts)
 }
 
 /// Co-simulate a given design (possibly modified, e.g. with a planted fault) against the golden
-/// model of `net` (the network the design was generated from, in its form).
+/// model of the network it carries (the network it was generated from, in its form), in
+/// Verilator.
 pub fn cosim_design(
-    net: &IntNetwork,
+    design: &Design,
+    inputs: &[Vec<u32>],
+    opts: &CosimOptions,
+) -> Result<CosimReport> {
+    cosim_design_with(Simulator::Verilator, design, inputs, opts)
+}
+
+/// One input beat: (index, value, end of step).
+pub(crate) type Beat = (usize, u32, bool);
+
+/// What a simulator is asked to run: the handshake settings and, per sample, its input beats
+/// and whether a reset comes before it.
+pub(crate) struct Drive {
+    pub samples: usize,
+    pub steps: u32,
+    pub max_cycles: u64,
+    pub seed: u64,
+    pub stall_ppm: u32,
+    pub stall_burst: u32,
+    pub gap_ppm: u32,
+    pub gap_burst: u32,
+    /// per sample: (reset before it, beats (index, value, eos))
+    pub beats: Vec<(bool, Vec<Beat>)>,
+}
+
+/// A simulator's raw result: its output lines, build and run times.
+pub(crate) struct RawRun {
+    pub text: String,
+    pub build_seconds: f64,
+    pub build_cached: bool,
+    pub sim_seconds: f64,
+}
+
+/// [`cosim_design`] on the given simulator.
+pub fn cosim_design_with(
+    simulator: Simulator,
     design: &Design,
     inputs: &[Vec<u32>],
     opts: &CosimOptions,
@@ -644,6 +711,7 @@ pub fn cosim_design(
         }
     }
     let steps = opts.steps;
+    let net = &design.network;
     let sim = IntSim::new(net)?;
     let topts = TraceOptions {
         counts: true,
@@ -654,9 +722,50 @@ pub fn cosim_design(
         golden.push(sim.run(x, s as u64, steps, topts)?);
     }
     let cache_dir = prepare_cache_dir(&opts.cache_dir)?;
-    let (exe, cached, build_seconds) = build(design, &cache_dir)?;
     let plan = &design.plan;
-    // A private run directory with the ROM files ($readmemh paths are relative to it).
+    let ppm = |p: f64| (p * 1e6).round() as u32;
+    let mut reset_rng = rand_chacha::ChaCha8Rng::seed_from_u64(stim.seed ^ 0x05EE_D0F2_E5E7);
+    let mut resets = 0u64;
+    let mut beats = Vec::with_capacity(inputs.len());
+    for (s, x) in inputs.iter().enumerate() {
+        let b = input_beats(net, x, s as u64, steps, stim);
+        let reset = s > 0 && stim.reset_between && rand::Rng::random_bool(&mut reset_rng, 0.5);
+        resets += reset as u64;
+        beats.push((reset, b));
+    }
+    let drive = Drive {
+        samples: inputs.len(),
+        steps,
+        max_cycles: cycle_limit(plan, steps, stim),
+        seed: stim.seed,
+        stall_ppm: ppm(stim.stall_prob),
+        stall_burst: stim.stall_burst,
+        gap_ppm: ppm(stim.gap_prob),
+        gap_burst: stim.gap_burst,
+        beats,
+    };
+    let run = match simulator {
+        Simulator::Verilator => run_verilator(design, &cache_dir, &drive, stim)?,
+        Simulator::Icarus => icarus::run(design, &cache_dir, &drive)?,
+    };
+    let mut report = check::compare(net, plan, &golden, inputs, &run.text, steps)?;
+    report.coverage.resets = resets;
+    report.stimulus = stim.describe();
+    if simulator == Simulator::Icarus && stim.random_init {
+        report.stimulus.push_str(
+            " (Icarus: every register starts at X instead, and an X reaching a recorded signal fails)",
+        );
+    }
+    cycles::apply_budget(&mut report, net, plan, &golden, inputs, opts);
+    report.build_seconds = run.build_seconds;
+    report.build_cached = run.build_cached;
+    report.sim_seconds = run.sim_seconds;
+    Ok(report)
+}
+
+/// A private run folder in the cache holding the design's ROM files ($readmemh paths are
+/// relative to it).
+pub(crate) fn run_dir(cache_dir: &Path, design: &Design) -> Result<PathBuf> {
     let run_dir = cache_dir.join(format!(
         ".run-{}-{}",
         std::process::id(),
@@ -665,31 +774,37 @@ pub fn cosim_design(
     let _ = std::fs::remove_dir_all(&run_dir);
     for (n, b) in &design.files {
         if n.ends_with(".hex") {
+            check_plain_name(n)?;
             let p = run_dir.join(n);
             crate::util::write_atomic(&p, b)?;
         }
     }
-    let ppm = |p: f64| (p * 1e6).round() as u32;
+    Ok(run_dir)
+}
+
+fn run_verilator(
+    design: &Design,
+    cache_dir: &Path,
+    drive: &Drive,
+    stim: &Stimulus,
+) -> Result<RawRun> {
+    let (exe, cached, build_seconds) = build(design, cache_dir)?;
+    let run_dir = run_dir(cache_dir, design)?;
     let mut text = format!(
         "{} {} {} {} {} {} {} {}\n",
-        inputs.len(),
-        steps,
-        cycle_limit(plan, steps, stim),
-        stim.seed,
-        ppm(stim.stall_prob),
-        stim.stall_burst,
-        ppm(stim.gap_prob),
-        stim.gap_burst
+        drive.samples,
+        drive.steps,
+        drive.max_cycles,
+        drive.seed,
+        drive.stall_ppm,
+        drive.stall_burst,
+        drive.gap_ppm,
+        drive.gap_burst
     );
-    let mut reset_rng = rand_chacha::ChaCha8Rng::seed_from_u64(stim.seed ^ 0x05EE_D0F2_E5E7);
-    let mut resets = 0u64;
-    for (s, x) in inputs.iter().enumerate() {
-        let beats = input_beats(net, x, s as u64, steps, stim);
-        let reset = s > 0 && stim.reset_between && rand::Rng::random_bool(&mut reset_rng, 0.5);
-        resets += reset as u64;
-        let _ = writeln!(text, "{} {}", beats.len(), reset as u32);
+    for (reset, beats) in &drive.beats {
+        let _ = writeln!(text, "{} {}", beats.len(), *reset as u32);
         for (i, v, e) in beats {
-            let _ = writeln!(text, "{i} {v} {}", e as u32);
+            let _ = writeln!(text, "{i} {v} {}", *e as u32);
         }
     }
     let in_path = run_dir.join("inputs.txt");
@@ -716,16 +831,14 @@ pub fn cosim_design(
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let result = std::fs::read_to_string(&out_path).map_err(|e| Error::io(&out_path, e))?;
+    let result = std::fs::read_to_string(&out_path).map_err(|e| Error::io(&out_path, e));
     let _ = std::fs::remove_dir_all(&run_dir);
-    let mut report = check::compare(net, plan, &golden, inputs, &result, steps)?;
-    report.coverage.resets = resets;
-    report.stimulus = stim.describe();
-    cycles::apply_budget(&mut report, net, plan, &golden, inputs, opts);
-    report.build_seconds = build_seconds;
-    report.build_cached = cached;
-    report.sim_seconds = sim_seconds;
-    Ok(report)
+    Ok(RawRun {
+        text: result?,
+        build_seconds,
+        build_cached: cached,
+        sim_seconds,
+    })
 }
 
 static RUN_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -42,6 +42,44 @@ impl Default for QuantOptions {
     }
 }
 
+impl QuantOptions {
+    /// The options a float model was trained for, read from its `meta` (what training and the
+    /// importers record: `train_config.qat.weight_bits`, `input_bits`, `steps`); each `Some`
+    /// argument overrides, and what is neither given nor recorded takes the default. Quantizing
+    /// with these makes the same integer model that `flow`, `eval` and `sweep` use.
+    pub fn recorded(
+        meta: &std::collections::BTreeMap<String, serde_json::Value>,
+        weight_bits: Option<u32>,
+        input_bits: Option<u32>,
+        steps: Option<u32>,
+    ) -> QuantOptions {
+        let d = QuantOptions::default();
+        QuantOptions {
+            weight_bits: weight_bits
+                .or(meta_u32(meta, &["train_config", "qat", "weight_bits"]))
+                .unwrap_or(d.weight_bits),
+            input_bits: input_bits
+                .or(meta_u32(meta, &["input_bits"]))
+                .unwrap_or(d.input_bits),
+            steps: steps.or(meta_u32(meta, &["steps"])).unwrap_or(d.steps),
+            ..d
+        }
+    }
+}
+
+/// A whole number at `path` in a model's `meta`, if it is there and fits in u32.
+pub fn meta_u32(
+    meta: &std::collections::BTreeMap<String, serde_json::Value>,
+    path: &[&str],
+) -> Option<u32> {
+    let (first, rest) = path.split_first()?;
+    let mut v = meta.get(*first)?;
+    for k in rest {
+        v = v.get(k)?;
+    }
+    v.as_u64().and_then(|x| u32::try_from(x).ok())
+}
+
 /// Clip factors tried per layer when calibrating.
 pub const CLIPS: [f32; 6] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
 

@@ -15,6 +15,7 @@
 
 mod html;
 pub mod svg;
+pub mod sweep;
 
 use crate::error::{Error, Result};
 use crate::synth::SynthResult;
@@ -46,6 +47,18 @@ pub struct ReportData {
     pub energy_model: EnergyModel,
     /// Free-form remarks shown at the end of the page.
     pub notes: Vec<String>,
+    /// Wall time of each pipeline step before the report, in run order. The only part of
+    /// report.json that changes between identical runs; the page does not show it, so
+    /// report.html stays byte-identical.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_seconds: Vec<StepTime>,
+}
+
+/// The wall time of one pipeline step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTime {
+    pub step: String,
+    pub seconds: f64,
 }
 
 impl ReportData {
@@ -66,6 +79,7 @@ impl ReportData {
             neuron_updates_per_image: None,
             energy_model: EnergyModel::default(),
             notes: Vec::new(),
+            step_seconds: Vec::new(),
         }
     }
 }

@@ -243,25 +243,34 @@ pub fn run_logged(
         })?;
     let wait_err =
         |e: std::io::Error| Error::tool(format!("waiting for {}: {e}", program.display()));
-    let (status, timed_out) = match limit {
-        None => (child.wait().map_err(wait_err)?, false),
-        Some(limit) => loop {
-            if let Some(st) = child.try_wait().map_err(wait_err)? {
-                break (st, false);
-            }
-            if start.elapsed() >= limit {
-                // The group id is the child's pid (process_group(0)): this stops only what we started.
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{}", child.id())])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-                let _ = child.kill();
-                break (child.wait().map_err(wait_err)?, true);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        },
+    // Which tool runs and for how long, on a terminal only (drawn on stderr, hidden otherwise).
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!(
+        "{} (log: {})",
+        program.file_name().unwrap_or_default().to_string_lossy(),
+        log.display()
+    ));
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("  running {msg}: {elapsed}")
+            .expect("a valid template"),
+    );
+    let (status, timed_out) = loop {
+        spinner.tick();
+        if let Some(st) = child.try_wait().map_err(wait_err)? {
+            break (st, false);
+        }
+        if limit.is_some_and(|limit| start.elapsed() >= limit) {
+            // The group id is the child's pid (process_group(0)): this stops only what we started.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            break (child.wait().map_err(wait_err)?, true);
+        }
+        std::thread::sleep(Duration::from_millis(50));
     };
+    spinner.finish_and_clear();
     Ok(ToolRun {
         success: status.success() && !timed_out,
         exit: status.to_string(),
