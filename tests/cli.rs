@@ -278,9 +278,6 @@ fn generate_quantizes_a_float_model_with_the_widths_it_was_trained_for() {
     std::fs::remove_dir_all(&d).ok();
 }
 
-#[path = "common/mod.rs"]
-mod common;
-
 /// The commands of the README's "Step by step" block (the lines that start with `lifb-hdl`), split
 /// into arguments (single quotes group, a `#` after a blank starts a comment).
 fn readme_steps() -> Vec<Vec<String>> {
