@@ -341,7 +341,11 @@ fn the_readme_step_by_step_commands_run_as_written() {
         let cmd = args[0].as_str();
         let mut args = args.clone();
         match cmd {
-            "cosim" if !on_path("verilator") => {
+            "cosim" | "mutate" if args.iter().any(|a| a == "icarus") && !on_path("iverilog") => {
+                common::skip("README Icarus step", "iverilog is not installed");
+                continue;
+            }
+            "cosim" | "mutate" if !args.iter().any(|a| a == "icarus") && !on_path("verilator") => {
                 common::skip("README cosim step", "verilator is not installed");
                 continue;
             }
