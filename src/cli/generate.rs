@@ -13,6 +13,13 @@ pub struct Args {
     /// Output directory for the RTL, the .hex ROM files and manifest.json.
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub design: DesignArgs,
+}
+
+/// The hardware options of a design, shared by generate, cosim and mutate.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DesignArgs {
     /// Lanes (neurons updated in parallel) per engine: one value for all engines, or one per
     /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 16).
     #[arg(long)]
@@ -28,6 +35,13 @@ pub struct Args {
     pub form: Form,
 }
 
+impl DesignArgs {
+    /// The code generator's options these arguments give.
+    pub fn options(&self) -> Result<Options> {
+        options(self.lanes.as_deref(), self.units.as_deref(), self.form)
+    }
+}
+
 pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<Options> {
     Ok(Options {
         lanes: lanes.map_or(Ok(Lanes::Default), Lanes::parse)?,
@@ -38,14 +52,14 @@ pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<O
 
 pub fn run(args: Args) -> Result<()> {
     let net = super::hardware_model(&args.model)?;
-    let opts = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
+    let opts = args.design.options()?;
     let design = codegen::generate(&net, &opts)?;
     codegen::write(&design, &args.out)?;
     outln!(
         "wrote {} files to {} ({} form, top {})",
         design.files.len(),
         args.out.display(),
-        args.form.name(),
+        args.design.form.name(),
         codegen::TOP
     );
     for e in &design.plan.engines {
