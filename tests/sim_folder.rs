@@ -1,0 +1,193 @@
+//! The testbench folder `generate` writes (DIR/sim/): `make` and `make icarus` pass on the
+//! generated design and fail, with the first difference decoded, on a planted fault; the folder
+//! is byte-identical on regeneration; regeneration removes the previous generation's files and
+//! refuses a folder holding files it did not write unless --force.
+
+mod common;
+mod hw_common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
+}
+
+fn model() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/digits-lifb.json")
+}
+
+fn generate(out: &Path, extra: &[&str]) -> (i32, String) {
+    let o = bin()
+        .args(["generate", "--model"])
+        .arg(model())
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+fn make(sim: &Path, target: Option<&str>) -> (bool, String) {
+    let mut c = Command::new("make");
+    c.arg("-C").arg(sim);
+    if let Some(t) = target {
+        c.arg(t);
+    }
+    let o = c.output().unwrap();
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn make_passes_and_a_planted_fault_fails_with_the_difference_decoded() {
+    let dir = common::scratch("sim-folder-make");
+    let rtl = dir.join("rtl");
+    let (code, out) = generate(&rtl, &[]);
+    assert_eq!(code, 0, "{out}");
+    let sim = rtl.join("sim");
+    for f in [
+        "Makefile",
+        "README.md",
+        "expected.txt",
+        "inputs.txt",
+        "stim.hex",
+    ] {
+        assert!(sim.join(f).is_file(), "sim/{f} missing");
+    }
+    if !hw_common::have_tool("make") || !hw_common::have_tool("verilator") {
+        common::skip(
+            "make_passes_and_a_planted_fault_fails_with_the_difference_decoded",
+            "make or verilator not installed",
+        );
+        return;
+    }
+    let (ok, text) = make(&sim, None);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("PASS: 4 samples x 4 steps (verilator)"),
+        "{text}"
+    );
+    if hw_common::have_tool("iverilog") {
+        let (ok, text) = make(&sim, Some("icarus"));
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("PASS: 4 samples x 4 steps (icarus)"),
+            "{text}"
+        );
+    } else {
+        common::skip(
+            "make_passes_and_a_planted_fault_fails_with_the_difference_decoded (icarus)",
+            "iverilog not installed",
+        );
+    }
+    // Plant a fault: the first weight words of the first engine all become 7s.
+    let rom = rtl.join("lifb_top_l0_w0.hex");
+    let good = std::fs::read_to_string(&rom).unwrap();
+    let bad: String = good
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i < 20 {
+                "7".repeat(l.len())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert_ne!(bad, good);
+    std::fs::write(&rom, bad).unwrap();
+    let (ok, text) = make(&sim, None);
+    assert!(!ok, "make passed on a faulty ROM:\n{text}");
+    assert!(text.contains("FAIL: verilator"), "{text}");
+    assert!(
+        text.contains("expected: sample 0 layer 1 step 0 neuron"),
+        "the first difference is not decoded:\n{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn files_under(d: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    for e in std::fs::read_dir(d).unwrap() {
+        let e = e.unwrap();
+        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+        if e.path().is_dir() {
+            files_under(&e.path(), &format!("{name}/"), out);
+        } else {
+            out.push((name, std::fs::read(e.path()).unwrap()));
+        }
+    }
+    out.sort();
+}
+
+#[test]
+fn regeneration_is_byte_identical_removes_stale_files_and_refuses_foreign_ones() {
+    let dir = common::scratch("sim-folder-regen");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    assert_eq!(generate(&a, &["--lanes", "all"]).0, 0);
+    assert_eq!(generate(&b, &["--lanes", "all"]).0, 0);
+    let (mut fa, mut fb) = (Vec::new(), Vec::new());
+    files_under(&a, "", &mut fa);
+    files_under(&b, "", &mut fb);
+    assert!(fa.iter().any(|(n, _)| n == "sim/expected.txt"));
+    assert_eq!(fa, fb, "two runs of generate differ");
+
+    // Regenerating with fewer lanes: fewer weight ROM slices; the old ones must go.
+    let before: Vec<String> = fa.iter().map(|(n, _)| n.clone()).collect();
+    assert!(before.iter().any(|n| n == "lifb_top_l0_w3.hex"));
+    let (code, out) = generate(&a, &["--no-sim"]);
+    assert_eq!(code, 0, "{out}");
+    let mut now = Vec::new();
+    files_under(&a, "", &mut now);
+    let names: Vec<String> = now.iter().map(|(n, _)| n.clone()).collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("sim/")),
+        "the previous testbench folder remains: {names:?}"
+    );
+    let fresh = dir.join("fresh");
+    assert_eq!(generate(&fresh, &["--no-sim"]).0, 0);
+    let mut want = Vec::new();
+    files_under(&fresh, "", &mut want);
+    assert_eq!(
+        names,
+        want.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        "stale files remain (before: {before:?})"
+    );
+
+    // A file generate did not write: refused (exit 2), then kept with --force.
+    std::fs::write(a.join("notes.txt"), "mine").unwrap();
+    let (code, out) = generate(&a, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("notes.txt") && out.contains("--force"),
+        "{out}"
+    );
+    let (code, out) = generate(&a, &["--force"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read(a.join("notes.txt")).unwrap(), b"mine");
+    assert!(a.join("sim/Makefile").is_file());
+    // make's build folder is neither deleted nor counted as foreign
+    std::fs::create_dir_all(a.join("sim/build")).unwrap();
+    std::fs::write(a.join("sim/build/x"), "x").unwrap();
+    std::fs::remove_file(a.join("notes.txt")).unwrap();
+    let (code, out) = generate(&a, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(a.join("sim/build/x").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
