@@ -191,3 +191,73 @@ fn regeneration_is_byte_identical_removes_stale_files_and_refuses_foreign_ones()
     assert!(a.join("sim/build/x").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn files_f_lists_exactly_the_verilog_sources_and_the_core_names_them() {
+    let dir = common::scratch("sim-folder-integration");
+    let rtl = dir.join("rtl");
+    let (code, out) = generate(&rtl, &[]);
+    assert_eq!(code, 0, "{out}");
+    let listed: Vec<String> = std::fs::read_to_string(rtl.join("files.f"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&rtl)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".v"))
+        .collect();
+    on_disk.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, on_disk,
+        "files.f does not list exactly the .v files"
+    );
+    assert_eq!(
+        listed.last().unwrap(),
+        "lifb_top.v",
+        "the top level comes last"
+    );
+    let core = std::fs::read_to_string(rtl.join("lifb_top.core")).unwrap();
+    assert!(core.starts_with("CAPI=2:\n"), "{core}");
+    for n in listed
+        .iter()
+        .chain(["lifb_top_l0_w0.hex".to_string()].iter())
+    {
+        assert!(
+            core.contains(&format!("      - {n}")),
+            "{n} not in the core"
+        );
+    }
+    for t in ["  default:", "  lint:", "  sim:", "  sim_verilator:"] {
+        assert!(core.contains(t), "target {t} missing:\n{core}");
+    }
+    if !hw_common::have_tool("verilator") {
+        common::skip(
+            "files_f_lists_exactly_the_verilog_sources_and_the_core_names_them",
+            "verilator not installed",
+        );
+        return;
+    }
+    let o = Command::new("verilator")
+        .args([
+            "--lint-only",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "--top-module",
+            "lifb_top",
+            "-f",
+            "files.f",
+        ])
+        .current_dir(&rtl)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "verilator -f files.f: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -55,6 +55,7 @@ pub fn run(args: Args) -> Result<()> {
     let opts = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
     let mut design = codegen::generate(&net, &opts)?;
     let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stim_words = None;
     if !args.no_sim {
         let steps = super::model_steps(&net, args.steps);
         let inputs = super::cosim::sample_inputs(
@@ -63,11 +64,21 @@ pub fn run(args: Args) -> Result<()> {
             args.sim_inputs.is_none().then_some(4),
             1,
         )?;
-        for (n, b) in crate::cosim::sim_folder::files(&design, &inputs, steps)? {
+        let (files, words) = crate::cosim::sim_folder::files(&design, &inputs, steps)?;
+        stim_words = Some(words);
+        for (n, b) in files {
             extra.push((format!("sim/{n}"), b));
         }
     }
-    if !extra.is_empty() {
+    extra.push((
+        "files.f".into(),
+        codegen::integration::files_f(&design).into_bytes(),
+    ));
+    extra.push((
+        format!("{}.core", codegen::TOP),
+        codegen::integration::core_file(&design, stim_words).into_bytes(),
+    ));
+    {
         design.manifest.extra_files = extra.iter().map(|(n, _)| n.clone()).collect();
         let json = design.manifest.to_json()?;
         for (n, b) in &mut design.files {

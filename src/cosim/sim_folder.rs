@@ -106,8 +106,12 @@ END {
 
 const WAVE_V: &str = "// Dump the testbench's handshakes and the whole design to wave.vcd (make wave).\n`timescale 1ns / 1ps\nmodule tb_wave;\n    initial begin\n        $dumpfile(\"wave.vcd\");\n        $dumpvars(1, tb_lifb);\n        $dumpvars(0, tb_lifb.dut);\n    end\nendmodule\n";
 
+/// A file name and its bytes.
+pub type NamedFile = (String, Vec<u8>);
+
 /// The files of `DIR/sim/` (names relative to it) for a design and its input samples.
-pub fn files(design: &Design, inputs: &[Vec<u32>], steps: u32) -> Result<Vec<(String, Vec<u8>)>> {
+/// Also returns the number of words in stim.hex (the testbench's STIM_WORDS parameter).
+pub fn files(design: &Design, inputs: &[Vec<u32>], steps: u32) -> Result<(Vec<NamedFile>, usize)> {
     if inputs.is_empty() {
         return Err(Error::bad_input(
             "no input samples for the testbench folder",
@@ -236,7 +240,7 @@ The taps, in order, are the network layers {}.\n",
         net.name,
         layers.join(", ")
     );
-    Ok(vec![
+    let files = vec![
         ("Makefile".into(), mk.into_bytes()),
         ("README.md".into(), readme.into_bytes()),
         (
@@ -254,5 +258,6 @@ The taps, in order, are the network layers {}.\n",
         ("expected.txt".into(), normalize(&raw).into_bytes()),
         ("normalize.awk".into(), NORMALIZE_AWK.as_bytes().to_vec()),
         ("compare.awk".into(), COMPARE_AWK.as_bytes().to_vec()),
-    ])
+    ];
+    Ok((files, words))
 }
