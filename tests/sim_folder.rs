@@ -261,3 +261,121 @@ fn files_f_lists_exactly_the_verilog_sources_and_the_core_names_them() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The width of the port declared on the line that ends with `name,` (or `name`).
+fn port_width(text: &str, name: &str) -> usize {
+    let line = text
+        .lines()
+        .find(|l| l.contains(" wire [") && l.trim_end_matches(',').ends_with(name))
+        .unwrap_or_else(|| panic!("no port {name} in {text}"));
+    let t = &line[line.find('[').unwrap() + 1..];
+    t[..t.find(':').unwrap()].parse::<usize>().unwrap() + 1
+}
+
+#[test]
+fn the_axi_stream_wrapper_lints_and_classifies_like_the_golden_model() {
+    let dir = common::scratch("sim-folder-axis");
+    let rtl = dir.join("rtl");
+    let (code, out) = generate(&rtl, &["--axis"]);
+    assert_eq!(code, 0, "{out}");
+    let files_f = std::fs::read_to_string(rtl.join("files.f")).unwrap();
+    assert!(files_f.ends_with("lifb_top_axis.v\n"), "{files_f}");
+    if !hw_common::have_tool("verilator") || !hw_common::have_tool("iverilog") {
+        common::skip(
+            "the_axi_stream_wrapper_lints_and_classifies_like_the_golden_model",
+            "verilator or iverilog not installed",
+        );
+        return;
+    }
+    let o = Command::new("verilator")
+        .args([
+            "--lint-only",
+            "-Wno-fatal",
+            "--top-module",
+            "lifb_top_axis",
+            "-f",
+            "files.f",
+        ])
+        .current_dir(&rtl)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let wrapper = std::fs::read_to_string(rtl.join("lifb_top_axis.v")).unwrap();
+    let sw = port_width(&wrapper, "s_axis_tdata");
+    let mw = port_width(&wrapper, "m_axis_tdata");
+    let clw = port_width(&wrapper, "class_out");
+    let value_shift: usize = {
+        let t = &wrapper[wrapper.find(".in_value(s_axis_tdata[").unwrap()..];
+        let t = &t[t.find(':').unwrap() + 1..];
+        t[..t.find(']').unwrap()].parse().unwrap()
+    };
+    // sample 0 of the testbench folder: its beats (index value eos) and its expected class
+    let inputs = std::fs::read_to_string(rtl.join("sim/inputs.txt")).unwrap();
+    let mut lines = inputs.lines().skip(1);
+    let head: Vec<usize> = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let steps: usize = inputs.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut tb = format!(
+        "`timescale 1ns / 1ps\nmodule tb_axis;\n    reg clk = 0, aresetn = 0, start = 0, tvalid = 0, tlast = 0;\n    reg [{}:0] tdata = 0;\n    wire tready, mvalid, mlast, done;\n    wire [{}:0] mdata;\n    wire [{}:0] cls;\n    integer k, cyc;\n    reg [{}:0] beats [0:{}];\n    lifb_top_axis dut (.aclk(clk), .aresetn(aresetn), .start(start), .steps(16'd{steps}),\n        .s_axis_tvalid(tvalid), .s_axis_tready(tready), .s_axis_tdata(tdata), .s_axis_tlast(tlast),\n        .m_axis_tvalid(mvalid), .m_axis_tready(1'b1), .m_axis_tdata(mdata), .m_axis_tlast(mlast),\n        .done(done), .class_out(cls));\n    always #5 clk = !clk;\n    initial begin\n",
+        sw - 1,
+        mw - 1,
+        clw - 1,
+        sw,
+        head[0] - 1
+    );
+    for k in 0..head[0] {
+        let b: Vec<u64> = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .map(|x| x.parse().unwrap())
+            .collect();
+        let word = (b[2] << sw) | (b[1] << value_shift) | b[0];
+        tb.push_str(&format!("        beats[{k}] = {}'d{word};\n", sw + 1));
+    }
+    tb.push_str(&format!(
+        "        repeat (4) @(negedge clk);\n        aresetn = 1;\n        @(negedge clk);\n        start = 1;\n        @(negedge clk);\n        start = 0;\n        k = 0;\n        while (k < {n}) begin\n            tvalid = 1; tdata = beats[k][{s1}:0]; tlast = beats[k][{sw}];\n            #1;\n            if (tready) begin\n                @(posedge clk);\n                k = k + 1;\n            end\n            @(negedge clk);\n        end\n        tvalid = 0;\n    end\n    initial begin\n        for (cyc = 0; cyc < 200000; cyc = cyc + 1) begin\n            @(negedge clk);\n            if (done === 1'b1) begin\n                $display(\"CLASS %0d\", cls);\n                $finish;\n            end\n        end\n        $display(\"TIMEOUT\");\n        $finish;\n    end\nendmodule\n",
+        n = head[0],
+        s1 = sw - 1,
+    ));
+    std::fs::write(rtl.join("tb_axis_test.sv"), tb).unwrap();
+    let mut args: Vec<String> = vec![
+        "-g2012".into(),
+        "-o".into(),
+        "axis.vvp".into(),
+        "-s".into(),
+        "tb_axis".into(),
+        "tb_axis_test.sv".into(),
+    ];
+    args.extend(files_f.lines().map(String::from));
+    let o = Command::new("iverilog")
+        .args(&args)
+        .current_dir(&rtl)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("vvp")
+        .args(["-n", "axis.vvp"])
+        .current_dir(&rtl)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let expected = std::fs::read_to_string(rtl.join("sim/expected.txt")).unwrap();
+    let class = expected
+        .lines()
+        .find(|l| l.starts_with("0 done "))
+        .unwrap()
+        .split(' ')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains(&format!("CLASS {class}\n")),
+        "expected class {class} through the AXI4-Stream wrapper, got: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

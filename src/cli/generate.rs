@@ -36,6 +36,9 @@ pub struct Args {
     /// Time steps per sample in the testbench folder. Default: the model's recorded steps, else 4.
     #[arg(long, conflicts_with = "no_sim")]
     pub steps: Option<u32>,
+    /// Also write <top>_axis.v, an AXI4-Stream wrapper (docs/hardware.md).
+    #[arg(long)]
+    pub axis: bool,
     /// Write into a folder that holds files an earlier generation did not write (they are left
     /// alone).
     #[arg(long)]
@@ -70,13 +73,19 @@ pub fn run(args: Args) -> Result<()> {
             extra.push((format!("sim/{n}"), b));
         }
     }
+    if args.axis {
+        extra.push((
+            format!("{}_axis.v", codegen::TOP),
+            codegen::integration::axis_verilog(&design.plan).into_bytes(),
+        ));
+    }
     extra.push((
         "files.f".into(),
-        codegen::integration::files_f(&design).into_bytes(),
+        codegen::integration::files_f(&design, args.axis).into_bytes(),
     ));
     extra.push((
         format!("{}.core", codegen::TOP),
-        codegen::integration::core_file(&design, stim_words).into_bytes(),
+        codegen::integration::core_file(&design, stim_words, args.axis).into_bytes(),
     ));
     {
         design.manifest.extra_files = extra.iter().map(|(n, _)| n.clone()).collect();
