@@ -1,22 +1,19 @@
 //! The command line end to end: exit codes (0 ok, 2 bad input), messages on stderr, no partial
 //! files left behind.
 
+mod common;
+
+use common::{bin, Scratch};
 use lifb_hdl::format;
 use lifb_hdl::golden::Trace;
 use lifb_hdl::inputs::InputSet;
 use lifb_hdl::ir::random::{random_network, RandomSpec};
 use lifb_hdl::ir::{Layer, Leak, Network};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lifb-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn dir(name: &str) -> Scratch {
+    Scratch::new(&format!("cli-{name}"))
 }
 
 fn run(args: &[&str]) -> Output {
@@ -281,9 +278,6 @@ fn generate_quantizes_a_float_model_with_the_widths_it_was_trained_for() {
     std::fs::remove_dir_all(&d).ok();
 }
 
-#[path = "common/mod.rs"]
-mod common;
-
 /// The commands of the README's "Step by step" block (the lines that start with `lifb-hdl`), split
 /// into arguments (single quotes group, a `#` after a blank starts a comment).
 fn readme_steps() -> Vec<Vec<String>> {
@@ -347,7 +341,11 @@ fn the_readme_step_by_step_commands_run_as_written() {
         let cmd = args[0].as_str();
         let mut args = args.clone();
         match cmd {
-            "cosim" if !on_path("verilator") => {
+            "cosim" | "mutate" if args.iter().any(|a| a == "icarus") && !on_path("iverilog") => {
+                common::skip("README Icarus step", "iverilog is not installed");
+                continue;
+            }
+            "cosim" | "mutate" if !args.iter().any(|a| a == "icarus") && !on_path("verilator") => {
                 common::skip("README cosim step", "verilator is not installed");
                 continue;
             }

@@ -4,14 +4,11 @@
 
 mod hw_common;
 
+use hw_common::{bin, Scratch};
 use hw_common::{random_net, Neuron, Spec};
 use lifb_hdl::ir::{Conv2d, Encoding, Layer, Reset};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-}
 
 fn spec() -> Spec {
     Spec {
@@ -28,11 +25,8 @@ fn spec() -> Spec {
     }
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lifb-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> Scratch {
+    Scratch::new(&format!("codegen-{name}"))
 }
 
 /// Every file under `d` (the testbench folder sim/ included), by relative path.
@@ -109,7 +103,6 @@ fn generate_is_byte_identical_and_synthesizes() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -150,7 +143,6 @@ fn refused_layers_exit_2() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -182,5 +174,4 @@ fn cosim_command_reports_cycles() {
             "{out}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

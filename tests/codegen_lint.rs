@@ -73,11 +73,7 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
             assert_eq!(a.files, b.files, "generation is not deterministic");
-            let dir = std::env::temp_dir().join(format!(
-                "lifb-lint-{}-{si}-{}",
-                std::process::id(),
-                form.name()
-            ));
+            let dir = hw_common::Scratch::new(&format!("lint-{si}-{form}"));
             write(&a, &dir).unwrap();
             let files: Vec<String> = verilog_files(&a)
                 .map(|(n, _)| dir.join(n).display().to_string())
@@ -110,7 +106,6 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
                     dir.display()
                 );
             }
-            let _ = std::fs::remove_dir_all(&dir);
         }
     }
 }

@@ -200,14 +200,12 @@ fn cosim_cli_runs_icarus() {
     if !hw_common::have_tool("iverilog") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("lifb-cosim-icarus-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = hw_common::Scratch::new("cosim-icarus");
     let net = random_network(3, &RandomSpec::default());
     let model = dir.join("model.json");
     lifb_hdl::format::save(&net, &model).unwrap();
     let cache = std::fs::canonicalize(".").unwrap().join(cache());
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
+    let o = hw_common::bin()
         .args(["cosim", "--model"])
         .arg(&model)
         .args([
@@ -229,5 +227,4 @@ fn cosim_cli_runs_icarus() {
         out.contains("co-simulation OK") && out.contains("icarus"),
         "{out}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -136,10 +136,7 @@ fn representative_slice_is_caught_in_icarus() {
 }
 
 fn run(args: &[&str]) -> (i32, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-        .args(args)
-        .output()
-        .unwrap();
+    let o = hw_common::bin().args(args).output().unwrap();
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
@@ -187,9 +184,7 @@ fn mutate_cli() {
         "{out}"
     );
     // a model without a multiplied leak: the leak-mul mutants cannot be planted
-    let dir = std::env::temp_dir().join(format!("lifb-mutate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = hw_common::Scratch::new("mutate");
     let (spec, _, _) = &hw_common::structures()[0];
     let mut spec = spec.clone();
     spec.layers = vec![(
@@ -219,5 +214,4 @@ fn mutate_cli() {
         out.contains("leak-mul-sign") && out.contains("not generated"),
         "{out}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -200,9 +200,7 @@ fn cosim_hdl_verifies_the_files_on_disk() {
     if !hw_common::have_tool("verilator") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("lifb-cosim-hdl-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = hw_common::Scratch::new("cosim-hdl");
     let (spec, _, _) = &structures()[0];
     let net = random_net(spec, 77);
     let model = dir.join("model.json");
@@ -294,7 +292,6 @@ fn cosim_hdl_verifies_the_files_on_disk() {
     let (code, out) = cosim_args(&[]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("version other than 1"), "{out}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A network built so that its inputs put H exactly on every threshold theta + kD, above the

@@ -250,3 +250,69 @@ fn one_form_enum_for_the_pass_and_the_hardware() {
         assert_eq!(Form::from_str(&f.to_string(), false), Ok(f), "{f}");
     }
 }
+
+/// The mixed broadcast end to end: a float conv layer with a per-channel threshold beside a
+/// per-neuron spacing is quantized (its spike counts follow the float model's), and the group
+/// form of the integer network is spike-exact, every neuron pairing its own channel's threshold
+/// with its own spacing.
+#[test]
+fn mixed_broadcast_float_quantized_and_decoupled_agree() {
+    use lifb_hdl::golden::encode::int_inputs;
+    use lifb_hdl::ir::{Conv2d, Encoding, InputSpec, Lifb, Network, Shape};
+    use lifb_hdl::quant::{quantize, QuantOptions};
+    let mut spacing = vec![0.3f32; 8];
+    spacing[4] = 0.9;
+    spacing[6] = 0.05;
+    let float: Network<f32> = Network {
+        name: "mixed-float".into(),
+        input: InputSpec {
+            shape: Shape::chw(1, 3, 3),
+            encoding: Encoding::Direct,
+        },
+        layers: vec![
+            Layer::Conv2d(Conv2d {
+                in_channels: 1,
+                out_channels: 2,
+                kernel: [2, 2],
+                stride: [1, 1],
+                padding: [0, 0],
+                weight: vec![0.9, 0.5, 0.7, 0.6, 0.8, 0.9, 0.7, 0.9],
+                bias: Some(vec![0.1, 0.2]),
+            }),
+            Layer::Lifb(Lifb {
+                leak: Leak::Lambda { lam: 1.0 },
+                threshold: vec![0.4, 1.2],
+                spacing,
+                max_burst: 3,
+                reset: Reset::Subtract,
+            }),
+        ],
+        fixed: None,
+        meta: Default::default(),
+    };
+    let inputs: Vec<Vec<f32>> = (0..32)
+        .map(|s| {
+            (0..9)
+                .map(|i| ((s * 7 + i * 3) % 10) as f32 / 9.0)
+                .collect()
+        })
+        .collect();
+    let opts = QuantOptions {
+        weight_bits: 12,
+        input_bits: 8,
+        ..Default::default()
+    };
+    let (int, _) = quantize(&float, &opts, None).unwrap();
+    let ag = lifb_hdl::verify::agreement(&float, &int, &inputs, None, 8).unwrap();
+    assert!(ag.count_agreement[0] > 0.9, "{ag:?}");
+    let xi: Vec<Vec<u32>> = inputs.iter().map(|x| int_inputs(x, 255)).collect();
+    let dec = decouple::to_lif_groups(&int).unwrap();
+    let eq = compare(&int, &dec, &xi, 8).unwrap();
+    assert!(eq.compared > 0 && eq.exact(), "{eq:?}");
+    // Neuron 4 (channel 1) climbs its own ladder: theta of channel 1, spacing of neuron 4.
+    let (Layer::Lifb(n), Layer::LifGroup(g)) = (&int.layers[1], &dec.layers[1]) else {
+        panic!("lifb and group layers")
+    };
+    let (th, d) = (n.threshold[1], n.spacing[4]);
+    assert_eq!(&g.thresholds[12..15], &[th, th + d, th + 2 * d]);
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::bin;
 use lifb_hdl::decouple::{self, Form};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::golden::{IntSim, TraceOptions};
@@ -17,10 +18,6 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-}
 
 /// Files named PWNED* anywhere under `root` (what an injected `touch PWNED...` would leave).
 fn planted(root: &Path) -> Vec<PathBuf> {

@@ -1,16 +1,18 @@
 //! The native model format: lossless round trips, and clear errors (never a panic) on truncated,
 //! corrupted or inconsistent files.
 
+mod common;
+
+use common::Scratch;
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::format::{self, AnyNetwork};
 use lifb_hdl::ir::random::{random_network, RandomSpec};
 use lifb_hdl::ir::{FloatNetwork, Layer, Leak, Network};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lifb-format-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join("model.json")
+/// A model path in a scratch directory that is removed when the test ends.
+fn tmp(name: &str) -> Scratch {
+    Scratch::file(&format!("format-{name}"), "model.json")
 }
 
 fn to_float(net: &lifb_hdl::ir::IntNetwork) -> FloatNetwork {

@@ -1,12 +1,10 @@
 //! The import/export subcommands end to end: outputs written, warnings printed, bad input
 //! exits with code 2 and a message naming the problem.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-}
+use common::{bin, Scratch};
+use std::path::{Path, PathBuf};
 
 fn fixture(n: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,8 +14,7 @@ fn fixture(n: &str) -> PathBuf {
 
 #[test]
 fn import_export_import_via_the_cli() {
-    let dir = std::env::temp_dir().join(format!("lifb-nir-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("nir-cli");
     let m1 = dir.join("a.json");
     let o = bin()
         .args(["import", "--nir"])
@@ -49,12 +46,11 @@ fn import_export_import_via_the_cli() {
     let a = lifb_hdl::format::load(&m1).unwrap();
     let b = lifb_hdl::format::load(&m2).unwrap();
     assert_eq!(a, b);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
-    let out = std::env::temp_dir().join(format!("lifb-nir-cli-bad-{}.json", std::process::id()));
+    let out = Scratch::file("nir-cli-bad", "out.json");
     for (f, args, want) in [
         (
             "refuse_cubalif.nir",
@@ -91,8 +87,7 @@ fn bad_input_exits_2_with_a_clear_message() {
 #[test]
 fn import_a_state_dict_via_the_cli() {
     use safetensors::tensor::{Dtype, TensorView};
-    let dir = std::env::temp_dir().join(format!("lifb-sd-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("sd-cli");
     let w: Vec<u8> = [0.5f32, -0.25, 1.0, 0.75, 0.125, 1.5]
         .iter()
         .flat_map(|x| x.to_le_bytes())
@@ -140,5 +135,4 @@ fn import_a_state_dict_via_the_cli() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,6 +3,8 @@
 //! deterministic; and, when Python with the `nir` package is available, the files open with
 //! it and carry the expected node types, shapes and parameters.
 
+mod common;
+
 use lifb_hdl::format::AnyNetwork;
 use lifb_hdl::ir::*;
 use lifb_hdl::nir::{export, export_any, import_bytes, ExportOptions, ImportOptions, Preset};
@@ -306,8 +308,7 @@ fn exported_files_open_with_the_python_nir_package() {
         eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
         return;
     };
-    let dir = std::env::temp_dir().join(format!("lifb-nir-py-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::Scratch::new("nir-py");
     let net = float_mlp_net();
     let out = export(&net, &ExportOptions::default()).unwrap();
     let nir_path = dir.join("mlp.nir");
@@ -357,7 +358,6 @@ fn exported_files_open_with_the_python_nir_package() {
         .arg(&want_path)
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nir-check-ok"),
         "python nir check failed:\n{}\n{}",
@@ -456,8 +456,7 @@ fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
         return;
     };
     use lifb_hdl::golden::{Sim, TraceOptions};
-    let dir = std::env::temp_dir().join(format!("lifb-nir-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::Scratch::new("nir-sim");
     let mut spikes_seen = 0u64;
     for mut net in [float_conv_net(), float_mlp_net()] {
         net.input.encoding = Encoding::Direct;
@@ -522,7 +521,6 @@ fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(spikes_seen > 200, "needs spike activity, got {spikes_seen}");
 }
 
@@ -588,8 +586,7 @@ fn decoupled_lifb_network_runs_on_a_lif_only_nir_simulator() {
         export(&net, &ExportOptions::default()).is_err(),
         "LIFB itself has no NIR form"
     );
-    let dir = std::env::temp_dir().join(format!("lifb-nir-dec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::Scratch::new("nir-dec");
     let path = dir.join("lif.nir");
     std::fs::write(&path, &out.bytes).unwrap();
     let inputs: Vec<Vec<f32>> = (0..6)
@@ -607,7 +604,6 @@ fn decoupled_lifb_network_runs_on_a_lif_only_nir_simulator() {
         .arg(&spec)
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let (orig, dec) = (
@@ -677,8 +673,7 @@ fn exported_integer_networks_run_the_same_in_the_nir_simulator_when_the_leak_is_
         }
     }
     let out = export(&net, &ExportOptions { dt: 1.0 }).unwrap();
-    let dir = std::env::temp_dir().join(format!("lifb-nir-int-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::Scratch::new("nir-int");
     let path = dir.join("int.nir");
     std::fs::write(&path, &out.bytes).unwrap();
     let inputs: Vec<Vec<u32>> = (0..5)
@@ -696,7 +691,6 @@ fn exported_integer_networks_run_the_same_in_the_nir_simulator_when_the_leak_is_
         .arg(&spec)
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let sim = Sim::<i32>::new(&net).unwrap();

@@ -215,3 +215,45 @@ fn flow_cli_names_the_steps_and_refuses_a_bad_one_with_exit_2() {
     let summary = String::from_utf8_lossy(&o.stdout);
     assert!(summary.contains("accuracy integer") && summary.contains("hardware form, lanes"));
 }
+
+/// The one classification of synthesis outcomes: a tool that times out is a recorded failure
+/// (the run goes on to its report), a folder that is not RTL is bad input (the run stops).
+#[test]
+fn synthesis_outcomes_are_sorted_once() {
+    use lifb_hdl::pipeline::{synth_request, synthesize, SynthVerdict};
+    use lifb_hdl::synth::{Backend, Target};
+    use std::time::Duration;
+    let out = scratch("synth-verdict");
+    let e = synthesize(&synth_request(
+        &out.join("no-such-rtl"),
+        Target::Ice40Up5k,
+        Backend::Debian,
+        out.join("synth"),
+        None,
+    ))
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    if !(have("yosys") && have("nextpnr-ice40")) {
+        eprintln!("SKIPPED the timeout case: Debian yosys/nextpnr-ice40 missing");
+        return;
+    }
+    let mut o = options(&out);
+    o.to = Step::Generate;
+    pipeline::run(&o, &mut ()).unwrap();
+    let v = synthesize(&synth_request(
+        &out.join("rtl"),
+        Target::Ice40Up5k,
+        Backend::Debian,
+        out.join("synth"),
+        Some(Duration::from_millis(1)),
+    ))
+    .unwrap();
+    match &v {
+        SynthVerdict::Failed { message, detail } => {
+            assert!(detail.starts_with(message.as_str()) && detail.len() > message.len());
+            assert!(v.describe(Target::Ice40Up5k).starts_with("failed: "));
+        }
+        other => panic!("a 1 ms time limit gave {other:?}"),
+    }
+    assert!(v.result().is_none());
+}

@@ -4,14 +4,11 @@
 //! refuses a folder holding files it did not write unless --force.
 
 mod common;
-mod hw_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-}
+use common::bin;
 
 fn model() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/digits-lifb.json")
@@ -69,7 +66,7 @@ fn make_passes_and_a_planted_fault_fails_with_the_difference_decoded() {
     ] {
         assert!(sim.join(f).is_file(), "sim/{f} missing");
     }
-    if !hw_common::have_tool("make") || !hw_common::have_tool("verilator") {
+    if !common::have_tool("make") || !common::have_tool("verilator") {
         common::skip(
             "make_passes_and_a_planted_fault_fails_with_the_difference_decoded",
             "make or verilator not installed",
@@ -82,7 +79,7 @@ fn make_passes_and_a_planted_fault_fails_with_the_difference_decoded() {
         text.contains("PASS: 4 samples x 4 steps (verilator)"),
         "{text}"
     );
-    if hw_common::have_tool("iverilog") {
+    if common::have_tool("iverilog") {
         let (ok, text) = make(&sim, Some("icarus"));
         assert!(ok, "{text}");
         assert!(
@@ -234,7 +231,7 @@ fn files_f_lists_exactly_the_verilog_sources_and_the_core_names_them() {
     for t in ["  default:", "  lint:", "  sim:", "  sim_verilator:"] {
         assert!(core.contains(t), "target {t} missing:\n{core}");
     }
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         common::skip(
             "files_f_lists_exactly_the_verilog_sources_and_the_core_names_them",
             "verilator not installed",
@@ -280,7 +277,7 @@ fn the_axi_stream_wrapper_lints_and_classifies_like_the_golden_model() {
     assert_eq!(code, 0, "{out}");
     let files_f = std::fs::read_to_string(rtl.join("files.f")).unwrap();
     assert!(files_f.ends_with("lifb_top_axis.v\n"), "{files_f}");
-    if !hw_common::have_tool("verilator") || !hw_common::have_tool("iverilog") {
+    if !common::have_tool("verilator") || !common::have_tool("iverilog") {
         common::skip(
             "the_axi_stream_wrapper_lints_and_classifies_like_the_golden_model",
             "verilator or iverilog not installed",

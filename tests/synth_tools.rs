@@ -344,8 +344,7 @@ fn yowasp_works_with_directories_under_tmp() {
     if !tools_present(test, Backend::Yowasp, Family::Ice40) {
         return;
     }
-    let root = std::env::temp_dir().join(format!("lifb-synth-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let root = common::Scratch::new("synth-test");
     let hdl = root.join("lif_rom");
     std::fs::create_dir_all(&hdl).unwrap();
     for e in std::fs::read_dir(fixture(&["synth", "lif_rom"])).unwrap() {
@@ -357,7 +356,6 @@ fn yowasp_works_with_directories_under_tmp() {
     let r = synth::run(&req).unwrap_or_else(|e| panic!("{test}: {e}"));
     check_against_tool_json(&r, &out);
     assert_eq!(r.resources.block_ram.used, 1);
-    std::fs::remove_dir_all(&root).unwrap();
 }
 
 /// The shipped tiny digits model, generated as the flow would (native form, 2 lanes per engine),

@@ -3,6 +3,8 @@
 //! trained model quantizes and decouples with the expected agreement.
 #![cfg(feature = "train")]
 
+mod common;
+
 use lifb_hdl::data::{self, eval, DataSetKind, Split};
 use lifb_hdl::ir::Reset;
 use lifb_hdl::ir::Shape;
@@ -149,8 +151,8 @@ fn interrupted_and_resumed_run_equals_an_uninterrupted_one() {
     let (tr, te) = digits();
     let cfg = tiny(3, false);
     let full = train(&cfg, &tr, &te, &quiet()).unwrap();
-    let ckpt = std::env::temp_dir().join(format!("lifb-resume-{}.ckpt", std::process::id()));
-    let _ = std::fs::remove_file(&ckpt);
+    let scratch = common::Scratch::file("resume", "run.ckpt");
+    let ckpt = scratch.to_path_buf();
     let mut o = quiet();
     o.checkpoint = Some(ckpt.clone());
     o.stop_after = Some(1);
@@ -167,16 +169,13 @@ fn interrupted_and_resumed_run_equals_an_uninterrupted_one() {
     let e = train(&other, &tr, &te, &o).err().expect("must refuse");
     assert_eq!(e.exit_code(), 2);
     assert!(e.message.contains("different options"), "{e}");
-    std::fs::remove_file(&ckpt).unwrap();
 }
 
 #[test]
 fn cli_trains_and_evaluates_and_refuses_bad_input() {
-    let bin = env!("CARGO_BIN_EXE_lifb-hdl");
-    let dir = std::env::temp_dir().join(format!("lifb-cli-train-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::Scratch::new("cli-train");
     let model = dir.join("d.json");
-    let st = std::process::Command::new(bin)
+    let st = common::bin()
         .args([
             "train", "--data", "digits", "--epochs", "2", "--quiet", "-o",
         ])
@@ -184,7 +183,7 @@ fn cli_trains_and_evaluates_and_refuses_bad_input() {
         .status()
         .unwrap();
     assert!(st.success());
-    let out = std::process::Command::new(bin)
+    let out = common::bin()
         .args(["eval", "--data", "digits", "--decouple", "--model"])
         .arg(&model)
         .output()
@@ -200,12 +199,11 @@ fn cli_trains_and_evaluates_and_refuses_bad_input() {
         "{text}"
     );
     // wrong input width for the data set: exit 2 with a message naming the fix
-    let out = std::process::Command::new(bin)
+    let out = common::bin()
         .args(["train", "--data", "digits", "--arch", "784-10", "-o"])
         .arg(dir.join("x.json"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("64-..."));
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,7 +1,7 @@
 //! `lifb-hdl cosim`: the generated RTL in Verilator (or Icarus) against the golden simulator,
 //! spike by spike.
 
-use super::generate::options;
+use super::generate::DesignArgs;
 use crate::codegen::Form;
 use crate::cosim::{
     cosim_design_with, cosim_with, default_cache_dir, CosimOptions, Simulator, Stimulus,
@@ -29,14 +29,9 @@ pub struct Args {
     /// Time steps per sample. Default: the model's recorded steps, else 4.
     #[arg(long)]
     pub steps: Option<u32>,
-    /// Lanes per engine (as for generate).
-    #[arg(long)]
-    pub lanes: Option<String>,
-    /// Fire units per engine (as for generate).
-    #[arg(long)]
-    pub units: Option<String>,
-    #[arg(long, value_enum, default_value = "native")]
-    pub form: Form,
+    /// Lanes, fire units and form (as for generate).
+    #[command(flatten)]
+    pub design: DesignArgs,
     /// Verilator build cache (default target/lifb-cosim, or $LIFB_COSIM_CACHE).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -123,7 +118,7 @@ pub fn run(args: Args) -> Result<()> {
     stimulus.gap_burst = args.gap_burst;
     let mut opts = CosimOptions {
         steps,
-        codegen: options(args.lanes.as_deref(), args.units.as_deref(), args.form)?,
+        codegen: args.design.options()?,
         cache_dir: args.cache.unwrap_or_else(default_cache_dir),
         stimulus,
         fifo_depth: args.fifo_depth,
@@ -132,10 +127,10 @@ pub fn run(args: Args) -> Result<()> {
     let report = match &args.hdl {
         Some(dir) => {
             let h = crate::cosim::hdl::read(dir, &net)?;
-            if h.options.form != args.form && args.form != crate::codegen::Form::Native {
+            if h.options.form != args.design.form && args.design.form != Form::Native {
                 return Err(Error::bad_input(format!(
                     "--form {} disagrees with {}, which holds the {} form",
-                    args.form.name(),
+                    args.design.form.name(),
                     dir.display(),
                     h.options.form.name()
                 )));

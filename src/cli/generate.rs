@@ -13,19 +13,8 @@ pub struct Args {
     /// Output directory for the RTL, the .hex ROM files and manifest.json.
     #[arg(long)]
     pub out: PathBuf,
-    /// Lanes (neurons updated in parallel) per engine: one value for all engines, or one per
-    /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 16).
-    #[arg(long)]
-    pub lanes: Option<String>,
-    /// Fire units per engine (neurons leaked/compared/fired per cycle in the fire phase), at most
-    /// the lanes: one value or one per engine; "all" = one per lane. Default: a quarter of the
-    /// lanes, at least one.
-    #[arg(long)]
-    pub units: Option<String>,
-    /// Neuron form: native (one membrane per LIFB neuron, counts on the wires) or decoupled
-    /// (B binary LIF sub-units per neuron, binary spikes).
-    #[arg(long, value_enum, default_value = "native")]
-    pub form: Form,
+    #[command(flatten)]
+    pub design: DesignArgs,
     /// Do not write the testbench folder DIR/sim/.
     #[arg(long)]
     pub no_sim: bool,
@@ -45,6 +34,31 @@ pub struct Args {
     pub force: bool,
 }
 
+/// The hardware options of a design, shared by generate, cosim and mutate.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DesignArgs {
+    /// Lanes (neurons updated in parallel) per engine: one value for all engines, or one per
+    /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 16).
+    #[arg(long)]
+    pub lanes: Option<String>,
+    /// Fire units per engine (neurons leaked/compared/fired per cycle in the fire phase), at most
+    /// the lanes: one value or one per engine; "all" = one per lane. Default: a quarter of the
+    /// lanes, at least one.
+    #[arg(long)]
+    pub units: Option<String>,
+    /// Neuron form: native (one membrane per LIFB neuron, counts on the wires) or decoupled
+    /// (B binary LIF sub-units per neuron, binary spikes).
+    #[arg(long, value_enum, default_value = "native")]
+    pub form: Form,
+}
+
+impl DesignArgs {
+    /// The code generator's options these arguments give.
+    pub fn options(&self) -> Result<Options> {
+        options(self.lanes.as_deref(), self.units.as_deref(), self.form)
+    }
+}
+
 pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<Options> {
     Ok(Options {
         lanes: lanes.map_or(Ok(Lanes::Default), Lanes::parse)?,
@@ -55,7 +69,7 @@ pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<O
 
 pub fn run(args: Args) -> Result<()> {
     let net = super::hardware_model(&args.model)?;
-    let opts = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
+    let opts = args.design.options()?;
     let mut design = codegen::generate(&net, &opts)?;
     let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
     let mut stim_words = None;
@@ -109,7 +123,7 @@ pub fn run(args: Args) -> Result<()> {
         "wrote {} files to {} ({} form, top {})",
         design.files.len() + extra.len(),
         args.out.display(),
-        args.form.name(),
+        args.design.form.name(),
         codegen::TOP
     );
     for e in &design.plan.engines {

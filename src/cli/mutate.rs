@@ -1,7 +1,6 @@
 //! `lifb-hdl mutate`: the mutation campaign (src/cosim/mutate.rs) on a model's design.
 
-use super::generate::options;
-use crate::codegen::Form;
+use super::generate::DesignArgs;
 use crate::cosim::mutate::{self, Outcome};
 use crate::cosim::{default_cache_dir, Simulator};
 use crate::error::{Error, Result};
@@ -43,12 +42,9 @@ pub struct Args {
     pub stim_seed: u64,
     #[arg(long, default_value_t = 8)]
     pub steps: u32,
-    #[arg(long)]
-    pub lanes: Option<String>,
-    #[arg(long)]
-    pub units: Option<String>,
-    #[arg(long, value_enum, default_value = "native")]
-    pub form: Form,
+    /// Lanes, fire units and form (as for generate).
+    #[command(flatten)]
+    pub design: DesignArgs,
     /// Co-simulation build cache (default target/lifb-cosim, or $LIFB_COSIM_CACHE).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -84,16 +80,13 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     let (net, mut codegen) = match &args.model {
-        Some(p) => (
-            crate::format::load_integer(p)?,
-            options(args.lanes.as_deref(), args.units.as_deref(), args.form)?,
-        ),
+        Some(p) => (crate::format::load_integer(p)?, args.design.options()?),
         None => (mutate::campaign_network(), mutate::campaign_codegen()),
     };
-    if args.model.is_none() && (args.lanes.is_some() || args.units.is_some()) {
-        codegen = options(args.lanes.as_deref(), args.units.as_deref(), args.form)?;
+    if args.model.is_none() && (args.design.lanes.is_some() || args.design.units.is_some()) {
+        codegen = args.design.options()?;
     }
-    codegen.form = args.form;
+    codegen.form = args.design.form;
     let inputs = mutate::campaign_inputs(&net, args.random, args.seed);
     let opts = mutate::campaign_options(
         args.steps,

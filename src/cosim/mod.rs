@@ -1,4 +1,6 @@
-//! Spike-exact co-simulation: the generated RTL in Verilator against the golden simulator.
+//! Spike-exact co-simulation: the generated RTL in Verilator (or in Icarus Verilog, `icarus.rs`,
+//! driven alike by the testbench sim/tb_lifb.v) against the golden simulator; `mutate.rs` plants
+//! single faults and checks that this co-simulation catches them.
 //! The C++ harness (templates/harness.cpp) streams each sample's encoded input events (in a
 //! seeded random order within each step, with seeded gaps in `in_valid`), holds `out_ready` low
 //! in seeded random bursts, records every neuron layer's output events (count and membrane) at

@@ -34,6 +34,16 @@ enum Readout {
     Currents,
 }
 
+/// The geometry of a window layer (convolution or pooling): input and output shapes, kernel
+/// and stride.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Window {
+    pub input: Shape,
+    pub output: Shape,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+}
+
 #[derive(Debug, Clone)]
 pub(super) enum Op<T: SimElem> {
     Dense {
@@ -43,20 +53,14 @@ pub(super) enum Op<T: SimElem> {
         bias: Vec<T>,
     },
     Conv {
-        input: Shape,
-        output: Shape,
-        kernel: [usize; 2],
-        stride: [usize; 2],
+        win: Window,
         padding: [usize; 2],
         /// wt[((ci * kh + ky) * kw + kx) * co + o]
         wt: Vec<T>,
         bias: Vec<T>,
     },
     Pool {
-        input: Shape,
-        output: Shape,
-        kernel: [usize; 2],
-        stride: [usize; 2],
+        win: Window,
         /// Some(1/window) for float average pooling.
         scale: Option<f32>,
     },
@@ -148,10 +152,12 @@ impl<T: SimElem> Sim<T> {
                     }
                     let bias = c.bias.clone().unwrap_or_else(|| vec![T::default(); co_n]);
                     Op::Conv {
-                        input,
-                        output,
-                        kernel: c.kernel,
-                        stride: c.stride,
+                        win: Window {
+                            input,
+                            output,
+                            kernel: c.kernel,
+                            stride: c.stride,
+                        },
                         padding: c.padding,
                         wt,
                         bias,
@@ -164,10 +170,12 @@ impl<T: SimElem> Sim<T> {
                         PoolKind::Avg => T::pool_scale(window),
                     };
                     Op::Pool {
-                        input,
-                        output,
-                        kernel: p.kernel,
-                        stride: p.stride,
+                        win: Window {
+                            input,
+                            output,
+                            kernel: p.kernel,
+                            stride: p.stride,
+                        },
                         scale,
                     }
                 }
@@ -386,14 +394,8 @@ impl<T: SimElem> Sim<T> {
                             );
                         }
                     }
-                    Op::Pool {
-                        input,
-                        output,
-                        kernel,
-                        stride,
-                        scale,
-                    } => {
-                        counts = sum_pool(&counts, *input, *output, *kernel, *stride);
+                    Op::Pool { win, scale } => {
+                        counts = sum_pool(&counts, win);
                         if let Some(s) = scale {
                             pooled.clear();
                             pooled.extend(counts.iter().map(|&c| T::scale_count(c, *s)));

@@ -2,8 +2,8 @@
 //! neuron updates (LIFB, group, recurrent).
 
 use super::elem::SimElem;
-use super::sim::Op;
-use crate::ir::{Reset, Shape};
+use super::sim::{Op, Window};
+use crate::ir::Reset;
 
 /// Event-driven synaptic layer: currents = bias + sum over non-zero inputs of value * weight row.
 /// `input` yields (is_zero, value) per input.
@@ -24,10 +24,13 @@ pub(super) fn synapse<T: SimElem>(
             }
         }
         Op::Conv {
-            input: ins,
-            output: outs,
-            kernel,
-            stride,
+            win:
+                Window {
+                    input: ins,
+                    output: outs,
+                    kernel,
+                    stride,
+                },
             padding,
             wt,
             bias,
@@ -74,13 +77,13 @@ pub(super) fn synapse<T: SimElem>(
     }
 }
 
-pub(super) fn sum_pool(
-    input: &[u32],
-    ins: Shape,
-    outs: Shape,
-    kernel: [usize; 2],
-    stride: [usize; 2],
-) -> Vec<u32> {
+pub(super) fn sum_pool(input: &[u32], win: &Window) -> Vec<u32> {
+    let Window {
+        input: ins,
+        output: outs,
+        kernel,
+        stride,
+    } = *win;
     let mut out = vec![0u32; outs.len()];
     for c in 0..outs.c {
         for oy in 0..outs.h {

@@ -413,40 +413,12 @@ impl<T: Elem> Network<T> {
         let int = self.fixed.as_ref();
         match layer {
             Layer::Dense(d) => {
-                check_len(
-                    "weight",
-                    &d.weight,
-                    product(&[d.out_features, d.in_features])?,
-                )?;
-                if let Some(b) = &d.bias {
-                    check_len("bias", b, d.out_features)?;
-                }
-                check_values(
-                    "weight",
-                    &d.weight,
-                    int.map(|f| (f.weight_min(), f.weight_max())),
-                )?;
-                if let Some(b) = &d.bias {
-                    check_values("bias", b, int.map(|f| (f.v_min(), f.v_max())))?;
-                }
+                let n = product(&[d.out_features, d.in_features])?;
+                check_synapse(&d.weight, n, d.bias.as_deref(), d.out_features, int)?;
             }
             Layer::Conv2d(c) => {
-                check_len(
-                    "weight",
-                    &c.weight,
-                    product(&[c.out_channels, c.in_channels, c.kernel[0], c.kernel[1]])?,
-                )?;
-                if let Some(b) = &c.bias {
-                    check_len("bias", b, c.out_channels)?;
-                }
-                check_values(
-                    "weight",
-                    &c.weight,
-                    int.map(|f| (f.weight_min(), f.weight_max())),
-                )?;
-                if let Some(b) = &c.bias {
-                    check_values("bias", b, int.map(|f| (f.v_min(), f.v_max())))?;
-                }
+                let n = product(&[c.out_channels, c.in_channels, c.kernel[0], c.kernel[1]])?;
+                check_synapse(&c.weight, n, c.bias.as_deref(), c.out_channels, int)?;
             }
             Layer::Pool(p) => {
                 if int.is_some() && p.kind == PoolKind::Avg {
@@ -586,6 +558,30 @@ fn check_leak(leak: Leak, int: Option<&FixedPoint>) -> Result<()> {
                 "a float network needs a leak lam, found fixed d",
             ))
         }
+    }
+    Ok(())
+}
+
+/// A synaptic layer's `n_weights` weights (within the weight width of an integer network) and
+/// optional bias (one per output, within the membrane width).
+fn check_synapse<T: Elem>(
+    weight: &[T],
+    n_weights: usize,
+    bias: Option<&[T]>,
+    outputs: usize,
+    int: Option<&FixedPoint>,
+) -> Result<()> {
+    check_len("weight", weight, n_weights)?;
+    if let Some(b) = bias {
+        check_len("bias", b, outputs)?;
+    }
+    check_values(
+        "weight",
+        weight,
+        int.map(|f| (f.weight_min(), f.weight_max())),
+    )?;
+    if let Some(b) = bias {
+        check_values("bias", b, int.map(|f| (f.v_min(), f.v_max())))?;
     }
     Ok(())
 }

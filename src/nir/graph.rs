@@ -288,23 +288,32 @@ fn linearise(flat: Flat, input: &str, output: &str) -> Result<Chain> {
         if next.is_empty() {
             break;
         }
+        // A node with several successors or predecessors: the graph is not one chain.
+        let not_a_chain = |n: &str, verb: &str, others: &[String], what: &str| {
+            Error::bad_input(format!(
+                "node '{n}' ({}) {verb} {} nodes ({}): {what}, the network must be one chain of layers",
+                nodes[n].kind,
+                others.len(),
+                others.join(", ")
+            ))
+        };
         if next.len() > 1 {
-            return Err(Error::bad_input(format!(
-                "node '{cur}' ({}) feeds {} nodes ({}): branches are not supported, the network must be one chain of layers",
-                nodes[&cur].kind,
-                next.len(),
-                next.join(", ")
-            )));
+            return Err(not_a_chain(
+                &cur,
+                "feeds",
+                &next,
+                "branches are not supported",
+            ));
         }
         let n = next[0].clone();
         let p = list(&pred, &n);
         if p.len() > 1 {
-            return Err(Error::bad_input(format!(
-                "node '{n}' ({}) receives from {} nodes ({}): merging branches is not supported, the network must be one chain of layers",
-                nodes[&n].kind,
-                p.len(),
-                p.join(", ")
-            )));
+            return Err(not_a_chain(
+                &n,
+                "receives from",
+                &p,
+                "merging branches is not supported",
+            ));
         }
         if order.contains(&n) {
             return Err(Error::bad_input(format!(

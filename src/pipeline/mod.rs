@@ -286,9 +286,11 @@ pub enum SynthVerdict {
         /// Which stage found it: "yosys" or "nextpnr".
         found_by: String,
     },
-    /// The tool failed or timed out: the first line of its error.
+    /// The tool failed or timed out: the first line of its error, and all of it (with the
+    /// tool's output and what to do).
     Failed {
         message: String,
+        detail: String,
     },
 }
 
@@ -323,7 +325,7 @@ impl SynthVerdict {
                     .join(", ");
                 format!("does not fit {target} (found by {found_by}): {what}")
             }
-            SynthVerdict::Failed { message } => format!("failed: {message}"),
+            SynthVerdict::Failed { message, .. } => format!("failed: {message}"),
         }
     }
 }
@@ -342,6 +344,7 @@ pub fn synthesize(req: &SynthRequest) -> Result<SynthVerdict> {
         }),
         Err(e) if e.kind != ErrorKind::BadInput => Ok(SynthVerdict::Failed {
             message: e.message.lines().next().unwrap_or_default().to_string(),
+            detail: e.message,
         }),
         Err(e) => Err(e),
     }
@@ -466,8 +469,8 @@ pub fn run(o: &FlowOptions, progress: &mut dyn Progress) -> Result<FlowRun> {
 /// The error a finished run exits with: a failed synthesis tool, else a co-simulation divergence
 /// (when verified).
 fn failure(a: &Artifacts, o: &FlowOptions) -> Option<Error> {
-    if let Some(SynthVerdict::Failed { message }) = &a.synth {
-        return Some(Error::tool(format!("synthesis failed: {message}")));
+    if let Some(SynthVerdict::Failed { detail, .. }) = &a.synth {
+        return Some(Error::tool(detail.clone()));
     }
     let d = a.cosim.as_ref()?.divergence.as_ref()?;
     o.verify

@@ -362,7 +362,7 @@ fn synth_into(req: &crate::synth::SynthRequest, row: &mut SweepRow) -> Result<()
                 .map(|s| format!("{} {}/{}", s.resource, s.needed, s.available))
                 .collect();
         }
-        SynthVerdict::Failed { message } => row.synth_error = Some(message),
+        SynthVerdict::Failed { message, .. } => row.synth_error = Some(message),
     }
     Ok(())
 }

@@ -139,6 +139,8 @@ pub struct Shared {
     current: Mutex<(u64, Input)>,
     /// Milliseconds since `epoch` at which the running execution started; 0 when idle.
     started: AtomicU64,
+    /// The process's CPU time (ms) when the running execution started.
+    started_cpu: AtomicU64,
     epoch: Instant,
     stop: AtomicBool,
 }
@@ -198,18 +200,42 @@ fn last_panic() -> String {
     LAST_PANIC.lock().map(|l| l.clone()).unwrap_or_default()
 }
 
+/// CPU time of this process (all threads, user + system) in milliseconds, from /proc/self/stat
+/// (clock ticks of 1/100 s, the fixed USER_HZ of Linux's user interface); 0 where unreadable.
+pub fn process_cpu_ms() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    // the fields after the command name, which is in parentheses and may hold blanks
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name
+    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+    (tick(11) + tick(12)) * 10
+}
+
+/// A hang is an execution that used more than `timeout` of CPU time, or that ran for ten times
+/// `timeout` on the clock (blocked without computing). CPU time, not the clock, is the measure,
+/// so that a loaded machine does not turn slow executions into findings.
 fn watchdog(s: Arc<Shared>, timeout: Duration) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
+        let limit = timeout.as_millis() as u64;
         while !s.stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(50));
             let t = s.started.load(Ordering::Relaxed);
             if t == 0 {
                 continue;
             }
-            let now = s.epoch.elapsed().as_millis() as u64;
-            if now.saturating_sub(t) > timeout.as_millis() as u64 {
+            let wall = (s.epoch.elapsed().as_millis() as u64).saturating_sub(t);
+            let cpu = process_cpu_ms().saturating_sub(s.started_cpu.load(Ordering::Relaxed));
+            if cpu > limit || wall > 10 * limit {
                 let (exec, input) = s.current.lock().unwrap().clone();
-                let note = format!("the execution ran longer than {timeout:?} (a hang)");
+                let note = format!(
+                    "the execution used {cpu} ms of CPU time in {wall} ms (limits: {limit} ms of CPU, {} ms on the clock): a hang",
+                    10 * limit
+                );
                 let dir = s.save("hang", exec, &input, &note);
                 s.mark("hang", exec, &dir);
                 eprintln!(
@@ -474,6 +500,7 @@ pub fn run_worker(t: &Target, cfg: &Config, report_progress: bool) -> Stats {
         dir: dir.clone(),
         current: Mutex::new((0, Vec::new())),
         started: AtomicU64::new(0),
+        started_cpu: AtomicU64::new(0),
         epoch: Instant::now(),
         stop: AtomicBool::new(false),
     });
@@ -548,6 +575,9 @@ pub fn run_worker(t: &Target, cfg: &Config, report_progress: bool) -> Stats {
             base_live.saturating_add(cfg.hard_cap as i64),
             Ordering::Relaxed,
         );
+        shared
+            .started_cpu
+            .store(process_cpu_ms(), Ordering::Relaxed);
         shared.started.store(
             shared.epoch.elapsed().as_millis() as u64 + 1,
             Ordering::Relaxed,

@@ -147,26 +147,11 @@ pub fn random_inputs(net: &IntNetwork, count: usize, seed: u64) -> Vec<Vec<u32>>
         .collect()
 }
 
-/// Whether an EDA tool is on PATH; if not, a loud skip, or a failure under LIFB_REQUIRE_EDA=1.
-pub fn have_tool(tool: &str) -> bool {
-    let flag = if tool == "iverilog" {
-        "-V"
-    } else {
-        "--version"
-    };
-    let ok = std::process::Command::new(tool)
-        .arg(flag)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("LIFB_REQUIRE_EDA").as_deref() == Ok("1") {
-            panic!("{tool} is not installed but LIFB_REQUIRE_EDA=1");
-        }
-        eprintln!("\n*** SKIPPED: {tool} is not installed (set LIFB_REQUIRE_EDA=1 to make this a failure) ***\n");
-    }
-    ok
-}
+// The one skip policy for missing tools lives in tests/common.
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // each test binary uses a part
+pub use common::{bin, have_tool, Scratch};
 
 /// The base seed of the co-simulation stimulus (stalls, gaps, beat order, resets, initial
 /// values): LIFB_COSIM_SEED, else a fixed default so the suite is reproducible. Every failure

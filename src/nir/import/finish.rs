@@ -55,15 +55,24 @@ pub(super) fn to_f32(v: &[f64]) -> Vec<f32> {
     v.iter().map(|&x| x as f32).collect()
 }
 
-pub(super) fn finish_float(l: B, cx: &mut Ctx) -> Result<Layer<f32>> {
-    Ok(match l {
+/// The synaptic and structural layers in either precision, their numbers converted by `num`
+/// (values, tensor name, node name); a neuron layer is handed back for its precision's rules.
+fn finish_structure<T>(
+    l: B,
+    num: impl Fn(&[f64], &str, &str) -> Result<Vec<T>>,
+) -> Result<std::result::Result<Layer<T>, Neuron>> {
+    Ok(Ok(match l {
         B::Dense {
-            inf, outf, w, b, ..
+            inf,
+            outf,
+            w,
+            b,
+            node,
         } => Layer::Dense(Dense {
             in_features: inf,
             out_features: outf,
-            weight: to_f32(&w),
-            bias: b.as_deref().map(to_f32),
+            weight: num(&w, "weight", &node)?,
+            bias: b.map(|b| num(&b, "bias", &node)).transpose()?,
         }),
         B::Conv {
             ci,
@@ -73,20 +82,27 @@ pub(super) fn finish_float(l: B, cx: &mut Ctx) -> Result<Layer<f32>> {
             p,
             w,
             b,
-            ..
+            node,
         } => Layer::Conv2d(Conv2d {
             in_channels: ci,
             out_channels: co,
             kernel: k,
             stride: s,
             padding: p,
-            weight: to_f32(&w),
-            bias: b.as_deref().map(to_f32),
+            weight: num(&w, "weight", &node)?,
+            bias: b.map(|b| num(&b, "bias", &node)).transpose()?,
         }),
         B::Pool(p) => Layer::Pool(p),
         B::Flatten => Layer::Flatten,
-        B::Neuron(nr) => float_neuron(nr, cx)?,
-    })
+        B::Neuron(nr) => return Ok(Err(nr)),
+    }))
+}
+
+pub(super) fn finish_float(l: B, cx: &mut Ctx) -> Result<Layer<f32>> {
+    match finish_structure(l, |v, _, _| Ok(to_f32(v)))? {
+        Ok(layer) => Ok(layer),
+        Err(nr) => float_neuron(nr, cx),
+    }
 }
 
 pub(super) fn float_neuron(nr: Neuron, cx: &mut Ctx) -> Result<Layer<f32>> {
@@ -223,117 +239,88 @@ pub(super) fn int_vec(v: &[f64], what: &str, node: &str) -> Result<Vec<i32>> {
 
 /// lifb-hdl integer files: weights are integers; v_threshold = theta - 1/2, so theta = floor+1.
 pub(super) fn finish_int(l: B, fixed: &FixedPoint, cx: &Ctx) -> Result<Layer<i32>> {
-    Ok(match l {
-        B::Dense {
-            inf,
-            outf,
-            w,
-            b,
-            node,
-        } => Layer::Dense(Dense {
-            in_features: inf,
-            out_features: outf,
-            weight: int_vec(&w, "weight", &node)?,
-            bias: b.map(|b| int_vec(&b, "bias", &node)).transpose()?,
-        }),
-        B::Conv {
-            ci,
-            co,
-            k,
-            s,
-            p,
-            w,
-            b,
-            node,
-        } => Layer::Conv2d(Conv2d {
-            in_channels: ci,
-            out_channels: co,
-            kernel: k,
-            stride: s,
-            padding: p,
-            weight: int_vec(&w, "weight", &node)?,
-            bias: b.map(|b| int_vec(&b, "bias", &node)).transpose()?,
-        }),
-        B::Pool(p) => Layer::Pool(p),
-        B::Flatten => Layer::Flatten,
-        B::Neuron(nr) => {
-            let m = &nr.meta;
-            let d = m.get("leak_d").and_then(|v| v.as_u64()).ok_or_else(|| {
-                Error::bad_input(format!(
-                    "node '{}': integer network without metadata leak_d",
-                    nr.node
-                ))
-            })? as u32;
-            let lam_fixed = 1.0 - d as f64 / (1u64 << fixed.leak_frac_bits) as f64;
-            if (lam_fixed - nr.lam).abs() > 1e-6 {
-                return Err(Error::bad_input(format!(
-                    "node '{}': leak_d {d} disagrees with tau (lam {})",
-                    nr.node, nr.lam
-                )));
-            }
-            let leak = Leak::Fixed { d };
-            let th: Vec<f64> = nr.thr.iter().map(|t| t.floor() + 1.0).collect();
-            let th = int_vec(&th, "threshold", &nr.node)?;
-            let shape = nr.shape;
-            if let Some((g, lateral)) = nr.recurrent {
-                let orig = Shape {
-                    c: shape.c / g,
-                    ..shape
-                };
-                let hw = shape.h * shape.w;
-                let lat = int_vec(&lateral, "lateral", &nr.node)?;
-                let mut th_rows = Vec::new();
-                let mut lat_rows = Vec::new();
-                for co in 0..orig.c {
-                    for p in 0..hw {
-                        for k in 0..g {
-                            let u = (co * g + k) * hw + p;
-                            th_rows.push(th[u]);
-                            lat_rows.extend_from_slice(&lat[u * g..(u + 1) * g]);
-                        }
+    let nr = match finish_structure(l, int_vec)? {
+        Ok(layer) => return Ok(layer),
+        Err(nr) => nr,
+    };
+    let layer = {
+        let m = &nr.meta;
+        let d = m.get("leak_d").and_then(|v| v.as_u64()).ok_or_else(|| {
+            Error::bad_input(format!(
+                "node '{}': integer network without metadata leak_d",
+                nr.node
+            ))
+        })? as u32;
+        let lam_fixed = 1.0 - d as f64 / (1u64 << fixed.leak_frac_bits) as f64;
+        if (lam_fixed - nr.lam).abs() > 1e-6 {
+            return Err(Error::bad_input(format!(
+                "node '{}': leak_d {d} disagrees with tau (lam {})",
+                nr.node, nr.lam
+            )));
+        }
+        let leak = Leak::Fixed { d };
+        let th: Vec<f64> = nr.thr.iter().map(|t| t.floor() + 1.0).collect();
+        let th = int_vec(&th, "threshold", &nr.node)?;
+        let shape = nr.shape;
+        if let Some((g, lateral)) = nr.recurrent {
+            let orig = Shape {
+                c: shape.c / g,
+                ..shape
+            };
+            let hw = shape.h * shape.w;
+            let lat = int_vec(&lateral, "lateral", &nr.node)?;
+            let mut th_rows = Vec::new();
+            let mut lat_rows = Vec::new();
+            for co in 0..orig.c {
+                for p in 0..hw {
+                    for k in 0..g {
+                        let u = (co * g + k) * hw + p;
+                        th_rows.push(th[u]);
+                        lat_rows.extend_from_slice(&lat[u * g..(u + 1) * g]);
                     }
                 }
-                return Ok(Layer::LifRecurrent(LifRecurrent {
-                    leak,
-                    group: g as u32,
-                    thresholds: compress(&th_rows, g, orig, meta_len(m, "thresholds_len")),
-                    lateral: compress(&lat_rows, g * g, orig, meta_len(m, "lateral_len")),
-                }));
             }
-            let spacing: Vec<i32> = match m.get("spacing") {
-                Some(v) => {
-                    let f: Vec<f64> = serde_json::from_value(v.clone()).map_err(|e| {
-                        Error::bad_input(format!("node '{}': metadata spacing: {e}", nr.node))
-                    })?;
-                    int_vec(&f, "spacing", &nr.node)?
-                }
-                None => vec![1],
-            };
-            let want = meta_len(m, "threshold_len");
-            let reset = if nr.reset == ResetRule::Zero {
-                Reset::Zero
-            } else {
-                Reset::Subtract
-            };
-            match &nr.rho {
-                Some(rho) if reset == Reset::Subtract => Layer::LifGroup(LifGroup {
+            return Ok(Layer::LifRecurrent(LifRecurrent {
+                leak,
+                group: g as u32,
+                thresholds: compress(&th_rows, g, orig, meta_len(m, "thresholds_len")),
+                lateral: compress(&lat_rows, g * g, orig, meta_len(m, "lateral_len")),
+            }));
+        }
+        let spacing: Vec<i32> = match m.get("spacing") {
+            Some(v) => {
+                let f: Vec<f64> = serde_json::from_value(v.clone()).map_err(|e| {
+                    Error::bad_input(format!("node '{}': metadata spacing: {e}", nr.node))
+                })?;
+                int_vec(&f, "spacing", &nr.node)?
+            }
+            None => vec![1],
+        };
+        let want = meta_len(m, "threshold_len");
+        let reset = if nr.reset == ResetRule::Zero {
+            Reset::Zero
+        } else {
+            Reset::Subtract
+        };
+        match &nr.rho {
+            Some(rho) if reset == Reset::Subtract => Layer::LifGroup(LifGroup {
+                leak,
+                group: 1,
+                thresholds: compress(&th, 1, shape, want),
+                rho: int_vec(rho, "rho", &nr.node)?,
+                reset,
+            }),
+            _ => {
+                let _ = cx;
+                Layer::Lifb(Lifb {
                     leak,
-                    group: 1,
-                    thresholds: compress(&th, 1, shape, want),
-                    rho: int_vec(rho, "rho", &nr.node)?,
+                    threshold: compress(&th, 1, shape, want),
+                    spacing,
+                    max_burst: 1,
                     reset,
-                }),
-                _ => {
-                    let _ = cx;
-                    Layer::Lifb(Lifb {
-                        leak,
-                        threshold: compress(&th, 1, shape, want),
-                        spacing,
-                        max_burst: 1,
-                        reset,
-                    })
-                }
+                })
             }
         }
-    })
+    };
+    Ok(layer)
 }

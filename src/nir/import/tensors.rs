@@ -66,6 +66,7 @@ pub(super) fn broadcast(
         node.kind,
         t.shape,
         shape
+            .filter(|s| s.c != n)
             .map(|s| format!(" or {} (per channel)", s.c))
             .unwrap_or_default()
     )))
@@ -111,11 +112,9 @@ pub(super) fn shape_of(t: &crate::nir::read::Tree, name: &str, node: &str) -> Re
     let mut dims: Vec<usize> = Vec::new();
     for &d in &v.data {
         if d < 1.0 || d.fract() != 0.0 || d > crate::ir::MAX_ELEMENTS as f64 {
-            // Name a few values only: a crafted file can declare millions.
-            let shown: Vec<f64> = v.data.iter().take(8).copied().collect();
             return Err(Error::bad_input(format!(
-                "node '{node}': '{name}' = {shown:?}{} is not a list of positive dimensions",
-                if v.data.len() > 8 { " ..." } else { "" }
+                "node '{node}': '{name}' = {} is not a list of positive dimensions",
+                preview(&v.data)
             )));
         }
         dims.push(d as usize);
@@ -129,7 +128,8 @@ pub(super) fn shape_of(t: &crate::nir::read::Tree, name: &str, node: &str) -> Re
         [c, h, w] => Shape::chw(*c, *h, *w),
         _ => {
             return Err(Error::bad_input(format!(
-                "node '{node}': shape {dims:?} is not 1-D or (C, H, W)"
+                "node '{node}': shape {} is not 1-D or (C, H, W)",
+                preview(&v.data)
             )))
         }
     };
@@ -161,9 +161,23 @@ pub(super) fn pair(node: &Node, name: &str, default: Option<[usize; 2]>) -> Resu
         [a] if ok(*a) => Ok([*a as usize; 2]),
         [a, b] if ok(*a) && ok(*b) => Ok([*a as usize, *b as usize]),
         _ => Err(Error::bad_input(format!(
-            "node '{}' ({}): '{name}' = {:?} must be one or two non-negative integers",
-            node.name, node.kind, t.data
+            "node '{}' ({}): '{name}' = {} must be one or two non-negative integers",
+            node.name,
+            node.kind,
+            preview(&t.data)
         ))),
+    }
+}
+
+/// A parameter's values for an error message: the first few only, since a crafted file can
+/// declare millions (the message would cost more than the refusal).
+pub(super) fn preview(v: &[f64]) -> String {
+    const SHOWN: usize = 8;
+    let head: Vec<f64> = v.iter().take(SHOWN).copied().collect();
+    if v.len() > SHOWN {
+        format!("{head:?} ... ({} values)", v.len())
+    } else {
+        format!("{head:?}")
     }
 }
 
@@ -176,4 +190,14 @@ pub(super) fn pool_out(s: Shape, k: [usize; 2], st: [usize; 2]) -> Option<Shape>
         (s.h - k[0]) / st[0] + 1,
         (s.w - k[1]) / st[1] + 1,
     ))
+}
+
+#[cfg(test)]
+#[test]
+fn a_huge_parameter_is_shown_by_its_first_values_and_its_length() {
+    let v = vec![0.5; 5_000_000];
+    let s = preview(&v);
+    assert!(s.len() < 100, "{s}");
+    assert!(s.ends_with("... (5000000 values)"), "{s}");
+    assert_eq!(preview(&[1.0, 2.0]), "[1.0, 2.0]");
 }
