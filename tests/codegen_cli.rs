@@ -29,17 +29,22 @@ fn tmp(name: &str) -> Scratch {
     Scratch::new(&format!("codegen-{name}"))
 }
 
+/// Every file under `d` (the testbench folder sim/ included), by relative path.
 fn read_dir(d: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            v.extend(
+                read_dir(&e.path())
+                    .into_iter()
+                    .map(|(n, b)| (format!("{name}/{n}"), b)),
+            );
+        } else {
+            v.push((name, std::fs::read(e.path()).unwrap()));
+        }
+    }
     v.sort();
     v
 }
@@ -74,7 +79,7 @@ fn generate_is_byte_identical_and_synthesizes() {
         if form == "native" && hw_common::have_tool("yosys") {
             let files: Vec<String> = fa
                 .iter()
-                .filter(|(n, _)| n.ends_with(".v"))
+                .filter(|(n, _)| n.ends_with(".v") && !n.contains('/'))
                 .map(|(n, _)| n.clone())
                 .collect();
             let script = format!(

@@ -96,42 +96,7 @@ pub fn run(args: Args) -> Result<()> {
             "lower --random",
         )?;
     }
-    let fx = net.fixed.as_ref().expect("integer model");
-    let inputs: Vec<Vec<u32>> = match (&args.inputs, args.random) {
-        (Some(p), None) => {
-            let set = crate::inputs::InputSet::read(p, net.input.shape.len())?;
-            set.samples
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .map(|&x| crate::golden::encode::quantize_input(x, fx.input_max()))
-                        .collect()
-                })
-                .collect()
-        }
-        (None, Some(n)) => {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
-            let max = fx.input_max();
-            (0..n)
-                .map(|_| {
-                    (0..net.input.shape.len())
-                        .map(|_| {
-                            if rng.random_bool(0.5) {
-                                0
-                            } else {
-                                rng.random_range(0..=max)
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        }
-        _ => {
-            return Err(Error::bad_input(
-                "give the samples with --inputs FILE or ask for --random N (with --seed S)",
-            ))
-        }
-    };
+    let inputs = sample_inputs(&net, args.inputs.as_deref(), args.random, args.seed)?;
     if inputs.is_empty() {
         return Err(Error::bad_input("no input samples to co-simulate"));
     }
@@ -203,4 +168,51 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The samples to co-simulate: read from a file (quantized to the model's input range), or `random`
+/// seeded random ones (each input 0 with probability 1/2, else uniform).
+pub(crate) fn sample_inputs(
+    net: &crate::ir::IntNetwork,
+    file: Option<&std::path::Path>,
+    random: Option<usize>,
+    seed: u64,
+) -> Result<Vec<Vec<u32>>> {
+    let fx = net.fixed.as_ref().expect("integer model");
+    let inputs: Vec<Vec<u32>> = match (file, random) {
+        (Some(p), None) => {
+            let set = crate::inputs::InputSet::read(p, net.input.shape.len())?;
+            set.samples
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|&x| crate::golden::encode::quantize_input(x, fx.input_max()))
+                        .collect()
+                })
+                .collect()
+        }
+        (None, Some(n)) => {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let max = fx.input_max();
+            (0..n)
+                .map(|_| {
+                    (0..net.input.shape.len())
+                        .map(|_| {
+                            if rng.random_bool(0.5) {
+                                0
+                            } else {
+                                rng.random_range(0..=max)
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        }
+        _ => {
+            return Err(Error::bad_input(
+                "give the samples with --inputs FILE or ask for --random N (with --seed S)",
+            ))
+        }
+    };
+    Ok(inputs)
 }

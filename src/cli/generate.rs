@@ -1,7 +1,7 @@
 //! `lifb-hdl generate`: Verilog, ROM files and a manifest for an integer model.
 
 use crate::codegen::{self, Form, Lanes, Options};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -15,6 +15,23 @@ pub struct Args {
     pub out: PathBuf,
     #[command(flatten)]
     pub design: DesignArgs,
+    /// Do not write the testbench folder DIR/sim/.
+    #[arg(long)]
+    pub no_sim: bool,
+    /// Samples for the testbench folder (a file as `cosim --inputs` reads). Default: 4 random
+    /// samples, seed 1.
+    #[arg(long, conflicts_with = "no_sim")]
+    pub sim_inputs: Option<PathBuf>,
+    /// Time steps per sample in the testbench folder. Default: the model's recorded steps, else 4.
+    #[arg(long, conflicts_with = "no_sim")]
+    pub steps: Option<u32>,
+    /// Also write <top>_axis.v, an AXI4-Stream wrapper (docs/hardware.md).
+    #[arg(long)]
+    pub axis: bool,
+    /// Write into a folder that holds files an earlier generation did not write (they are left
+    /// alone).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The hardware options of a design, shared by generate, cosim and mutate.
@@ -53,11 +70,58 @@ pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<O
 pub fn run(args: Args) -> Result<()> {
     let net = super::hardware_model(&args.model)?;
     let opts = args.design.options()?;
-    let design = codegen::generate(&net, &opts)?;
+    let mut design = codegen::generate(&net, &opts)?;
+    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stim_words = None;
+    if !args.no_sim {
+        let steps = super::model_steps(&net, args.steps);
+        let inputs = super::cosim::sample_inputs(
+            &net,
+            args.sim_inputs.as_deref(),
+            args.sim_inputs.is_none().then_some(4),
+            1,
+        )?;
+        let (files, words) = crate::cosim::sim_folder::files(&design, &inputs, steps)?;
+        stim_words = Some(words);
+        for (n, b) in files {
+            extra.push((format!("sim/{n}"), b));
+        }
+    }
+    if args.axis {
+        extra.push((
+            format!("{}_axis.v", codegen::TOP),
+            codegen::integration::axis_verilog(&design.plan).into_bytes(),
+        ));
+    }
+    extra.push((
+        "files.f".into(),
+        codegen::integration::files_f(&design, args.axis).into_bytes(),
+    ));
+    extra.push((
+        format!("{}.core", codegen::TOP),
+        codegen::integration::core_file(&design, stim_words, args.axis).into_bytes(),
+    ));
+    {
+        design.manifest.extra_files = extra.iter().map(|(n, _)| n.clone()).collect();
+        let json = design.manifest.to_json()?;
+        for (n, b) in &mut design.files {
+            if n == "manifest.json" {
+                *b = json.clone();
+            }
+        }
+    }
+    clear_previous(&args.out, args.force)?;
     codegen::write(&design, &args.out)?;
+    for (n, b) in &extra {
+        let p = args.out.join(n);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+        }
+        crate::util::write_atomic(&p, b)?;
+    }
     outln!(
         "wrote {} files to {} ({} form, top {})",
-        design.files.len(),
+        design.files.len() + extra.len(),
         args.out.display(),
         args.design.form.name(),
         codegen::TOP
@@ -72,6 +136,83 @@ pub fn run(args: Args) -> Result<()> {
             e.n_in * e.passes,
             e.p * e.wb
         );
+    }
+    Ok(())
+}
+
+/// Folders make creates inside the generated folder: neither ours to delete nor foreign.
+const BUILD_DIRS: &[&str] = &["sim/build"];
+
+/// Before writing into `dir`: remove what the previous generation wrote (the files its
+/// manifest.json lists), so that no stale ROM or testbench file remains; refuse (exit 2) when the
+/// folder holds anything else, unless `force` (then those files stay as they are). Only files a
+/// manifest lists are ever deleted.
+fn clear_previous(dir: &std::path::Path, force: bool) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let mut ours: Vec<String> = Vec::new();
+    let mpath = dir.join("manifest.json");
+    if mpath.is_file() {
+        let bytes = crate::util::read_limited(&mpath, 64 << 20)?;
+        if let Ok(m) = codegen::Manifest::parse(&bytes) {
+            ours.extend(m.files);
+            ours.extend(m.extra_files);
+            ours.push("manifest.json".into());
+        }
+    }
+    // a name is only ever joined to `dir` if it is a plain relative path
+    ours.retain(|n| {
+        !n.is_empty()
+            && !n.starts_with('/')
+            && n.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+    });
+    let mut foreign: Vec<String> = Vec::new();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let here = if rel.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&rel)
+        };
+        let rd = std::fs::read_dir(&here).map_err(|e| Error::io(&here, e))?;
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::io(&here, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let ft = entry.file_type().map_err(|e| Error::io(&entry.path(), e))?;
+            if BUILD_DIRS.contains(&path.as_str()) {
+                continue;
+            }
+            if ft.is_dir()
+                && (path == "sim" || ours.iter().any(|o| o.starts_with(&format!("{path}/"))))
+            {
+                stack.push(path);
+            } else if !ours.contains(&path) {
+                foreign.push(path);
+            }
+        }
+    }
+    foreign.sort();
+    if !foreign.is_empty() && !force {
+        let shown: Vec<&str> = foreign.iter().take(5).map(String::as_str).collect();
+        return Err(Error::bad_input(format!(
+            "{}: the folder holds {} file(s) that no earlier 'lifb-hdl generate' wrote there ({}{}); give an empty or new folder, or --force to write anyway (they are left alone)",
+            dir.display(),
+            foreign.len(),
+            shown.join(", "),
+            if foreign.len() > 5 { ", ..." } else { "" }
+        )));
+    }
+    for n in &ours {
+        let p = dir.join(n);
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() || m.file_type().is_symlink()) {
+            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
     }
     Ok(())
 }

@@ -28,6 +28,11 @@ pub struct Manifest {
     pub form: Form,
     pub top: String,
     pub files: Vec<String>,
+    /// Further files `generate` wrote (paths relative to the folder, e.g. `sim/Makefile`): the
+    /// testbench folder and the integration files. Removed with `files` when the folder is
+    /// generated again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_files: Vec<String>,
     pub sources: Vec<String>,
     pub clock: String,
     pub ports: BTreeMap<String, Port>,
@@ -180,6 +185,7 @@ impl Manifest {
             form: opts.form,
             top: TOP.into(),
             files: names,
+            extra_files: Vec::new(),
             sources,
             clock: "clk, rising edge; rst synchronous, active high".into(),
             ports,

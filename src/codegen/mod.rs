@@ -5,6 +5,7 @@
 //! network of the same structure.
 
 mod hex;
+pub mod integration;
 pub mod manifest;
 pub mod plan;
 

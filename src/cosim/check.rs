@@ -700,3 +700,65 @@ fn diverge(
     }
     None
 }
+
+/// The lines a simulator that matches the golden model prints (the `E`, `O`, `Q` and `D` lines
+/// of the harness format; `D` with 0 cycles and no `B`/`C` lines, which depend on timing).
+/// Built from the same golden traces and reference currents [`compare`] checks against, so
+/// `compare` accepts it (`sim_folder` asserts that before writing it out).
+pub(super) fn expected_raw(
+    net: &IntNetwork,
+    plan: &Plan,
+    golden: &[SampleTrace],
+    inputs: &[Vec<u32>],
+    steps: u32,
+) -> String {
+    let mask = |v: i64, bits: usize| {
+        if bits >= 64 {
+            v as u64
+        } else {
+            (v as u64) & ((1u64 << bits) - 1)
+        }
+    };
+    let tapped: Vec<&codegen::EnginePlan> = plan
+        .engines
+        .iter()
+        .filter(|e| e.neuron_layer.is_some())
+        .collect();
+    let last = plan.engines.last().expect("engines");
+    let mut s = String::new();
+    for (si, g) in golden.iter().enumerate() {
+        let _ = writeln!(s, "S {si}");
+        let r = reference(net, plan, g, &inputs[si], si as u64, steps);
+        for t in 0..steps as usize {
+            for (k, e) in tapped.iter().enumerate() {
+                let gl = &g.layers[k];
+                let gm = gl.membranes.as_ref().expect("membranes recorded");
+                for (n, &c) in gl.counts[t].iter().enumerate() {
+                    if c != 0 {
+                        let v = mask(gm[t][n / e.e] as i64, e.vw);
+                        let _ = writeln!(s, "E {k} {t} {n} {c} {v:x}");
+                    }
+                }
+            }
+            if last.kind == EngineKind::Current {
+                let ei = plan.engines.len() - 1;
+                for (n, &x) in r.currents[ei][t].iter().enumerate() {
+                    let _ = writeln!(s, "O {t} {n} {:x}", mask(x, last.ocw));
+                }
+            } else {
+                let gl = g.layers.last().expect("a neuron layer");
+                for (n, &c) in gl.counts[t].iter().enumerate() {
+                    if c != 0 {
+                        let _ = writeln!(s, "O {t} {n} {c:x}");
+                    }
+                }
+            }
+        }
+        for k in 0..tapped.len() {
+            let _ = writeln!(s, "Q {k} {steps}");
+        }
+        let beats = inputs_beats(net, &inputs[si], si, steps);
+        let _ = writeln!(s, "D 0 {} {steps} 0 0 0 {beats}", g.predicted);
+    }
+    s
+}

@@ -97,7 +97,7 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
 }
 
 /// The drive as $readmemh words (layout in sim/tb_lifb.v).
-fn stim_hex(d: &Drive) -> Result<(String, usize)> {
+pub(crate) fn stim_hex(d: &Drive) -> Result<(String, usize)> {
     let mut words: Vec<u64> = vec![
         d.samples as u64,
         d.steps as u64,

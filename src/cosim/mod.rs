@@ -19,6 +19,7 @@ pub mod cycles;
 pub mod hdl;
 pub mod icarus;
 pub mod mutate;
+pub mod sim_folder;
 
 pub use check::Coverage;
 
@@ -714,16 +715,56 @@ pub fn cosim_design_with(
     }
     let steps = opts.steps;
     let net = &design.network;
+    let golden = golden_traces(net, inputs, steps)?;
+    let cache_dir = prepare_cache_dir(&opts.cache_dir)?;
+    let plan = &design.plan;
+    let (drive, resets) = make_drive(design, inputs, steps, stim);
+    let run = match simulator {
+        Simulator::Verilator => run_verilator(design, &cache_dir, &drive, stim)?,
+        Simulator::Icarus => icarus::run(design, &cache_dir, &drive)?,
+    };
+    let mut report = check::compare(net, plan, &golden, inputs, &run.text, steps)?;
+    report.coverage.resets = resets;
+    report.stimulus = stim.describe();
+    if simulator == Simulator::Icarus && stim.random_init {
+        report.stimulus.push_str(
+            " (Icarus: every register starts at X instead, and an X reaching a recorded signal fails)",
+        );
+    }
+    cycles::apply_budget(&mut report, net, plan, &golden, inputs, opts);
+    report.build_seconds = run.build_seconds;
+    report.build_cached = run.build_cached;
+    report.sim_seconds = run.sim_seconds;
+    Ok(report)
+}
+
+/// The golden traces (counts and membranes) of every sample.
+pub(crate) fn golden_traces(
+    net: &IntNetwork,
+    inputs: &[Vec<u32>],
+    steps: u32,
+) -> Result<Vec<crate::golden::SampleTrace>> {
     let sim = IntSim::new(net)?;
     let topts = TraceOptions {
         counts: true,
         membranes: true,
     };
-    let mut golden = Vec::with_capacity(inputs.len());
-    for (s, x) in inputs.iter().enumerate() {
-        golden.push(sim.run(x, s as u64, steps, topts)?);
-    }
-    let cache_dir = prepare_cache_dir(&opts.cache_dir)?;
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(s, x)| sim.run(x, s as u64, steps, topts))
+        .collect()
+}
+
+/// How the simulators drive the design for these samples (and how many resets come between
+/// samples).
+pub(crate) fn make_drive(
+    design: &Design,
+    inputs: &[Vec<u32>],
+    steps: u32,
+    stim: &Stimulus,
+) -> (Drive, u64) {
+    let net = &design.network;
     let plan = &design.plan;
     let ppm = |p: f64| (p * 1e6).round() as u32;
     let mut reset_rng = rand_chacha::ChaCha8Rng::seed_from_u64(stim.seed ^ 0x05EE_D0F2_E5E7);
@@ -746,23 +787,29 @@ pub fn cosim_design_with(
         gap_burst: stim.gap_burst,
         beats,
     };
-    let run = match simulator {
-        Simulator::Verilator => run_verilator(design, &cache_dir, &drive, stim)?,
-        Simulator::Icarus => icarus::run(design, &cache_dir, &drive)?,
-    };
-    let mut report = check::compare(net, plan, &golden, inputs, &run.text, steps)?;
-    report.coverage.resets = resets;
-    report.stimulus = stim.describe();
-    if simulator == Simulator::Icarus && stim.random_init {
-        report.stimulus.push_str(
-            " (Icarus: every register starts at X instead, and an X reaching a recorded signal fails)",
-        );
+    (drive, resets)
+}
+
+/// The Verilator harness's input file (header, then per sample its beats).
+pub(crate) fn harness_input(drive: &Drive) -> String {
+    let mut text = format!(
+        "{} {} {} {} {} {} {} {}\n",
+        drive.samples,
+        drive.steps,
+        drive.max_cycles,
+        drive.seed,
+        drive.stall_ppm,
+        drive.stall_burst,
+        drive.gap_ppm,
+        drive.gap_burst
+    );
+    for (reset, beats) in &drive.beats {
+        let _ = writeln!(text, "{} {}", beats.len(), *reset as u32);
+        for (i, v, e) in beats {
+            let _ = writeln!(text, "{i} {v} {}", *e as u32);
+        }
     }
-    cycles::apply_budget(&mut report, net, plan, &golden, inputs, opts);
-    report.build_seconds = run.build_seconds;
-    report.build_cached = run.build_cached;
-    report.sim_seconds = run.sim_seconds;
-    Ok(report)
+    text
 }
 
 /// A private run folder in the cache holding the design's ROM files ($readmemh paths are
@@ -792,23 +839,7 @@ fn run_verilator(
 ) -> Result<RawRun> {
     let (exe, cached, build_seconds) = build(design, cache_dir)?;
     let run_dir = run_dir(cache_dir, design)?;
-    let mut text = format!(
-        "{} {} {} {} {} {} {} {}\n",
-        drive.samples,
-        drive.steps,
-        drive.max_cycles,
-        drive.seed,
-        drive.stall_ppm,
-        drive.stall_burst,
-        drive.gap_ppm,
-        drive.gap_burst
-    );
-    for (reset, beats) in &drive.beats {
-        let _ = writeln!(text, "{} {}", beats.len(), *reset as u32);
-        for (i, v, e) in beats {
-            let _ = writeln!(text, "{i} {v} {}", *e as u32);
-        }
-    }
+    let text = harness_input(drive);
     let in_path = run_dir.join("inputs.txt");
     let out_path = run_dir.join("outputs.txt");
     crate::util::write_atomic(&in_path, text.as_bytes())?;
