@@ -210,6 +210,16 @@ fn clear_previous(dir: &std::path::Path, force: bool) -> Result<()> {
     }
     for n in &ours {
         let p = dir.join(n);
+        // never through a linked folder: a removal stays inside `dir`
+        let mut parent = dir.to_path_buf();
+        let parts: Vec<&str> = n.split('/').collect();
+        let linked = parts[..parts.len() - 1].iter().any(|c| {
+            parent.push(c);
+            std::fs::symlink_metadata(&parent).map_or(true, |m| !m.is_dir())
+        });
+        if linked {
+            continue;
+        }
         if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() || m.file_type().is_symlink()) {
             std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
         }
