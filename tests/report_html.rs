@@ -369,3 +369,24 @@ addEventListener('load', () => {
         eprintln!("screenshot: {}", png.display());
     }
 }
+
+/// Each accuracy row states the images it was measured on (the RTL runs on fewer images).
+#[test]
+fn accuracy_rows_carry_their_own_image_counts() {
+    let mut d = sample_data();
+    d.accuracy.images = Some(500);
+    d.accuracy.rtl = Some(1.0);
+    d.accuracy.rtl_images = Some(100);
+    let html = report::to_html(&d);
+    assert!(html.contains("<th>images</th>"), "an images column");
+    assert!(html.contains(
+        "<td>integer (quantized)</td><td class=\"n\">98.01 %</td><td class=\"n\">500</td>"
+    ));
+    assert!(html.contains(
+        "<td>RTL (co-simulated)</td><td class=\"n\">100.00 %</td><td class=\"n\">100</td>"
+    ));
+    assert!(
+        !html.contains("test images</p>"),
+        "no caption claims one count for every row"
+    );
+}

@@ -238,6 +238,7 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     // Where the RTL is spike-exact its outputs equal the golden model's on every co-simulated
     // image, so its accuracy there is the golden model's (on a mismatch it is left out).
     d.accuracy.rtl = spike_exact.then(|| rtl_correct as f64 / n.max(1) as f64);
+    d.accuracy.rtl_images = d.accuracy.rtl.map(|_| n as u64);
     let form = o.codegen.form;
     d.verification = Some(Verification {
         spike_exact,

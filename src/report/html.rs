@@ -117,19 +117,26 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     // Accuracy and verification.
     let a = &d.accuracy;
     if a.float.is_some() || a.integer.is_some() || a.decoupled.is_some() || a.rtl.is_some() {
+        // Each row states its own image count: the RTL is co-simulated on fewer images than the
+        // golden models are evaluated on, so one caption count would misstate some rows.
+        let count =
+            |n: Option<u64>| n.map_or_else(|| "<span class=\"na\">n/a</span>".into(), group);
         let _ = writeln!(
             s,
-            "<h2>Accuracy</h2>\n<table><tr><th>model</th><th>accuracy</th></tr>\n\
-             <tr><td>float</td><td class=\"n\">{}</td></tr>\n<tr><td>integer (quantized)</td><td class=\"n\">{}</td></tr>\n\
-             <tr><td>decoupled (LIF only)</td><td class=\"n\">{}</td></tr>\n<tr><td>RTL (co-simulated)</td><td class=\"n\">{}</td></tr>\n</table>",
+            "<h2>Accuracy</h2>\n<table><tr><th>model</th><th>accuracy</th><th>images</th></tr>\n\
+             <tr><td>float</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+             <tr><td>integer (quantized)</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+             <tr><td>decoupled (LIF only)</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+             <tr><td>RTL (co-simulated)</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n</table>",
             pct(a.float),
+            count(a.float.and(a.images)),
             pct(a.integer),
+            count(a.integer.and(a.images)),
             pct(a.decoupled),
-            pct(a.rtl)
+            count(a.decoupled.and(a.images)),
+            pct(a.rtl),
+            count(a.rtl.and(a.rtl_images))
         );
-        if let Some(n) = a.images {
-            let _ = writeln!(s, "<p class=\"model\">on {} test images</p>", group(n));
-        }
     }
     if let Some(v) = &d.verification {
         let _ = writeln!(

@@ -84,10 +84,15 @@ impl ReportData {
     }
 }
 
-/// Accuracy (fraction 0..1) of each representation on the same images.
+/// Accuracy (fraction 0..1) of each representation. The golden models are evaluated on `images`
+/// images, the RTL only on the `rtl_images` co-simulated ones, so each row carries its own count.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
+    /// Images the float, integer and decoupled accuracies are measured on.
     pub images: Option<u64>,
+    /// Images the RTL accuracy is measured on (the co-simulated ones).
+    #[serde(default)]
+    pub rtl_images: Option<u64>,
     pub float: Option<f64>,
     pub integer: Option<f64>,
     pub decoupled: Option<f64>,
