@@ -390,3 +390,38 @@ fn accuracy_rows_carry_their_own_image_counts() {
         "no caption claims one count for every row"
     );
 }
+
+/// A missed clock target and a scan-wrapped measurement are flagged under the headline figures.
+#[test]
+fn summary_flags_missed_fmax_and_scan_wrapper() {
+    let mut d = sample_data();
+    // The fixture's clock missed its 48 MHz target.
+    let html = report::to_html(&d);
+    assert!(
+        html.contains("<li class=\"bad\">fmax target missed: clock clk reaches 22.1 MHz of the 48.0 MHz target</li>"),
+        "missed fmax flagged"
+    );
+    assert!(!html.contains("scan wrapper (+"), "no wrapper, no flag");
+    let r = d.synth.as_mut().unwrap();
+    for c in &mut r.fmax {
+        c.met = true;
+        c.constraint_mhz = 12.0;
+    }
+    r.io_wrapper = Some(lifb_hdl::synth::IoWrapper {
+        core_port_bits: 1234,
+        package_pins: 96,
+        input_bits: 1200,
+        output_bits: 34,
+        clock_ports: vec!["clk".into()],
+        added_flip_flops: 1240,
+    });
+    let html = report::to_html(&d);
+    assert!(
+        !html.contains("fmax target missed"),
+        "a met target is not flagged"
+    );
+    assert!(html.contains(
+        "resources include the I/O scan wrapper (+1,240 flip-flops): the design's 1,234 port bits \
+         exceed the package's 96 pins"
+    ));
+}

@@ -22,7 +22,7 @@ figure{background:#fff;border:1px solid #e2e8f0;border-radius:8px;margin:10px 0;
 figcaption{font-size:13px;color:#475569;margin-top:6px}
 svg text{font-family:inherit}svg .lab{font-size:13px;fill:#0f172a}svg .sub,svg .lg{font-size:12px;fill:#475569}
 svg .tick{font-size:11px;fill:#64748b}svg .in{font-size:11px;fill:#0f172a}svg .in.light{fill:#fff}
-.notes li{font-size:14px;margin:3px 0}code{font-size:13px}
+.notes li{font-size:14px;margin:3px 0}.flags{margin:10px 0 0;padding:8px 12px 8px 28px;background:#fef2f2;border:1px solid #fecaca;border-radius:8px}.flags li{font-size:14px;margin:2px 0}code{font-size:13px}
 ";
 
 fn pct(v: Option<f64>) -> String {
@@ -113,6 +113,9 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
         &num(x.energy_uj_per_image, 3, "µJ/image"),
     );
     s.push_str("</section>\n");
+    if let Some(r) = &d.synth {
+        summary_flags(&mut s, r);
+    }
 
     // Accuracy and verification.
     let a = &d.accuracy;
@@ -249,6 +252,37 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     }
     s.push_str("</main>\n</body>\n</html>\n");
     s
+}
+
+/// Facts that qualify the headline figures, shown right under them: a clock that missed its
+/// target (the fmax card alone reads as a success) and resources that include the scan wrapper.
+fn summary_flags(s: &mut String, r: &SynthResult) {
+    let mut flags = Vec::new();
+    for c in r.fmax.iter().filter(|c| !c.met) {
+        flags.push(format!(
+            "fmax target missed: clock {} reaches {:.1} MHz of the {:.1} MHz target",
+            esc(&c.clock),
+            c.achieved_mhz,
+            c.constraint_mhz
+        ));
+    }
+    if let Some(w) = &r.io_wrapper {
+        flags.push(format!(
+            "resources include the I/O scan wrapper (+{} flip-flops): the design's {} port bits exceed \
+             the package's {} pins",
+            group(w.added_flip_flops),
+            group(w.core_port_bits),
+            group(w.package_pins)
+        ));
+    }
+    if flags.is_empty() {
+        return;
+    }
+    s.push_str("<ul class=\"flags\">\n");
+    for f in flags {
+        let _ = writeln!(s, "<li class=\"bad\">{f}</li>");
+    }
+    s.push_str("</ul>\n");
 }
 
 fn synth_details(s: &mut String, r: &crate::synth::SynthResult) {
