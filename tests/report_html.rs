@@ -425,3 +425,16 @@ fn summary_flags_missed_fmax_and_scan_wrapper() {
          exceed the package's 96 pins"
     ));
 }
+
+/// The per-engine cycle bars overlap in time; the caption says they do not add up.
+#[test]
+fn cycle_caption_says_engines_overlap() {
+    let html = report::to_html(&sample_data());
+    let fig = &html[html.find("<svg id=\"fig-cycles\"").unwrap()..];
+    let caption = &fig[fig.find("<figcaption>").unwrap()..fig.find("</figcaption>").unwrap()];
+    assert!(caption.contains("overlap in time"), "{caption}");
+    assert!(
+        caption.contains("do not add up to the cycles per image"),
+        "{caption}"
+    );
+}

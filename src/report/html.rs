@@ -212,7 +212,8 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     if let Some(f) = svg::cycle_breakdown(&d.layers) {
         let _ = writeln!(
             s,
-            "<h2>Cycles per layer</h2>\n<figure>\n{f}<figcaption>Clock cycles per image spent in each layer, by phase.</figcaption>\n</figure>"
+            "<h2>Cycles per layer</h2>\n<figure>\n{f}<figcaption>Clock cycles per image each engine is busy, by phase. The engines run at the same time \
+             (pipelined), so the bars overlap in time and do not add up to the cycles per image.</figcaption>\n</figure>"
         );
     }
     if let Some(r) = &d.synth {
