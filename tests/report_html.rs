@@ -438,3 +438,14 @@ fn cycle_caption_says_engines_overlap() {
         "{caption}"
     );
 }
+
+/// The energy figure uses ASIC constants on an FPGA design: card and section say so.
+#[test]
+fn energy_is_labelled_as_an_asic_constant_estimate() {
+    let html = report::to_html(&sample_data());
+    assert!(html.contains("<div class=\"k\">energy (ASIC-constant estimate)</div>"));
+    assert!(
+        html.contains("<h2>Energy estimate (45 nm ASIC constants, not an FPGA measurement)</h2>")
+    );
+    assert!(html.contains("not the energy this device draws"));
+}

@@ -109,7 +109,7 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     card(&mut s, "block RAM", &usage(res(|r| r.resources.block_ram)));
     card(
         &mut s,
-        "energy (estimate)",
+        "energy (ASIC-constant estimate)",
         &num(x.energy_uj_per_image, 3, "µJ/image"),
     );
     s.push_str("</section>\n");
@@ -235,8 +235,9 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
         let m = &d.energy_model;
         let _ = writeln!(
             s,
-            "<h2>Energy estimate</h2>\n<p>{e:.3} µJ per image = {} synaptic operations × {} pJ + {} neuron updates × {} pJ. \
-             Constants: {}.</p>",
+            "<h2>Energy estimate (45 nm ASIC constants, not an FPGA measurement)</h2>\n<p>{e:.3} µJ per image = {} synaptic operations × {} pJ + {} neuron updates × {} pJ. \
+             Constants: {}. These are ASIC per-operation figures: an FPGA spends more per operation, so \
+             this is a floor for comparing designs, not the energy this device draws.</p>",
             group(d.synaptic_ops_per_image.unwrap_or(0.0).round() as u64),
             m.pj_per_synaptic_op,
             group(d.neuron_updates_per_image.unwrap_or(0.0).round() as u64),
