@@ -113,6 +113,7 @@ fn sample_data() -> ReportData {
         input: "test image 0 (label 7)".into(),
         steps,
         layers: raster_layers,
+        note: None,
     });
     d.synth = Some(synth_result());
     d.synaptic_ops_per_image = Some(52_000.0);
@@ -448,4 +449,28 @@ fn energy_is_labelled_as_an_asic_constant_estimate() {
         html.contains("<h2>Energy estimate (45 nm ASIC constants, not an FPGA measurement)</h2>")
     );
     assert!(html.contains("not the energy this device draws"));
+}
+
+/// Raster ticks name steps 0..T-1 at their marks' centres; a note on the counts reaches the caption.
+#[test]
+fn raster_ticks_name_real_steps_and_note_reaches_caption() {
+    let mut d = sample_data();
+    let steps = d.raster.as_ref().unwrap().steps;
+    let html = report::to_html(&d);
+    let fig = &html[html.find("<svg id=\"fig-raster\"").unwrap()..];
+    let fig = &fig[..fig.find("</svg>").unwrap()];
+    let labels: Vec<u32> = fig
+        .split("class=\"tick\" text-anchor=\"middle\">")
+        .skip(1)
+        .map(|t| t[..t.find('<').unwrap()].parse().unwrap())
+        .collect();
+    assert_eq!(labels.first(), Some(&0));
+    assert!(
+        labels.iter().all(|&t| t < steps),
+        "{labels:?} within 0..{steps}"
+    );
+    assert!(!html.contains("LIFB-equivalent"));
+    d.raster.as_mut().unwrap().note = Some("shows LIFB-equivalent counts".into());
+    let html = report::to_html(&d);
+    assert!(html.contains("Steps are numbered from 0. shows LIFB-equivalent counts</figcaption>"));
 }

@@ -259,6 +259,17 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     d.layers = layer_reports(&int, &trace, cs, n);
     d.raster =
         report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));
+    if form != crate::ir::Form::Native {
+        // The trace is the LIFB network's; the hardware's sub-units fire binary spikes whose
+        // sum per neuron and step equals these counts (the decouple step checks it).
+        if let Some(r) = d.raster.as_mut() {
+            r.note = Some(format!(
+                "The design is in the {} form: its sub-units fire binary spikes; the raster shows \
+                 their LIFB-equivalent counts (the sum over each neuron's sub-units per step).",
+                form.name()
+            ));
+        }
+    }
     let (sops, updates) = activity(&int, &trace, &int_in[..n]);
     d.synaptic_ops_per_image = Some(sops);
     d.neuron_updates_per_image = Some(updates);

@@ -197,9 +197,12 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
         let _ = writeln!(
             s,
             "<h2>Spikes of one input</h2>\n<figure>\n{}<figcaption>{}: spikes per neuron and time step in every layer. \
-             Blue marks one spike, orange a burst of several.</figcaption>\n</figure>",
+             Blue marks one spike, orange a burst of several. Steps are numbered from 0.{}</figcaption>\n</figure>",
             svg::raster(r),
-            esc(&r.input)
+            esc(&r.input),
+            r.note
+                .as_ref()
+                .map_or(String::new(), |n| format!(" {}", esc(n)))
         );
     }
     if let Some(f) = svg::mode_shares(&d.layers) {

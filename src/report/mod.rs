@@ -156,6 +156,10 @@ pub struct Raster {
     pub input: String,
     pub steps: u32,
     pub layers: Vec<RasterLayer>,
+    /// What the counts stand for when the hardware form differs from them (e.g. a decoupled
+    /// design, whose binary sub-unit spikes are shown summed per LIFB neuron).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -368,6 +372,7 @@ pub fn raster_from_trace(
         input: input.into(),
         steps: trace.steps,
         layers,
+        note: None,
     })
 }
 
