@@ -425,7 +425,11 @@ fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &CosimReport, n: usize) ->
             let per = |x: u64| x / n.max(1) as u64;
             let lb = per(eng.lower_bound);
             LayerReport {
-                name: format!("engine {e} ({})", eng.module),
+                // Named as the raster names the layer (the readout has no neuron layer there).
+                name: nl.map_or_else(
+                    || format!("readout (engine {e})"),
+                    |i| report::layer_name(i, net.layers[i].kind_name()),
+                ),
                 kind: nl.map_or("dense readout".into(), |i| {
                     net.layers[i].kind_name().to_string()
                 }),

@@ -334,7 +334,13 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<ReportFiles> {
     Ok(ReportFiles { json, html })
 }
 
-/// Spike raster of one traced sample: every neuron layer, named "<kind> <index>" (e.g. "lifb 1").
+/// The name of network layer `index` of kind `kind` in every figure and table of the report
+/// (e.g. "layer 1 (lifb)"), so one layer reads the same in the raster, modes and cycle figures.
+pub fn layer_name(index: usize, kind: &str) -> String {
+    format!("layer {index} ({kind})")
+}
+
+/// Spike raster of one traced sample: every neuron layer, named by [`layer_name`].
 pub fn raster_from_trace(
     trace: &crate::golden::trace::Trace,
     sample: usize,
@@ -362,7 +368,7 @@ pub fn raster_from_trace(
                 })
                 .collect();
             RasterLayer {
-                name: format!("{} {}", l.kind, l.layer),
+                name: layer_name(l.layer, &l.kind),
                 neurons,
                 events,
             }
@@ -421,7 +427,7 @@ mod tests {
         let t = trace();
         let r = raster_from_trace(&t, 0, "sample 0").unwrap();
         assert_eq!(r.steps, 3);
-        assert_eq!(r.layers[0].name, "lifb 1");
+        assert_eq!(r.layers[0].name, "layer 1 (lifb)");
         assert_eq!(r.layers[0].neurons, 2);
         assert_eq!(
             r.layers[0].events,
