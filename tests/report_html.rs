@@ -113,6 +113,7 @@ fn sample_data() -> ReportData {
         input: "test image 0 (label 7)".into(),
         steps,
         layers: raster_layers,
+        note: None,
     });
     d.synth = Some(synth_result());
     d.synaptic_ops_per_image = Some(52_000.0);
@@ -368,4 +369,108 @@ addEventListener('load', () => {
     if eda_required() {
         eprintln!("screenshot: {}", png.display());
     }
+}
+
+/// Each accuracy row states the images it was measured on (the RTL runs on fewer images).
+#[test]
+fn accuracy_rows_carry_their_own_image_counts() {
+    let mut d = sample_data();
+    d.accuracy.images = Some(500);
+    d.accuracy.rtl = Some(1.0);
+    d.accuracy.rtl_images = Some(100);
+    let html = report::to_html(&d);
+    assert!(html.contains("<th>images</th>"), "an images column");
+    assert!(html.contains(
+        "<td>integer (quantized)</td><td class=\"n\">98.01 %</td><td class=\"n\">500</td>"
+    ));
+    assert!(html.contains(
+        "<td>RTL (co-simulated)</td><td class=\"n\">100.00 %</td><td class=\"n\">100</td>"
+    ));
+    assert!(
+        !html.contains("test images</p>"),
+        "no caption claims one count for every row"
+    );
+}
+
+/// A missed clock target and a scan-wrapped measurement are flagged under the headline figures.
+#[test]
+fn summary_flags_missed_fmax_and_scan_wrapper() {
+    let mut d = sample_data();
+    // The fixture's clock missed its 48 MHz target.
+    let html = report::to_html(&d);
+    assert!(
+        html.contains("<li class=\"bad\">fmax target missed: clock clk reaches 22.1 MHz of the 48.0 MHz target</li>"),
+        "missed fmax flagged"
+    );
+    assert!(!html.contains("scan wrapper (+"), "no wrapper, no flag");
+    let r = d.synth.as_mut().unwrap();
+    for c in &mut r.fmax {
+        c.met = true;
+        c.constraint_mhz = 12.0;
+    }
+    r.io_wrapper = Some(lifb_hdl::synth::IoWrapper {
+        core_port_bits: 1234,
+        package_pins: 96,
+        input_bits: 1200,
+        output_bits: 34,
+        clock_ports: vec!["clk".into()],
+        added_flip_flops: 1240,
+    });
+    let html = report::to_html(&d);
+    assert!(
+        !html.contains("fmax target missed"),
+        "a met target is not flagged"
+    );
+    assert!(html.contains(
+        "resources include the I/O scan wrapper (+1,240 flip-flops): the design's 1,234 port bits \
+         exceed the package's 96 pins"
+    ));
+}
+
+/// The per-engine cycle bars overlap in time; the caption says they do not add up.
+#[test]
+fn cycle_caption_says_engines_overlap() {
+    let html = report::to_html(&sample_data());
+    let fig = &html[html.find("<svg id=\"fig-cycles\"").unwrap()..];
+    let caption = &fig[fig.find("<figcaption>").unwrap()..fig.find("</figcaption>").unwrap()];
+    assert!(caption.contains("overlap in time"), "{caption}");
+    assert!(
+        caption.contains("do not add up to the cycles per image"),
+        "{caption}"
+    );
+}
+
+/// The energy figure uses ASIC constants on an FPGA design: card and section say so.
+#[test]
+fn energy_is_labelled_as_an_asic_constant_estimate() {
+    let html = report::to_html(&sample_data());
+    assert!(html.contains("<div class=\"k\">energy (ASIC-constant estimate)</div>"));
+    assert!(
+        html.contains("<h2>Energy estimate (45 nm ASIC constants, not an FPGA measurement)</h2>")
+    );
+    assert!(html.contains("not the energy this device draws"));
+}
+
+/// Raster ticks name steps 0..T-1 at their marks' centres; a note on the counts reaches the caption.
+#[test]
+fn raster_ticks_name_real_steps_and_note_reaches_caption() {
+    let mut d = sample_data();
+    let steps = d.raster.as_ref().unwrap().steps;
+    let html = report::to_html(&d);
+    let fig = &html[html.find("<svg id=\"fig-raster\"").unwrap()..];
+    let fig = &fig[..fig.find("</svg>").unwrap()];
+    let labels: Vec<u32> = fig
+        .split("class=\"tick\" text-anchor=\"middle\">")
+        .skip(1)
+        .map(|t| t[..t.find('<').unwrap()].parse().unwrap())
+        .collect();
+    assert_eq!(labels.first(), Some(&0));
+    assert!(
+        labels.iter().all(|&t| t < steps),
+        "{labels:?} within 0..{steps}"
+    );
+    assert!(!html.contains("LIFB-equivalent"));
+    d.raster.as_mut().unwrap().note = Some("shows LIFB-equivalent counts".into());
+    let html = report::to_html(&d);
+    assert!(html.contains("Steps are numbered from 0. shows LIFB-equivalent counts</figcaption>"));
 }

@@ -238,6 +238,7 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     // Where the RTL is spike-exact its outputs equal the golden model's on every co-simulated
     // image, so its accuracy there is the golden model's (on a mismatch it is left out).
     d.accuracy.rtl = spike_exact.then(|| rtl_correct as f64 / n.max(1) as f64);
+    d.accuracy.rtl_images = d.accuracy.rtl.map(|_| n as u64);
     let form = o.codegen.form;
     d.verification = Some(Verification {
         spike_exact,
@@ -258,6 +259,17 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     d.layers = layer_reports(&int, &trace, cs, n);
     d.raster =
         report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));
+    if form != crate::ir::Form::Native {
+        // The trace is the LIFB network's; the hardware's sub-units fire binary spikes whose
+        // sum per neuron and step equals these counts (the decouple step checks it).
+        if let Some(r) = d.raster.as_mut() {
+            r.note = Some(format!(
+                "The design is in the {} form: its sub-units fire binary spikes; the raster shows \
+                 their LIFB-equivalent counts (the sum over each neuron's sub-units per step).",
+                form.name()
+            ));
+        }
+    }
     let (sops, updates) = activity(&int, &trace, &int_in[..n]);
     d.synaptic_ops_per_image = Some(sops);
     d.neuron_updates_per_image = Some(updates);
@@ -413,7 +425,11 @@ fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &CosimReport, n: usize) ->
             let per = |x: u64| x / n.max(1) as u64;
             let lb = per(eng.lower_bound);
             LayerReport {
-                name: format!("engine {e} ({})", eng.module),
+                // Named as the raster names the layer (the readout has no neuron layer there).
+                name: nl.map_or_else(
+                    || format!("readout (engine {e})"),
+                    |i| report::layer_name(i, net.layers[i].kind_name()),
+                ),
                 kind: nl.map_or("dense readout".into(), |i| {
                     net.layers[i].kind_name().to_string()
                 }),

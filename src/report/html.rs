@@ -22,7 +22,7 @@ figure{background:#fff;border:1px solid #e2e8f0;border-radius:8px;margin:10px 0;
 figcaption{font-size:13px;color:#475569;margin-top:6px}
 svg text{font-family:inherit}svg .lab{font-size:13px;fill:#0f172a}svg .sub,svg .lg{font-size:12px;fill:#475569}
 svg .tick{font-size:11px;fill:#64748b}svg .in{font-size:11px;fill:#0f172a}svg .in.light{fill:#fff}
-.notes li{font-size:14px;margin:3px 0}code{font-size:13px}
+.notes li{font-size:14px;margin:3px 0}.flags{margin:10px 0 0;padding:8px 12px 8px 28px;background:#fef2f2;border:1px solid #fecaca;border-radius:8px}.flags li{font-size:14px;margin:2px 0}code{font-size:13px}
 ";
 
 fn pct(v: Option<f64>) -> String {
@@ -109,27 +109,37 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     card(&mut s, "block RAM", &usage(res(|r| r.resources.block_ram)));
     card(
         &mut s,
-        "energy (estimate)",
+        "energy (ASIC-constant estimate)",
         &num(x.energy_uj_per_image, 3, "µJ/image"),
     );
     s.push_str("</section>\n");
+    if let Some(r) = &d.synth {
+        summary_flags(&mut s, r);
+    }
 
     // Accuracy and verification.
     let a = &d.accuracy;
     if a.float.is_some() || a.integer.is_some() || a.decoupled.is_some() || a.rtl.is_some() {
+        // Each row states its own image count: the RTL is co-simulated on fewer images than the
+        // golden models are evaluated on, so one caption count would misstate some rows.
+        let count =
+            |n: Option<u64>| n.map_or_else(|| "<span class=\"na\">n/a</span>".into(), group);
         let _ = writeln!(
             s,
-            "<h2>Accuracy</h2>\n<table><tr><th>model</th><th>accuracy</th></tr>\n\
-             <tr><td>float</td><td class=\"n\">{}</td></tr>\n<tr><td>integer (quantized)</td><td class=\"n\">{}</td></tr>\n\
-             <tr><td>decoupled (LIF only)</td><td class=\"n\">{}</td></tr>\n<tr><td>RTL (co-simulated)</td><td class=\"n\">{}</td></tr>\n</table>",
+            "<h2>Accuracy</h2>\n<table><tr><th>model</th><th>accuracy</th><th>images</th></tr>\n\
+             <tr><td>float</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+             <tr><td>integer (quantized)</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+             <tr><td>decoupled (LIF only)</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+             <tr><td>RTL (co-simulated)</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n</table>",
             pct(a.float),
+            count(a.float.and(a.images)),
             pct(a.integer),
+            count(a.integer.and(a.images)),
             pct(a.decoupled),
-            pct(a.rtl)
+            count(a.decoupled.and(a.images)),
+            pct(a.rtl),
+            count(a.rtl.and(a.rtl_images))
         );
-        if let Some(n) = a.images {
-            let _ = writeln!(s, "<p class=\"model\">on {} test images</p>", group(n));
-        }
     }
     if let Some(v) = &d.verification {
         let _ = writeln!(
@@ -187,9 +197,12 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
         let _ = writeln!(
             s,
             "<h2>Spikes of one input</h2>\n<figure>\n{}<figcaption>{}: spikes per neuron and time step in every layer. \
-             Blue marks one spike, orange a burst of several.</figcaption>\n</figure>",
+             Blue marks one spike, orange a burst of several. Steps are numbered from 0.{}</figcaption>\n</figure>",
             svg::raster(r),
-            esc(&r.input)
+            esc(&r.input),
+            r.note
+                .as_ref()
+                .map_or(String::new(), |n| format!(" {}", esc(n)))
         );
     }
     if let Some(f) = svg::mode_shares(&d.layers) {
@@ -202,7 +215,8 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     if let Some(f) = svg::cycle_breakdown(&d.layers) {
         let _ = writeln!(
             s,
-            "<h2>Cycles per layer</h2>\n<figure>\n{f}<figcaption>Clock cycles per image spent in each layer, by phase.</figcaption>\n</figure>"
+            "<h2>Cycles per layer</h2>\n<figure>\n{f}<figcaption>Clock cycles per image each engine is busy, by phase. The engines run at the same time \
+             (pipelined), so the bars overlap in time and do not add up to the cycles per image.</figcaption>\n</figure>"
         );
     }
     if let Some(r) = &d.synth {
@@ -224,8 +238,9 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
         let m = &d.energy_model;
         let _ = writeln!(
             s,
-            "<h2>Energy estimate</h2>\n<p>{e:.3} µJ per image = {} synaptic operations × {} pJ + {} neuron updates × {} pJ. \
-             Constants: {}.</p>",
+            "<h2>Energy estimate (45 nm ASIC constants, not an FPGA measurement)</h2>\n<p>{e:.3} µJ per image = {} synaptic operations × {} pJ + {} neuron updates × {} pJ. \
+             Constants: {}. These are ASIC per-operation figures: an FPGA spends more per operation, so \
+             this is a floor for comparing designs, not the energy this device draws.</p>",
             group(d.synaptic_ops_per_image.unwrap_or(0.0).round() as u64),
             m.pj_per_synaptic_op,
             group(d.neuron_updates_per_image.unwrap_or(0.0).round() as u64),
@@ -242,6 +257,37 @@ pub fn page(d: &ReportData, x: &Derived) -> String {
     }
     s.push_str("</main>\n</body>\n</html>\n");
     s
+}
+
+/// Facts that qualify the headline figures, shown right under them: a clock that missed its
+/// target (the fmax card alone reads as a success) and resources that include the scan wrapper.
+fn summary_flags(s: &mut String, r: &SynthResult) {
+    let mut flags = Vec::new();
+    for c in r.fmax.iter().filter(|c| !c.met) {
+        flags.push(format!(
+            "fmax target missed: clock {} reaches {:.1} MHz of the {:.1} MHz target",
+            esc(&c.clock),
+            c.achieved_mhz,
+            c.constraint_mhz
+        ));
+    }
+    if let Some(w) = &r.io_wrapper {
+        flags.push(format!(
+            "resources include the I/O scan wrapper (+{} flip-flops): the design's {} port bits exceed \
+             the package's {} pins",
+            group(w.added_flip_flops),
+            group(w.core_port_bits),
+            group(w.package_pins)
+        ));
+    }
+    if flags.is_empty() {
+        return;
+    }
+    s.push_str("<ul class=\"flags\">\n");
+    for f in flags {
+        let _ = writeln!(s, "<li class=\"bad\">{f}</li>");
+    }
+    s.push_str("</ul>\n");
 }
 
 fn synth_details(s: &mut String, r: &crate::synth::SynthResult) {

@@ -84,10 +84,15 @@ impl ReportData {
     }
 }
 
-/// Accuracy (fraction 0..1) of each representation on the same images.
+/// Accuracy (fraction 0..1) of each representation. The golden models are evaluated on `images`
+/// images, the RTL only on the `rtl_images` co-simulated ones, so each row carries its own count.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
+    /// Images the float, integer and decoupled accuracies are measured on.
     pub images: Option<u64>,
+    /// Images the RTL accuracy is measured on (the co-simulated ones).
+    #[serde(default)]
+    pub rtl_images: Option<u64>,
     pub float: Option<f64>,
     pub integer: Option<f64>,
     pub decoupled: Option<f64>,
@@ -151,6 +156,10 @@ pub struct Raster {
     pub input: String,
     pub steps: u32,
     pub layers: Vec<RasterLayer>,
+    /// What the counts stand for when the hardware form differs from them (e.g. a decoupled
+    /// design, whose binary sub-unit spikes are shown summed per LIFB neuron).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -325,7 +334,13 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<ReportFiles> {
     Ok(ReportFiles { json, html })
 }
 
-/// Spike raster of one traced sample: every neuron layer, named "<kind> <index>" (e.g. "lifb 1").
+/// The name of network layer `index` of kind `kind` in every figure and table of the report
+/// (e.g. "layer 1 (lifb)"), so one layer reads the same in the raster, modes and cycle figures.
+pub fn layer_name(index: usize, kind: &str) -> String {
+    format!("layer {index} ({kind})")
+}
+
+/// Spike raster of one traced sample: every neuron layer, named by [`layer_name`].
 pub fn raster_from_trace(
     trace: &crate::golden::trace::Trace,
     sample: usize,
@@ -353,7 +368,7 @@ pub fn raster_from_trace(
                 })
                 .collect();
             RasterLayer {
-                name: format!("{} {}", l.kind, l.layer),
+                name: layer_name(l.layer, &l.kind),
                 neurons,
                 events,
             }
@@ -363,6 +378,7 @@ pub fn raster_from_trace(
         input: input.into(),
         steps: trace.steps,
         layers,
+        note: None,
     })
 }
 
@@ -411,7 +427,7 @@ mod tests {
         let t = trace();
         let r = raster_from_trace(&t, 0, "sample 0").unwrap();
         assert_eq!(r.steps, 3);
-        assert_eq!(r.layers[0].name, "lifb 1");
+        assert_eq!(r.layers[0].name, "layer 1 (lifb)");
         assert_eq!(r.layers[0].neurons, 2);
         assert_eq!(
             r.layers[0].events,

@@ -141,10 +141,11 @@ pub fn raster(r: &Raster) -> String {
         }
         y += h + gap;
     }
-    // Time axis under the last panel.
-    let ticks = tick_values(steps as f64, 10, true);
+    // Time axis under the last panel: steps are 0..T-1 and step t's mark spans
+    // [t, t+1) step widths, so a tick sits at its mark's centre and no tick names step T.
+    let ticks = tick_values((steps - 1) as f64, 10, true);
     for t in ticks {
-        let x = LEFT + t * step_w;
+        let x = LEFT + (t + 0.5) * step_w;
         let _ = writeln!(
             s,
             "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#64748b\"/>\
