@@ -10,7 +10,7 @@ use lifb_hdl::codegen::{generate_with_fifo_depth, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim_design_with, cosim_with, CosimOptions, Simulator, Stimulus};
 use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 use lifb_hdl::ir::{Encoding, IntNetwork, Reset};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn cache() -> PathBuf {
     PathBuf::from("target").join("lifb-cosim-test")
@@ -58,36 +58,12 @@ fn same_verdict(
     iv
 }
 
-fn digits_int() -> (IntNetwork, Vec<Vec<u32>>, u32) {
-    use lifb_hdl::data::{self, eval, DataSetKind, Split};
-    use lifb_hdl::format::{self, AnyNetwork};
-    use lifb_hdl::quant::{self, QuantOptions};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let AnyNetwork::Float(float) = format::load(&root.join("digits-lifb.json")).unwrap() else {
-        panic!("digits-lifb.json should be a float model");
-    };
-    let rec = &float.meta["eval_digits"];
-    let get = |k: &str| rec[k].as_f64().unwrap();
-    let steps = get("steps") as u32;
-    let input_bits = get("input_bits") as u32;
-    let qo = QuantOptions {
-        weight_bits: get("weight_bits") as u32,
-        input_bits,
-        steps,
-        ..Default::default()
-    };
-    let (int, _) = quant::quantize(&float, &qo, None).unwrap();
-    let ds = data::load(DataSetKind::Digits, Split::Test, &root.join("data")).unwrap();
-    let inputs = eval::int_inputs(&ds, input_bits);
-    (int, inputs.into_iter().take(12).collect(), steps)
-}
-
 #[test]
 fn digits_example_same_verdict_as_verilator() {
     if !have_both() {
         return;
     }
-    let (net, inputs, steps) = digits_int();
+    let (net, inputs, steps) = hw_common::digits_int(12);
     let codegen = Options {
         lanes: Lanes::List(vec![16, 10]),
         units: Lanes::Default,

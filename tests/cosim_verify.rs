@@ -14,7 +14,7 @@ use lifb_hdl::ir::{
     Dense, Encoding, FixedPoint, InputSpec, IntNetwork, Layer, Leak, Lifb, Network, Reset, Shape,
 };
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn cache() -> PathBuf {
     PathBuf::from("target").join("lifb-cosim-test")
@@ -29,30 +29,6 @@ fn quiet(steps: u32, codegen: Options) -> CosimOptions {
         fifo_depth: None,
         cycle_margin: Some(DEFAULT_CYCLE_MARGIN),
     }
-}
-
-fn digits_int() -> (IntNetwork, Vec<Vec<u32>>, u32) {
-    use lifb_hdl::data::{self, eval, DataSetKind, Split};
-    use lifb_hdl::format::{self, AnyNetwork};
-    use lifb_hdl::quant::{self, QuantOptions};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let AnyNetwork::Float(float) = format::load(&root.join("digits-lifb.json")).unwrap() else {
-        panic!("digits-lifb.json should be a float model");
-    };
-    let rec = &float.meta["eval_digits"];
-    let get = |k: &str| rec[k].as_f64().unwrap();
-    let steps = get("steps") as u32;
-    let input_bits = get("input_bits") as u32;
-    let opts = QuantOptions {
-        weight_bits: get("weight_bits") as u32,
-        input_bits,
-        steps,
-        ..Default::default()
-    };
-    let (int, _) = quant::quantize(&float, &opts, None).unwrap();
-    let ds = data::load(DataSetKind::Digits, Split::Test, &root.join("data")).unwrap();
-    let inputs = eval::int_inputs(&ds, input_bits);
-    (int, inputs.into_iter().take(40).collect(), steps)
 }
 
 /// Without stalls, measured cycles stay within the budget on every random structure in both
@@ -98,7 +74,7 @@ fn cycle_model_holds_within_the_budget() {
             }
         }
     }
-    let (digits, inputs, steps) = digits_int();
+    let (digits, inputs, steps) = hw_common::digits_int(40);
     for form in [Form::Native, Form::Decoupled] {
         for lanes in [16usize, 32] {
             let codegen = Options {
@@ -124,7 +100,7 @@ fn handshake_bubble_fails_the_cycle_budget() {
     if !hw_common::have_tool("verilator") {
         return;
     }
-    let (net, inputs, steps) = digits_int();
+    let (net, inputs, steps) = hw_common::digits_int(40);
     let inputs = &inputs[..10];
     let codegen = Options {
         lanes: Lanes::List(vec![32, 10]),

@@ -147,6 +147,32 @@ pub fn random_inputs(net: &IntNetwork, count: usize, seed: u64) -> Vec<Vec<u32>>
         .collect()
 }
 
+/// The shipped digits example, quantized as its meta's evaluation record says, with the first
+/// `samples` test images as integer inputs, and its time steps.
+pub fn digits_int(samples: usize) -> (IntNetwork, Vec<Vec<u32>>, u32) {
+    use lifb_hdl::data::{self, eval, DataSetKind, Split};
+    use lifb_hdl::format::{self, AnyNetwork};
+    use lifb_hdl::quant::{self, QuantOptions};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let AnyNetwork::Float(float) = format::load(&root.join("digits-lifb.json")).unwrap() else {
+        panic!("digits-lifb.json should be a float model");
+    };
+    let rec = &float.meta["eval_digits"];
+    let get = |k: &str| rec[k].as_f64().unwrap();
+    let steps = get("steps") as u32;
+    let input_bits = get("input_bits") as u32;
+    let opts = QuantOptions {
+        weight_bits: get("weight_bits") as u32,
+        input_bits,
+        steps,
+        ..Default::default()
+    };
+    let (int, _) = quant::quantize(&float, &opts, None).unwrap();
+    let ds = data::load(DataSetKind::Digits, Split::Test, &root.join("data")).unwrap();
+    let inputs = eval::int_inputs(&ds, input_bits);
+    (int, inputs.into_iter().take(samples).collect(), steps)
+}
+
 // The one skip policy for missing tools lives in tests/common.
 #[path = "../common/mod.rs"]
 mod common;
