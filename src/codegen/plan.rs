@@ -198,7 +198,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     let v_max = fx.v_max();
     let mut engines: Vec<EnginePlan> = Vec::new();
     let mut max_in: u64 = match net.input.encoding {
-        Encoding::Direct => fx.input_max() as u64,
+        Encoding::Direct | Encoding::Steps => fx.input_max() as u64,
         Encoding::Rate { .. } => 1,
         Encoding::Burst { max_count } => max_count as u64,
     };

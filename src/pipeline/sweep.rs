@@ -3,10 +3,11 @@
 //! The results are a [`Sweep`] (report::sweep): rows, Pareto front, sweep.json and sweep.html.
 
 use super::SynthVerdict;
-use super::{evaluation_inputs, load_and_quantize, synth_request, synthesize, Progress};
+use super::{
+    load_and_quantize, per_step_network, synth_request, synthesize, InputSource, Progress, RunSteps,
+};
 use crate::codegen::{self, Design, Form, Lanes};
 use crate::cosim::{self, CosimOptions};
-use crate::data::DataSetKind;
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};
 use crate::synth::{Backend, Target};
@@ -29,8 +30,8 @@ pub struct ModelSweep {
     pub units: Option<String>,
     pub forms: Vec<Form>,
     pub cosim_images: usize,
-    pub data: Option<DataSetKind>,
-    pub data_dir: PathBuf,
+    /// The samples co-simulated (the first `cosim_images` of them).
+    pub inputs: InputSource,
     pub steps: Option<u32>,
     pub weight_bits: Option<u32>,
     pub input_bits: Option<u32>,
@@ -166,7 +167,17 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         ));
     }
     let (_, int, steps) = load_and_quantize(&o.model, o.steps, o.weight_bits, o.input_bits)?;
-    let (ds, inputs) = evaluation_inputs(&int, o.data, &o.data_dir, Some(o.cosim_images))?;
+    let run = RunSteps {
+        given: o.steps,
+        default: steps,
+    };
+    let samples = o.inputs.load(&int, Some(o.cosim_images), run)?;
+    // Per-step trains: the variants take their input per step, for the trains' steps.
+    let (int, steps) = match samples.train_steps {
+        Some(_) => (per_step_network(&int)?, run.of(&samples)),
+        None => (int, steps),
+    };
+    let inputs = &samples.int;
     let units = match &o.units {
         Some(s) => Lanes::parse_for("--units", s)?,
         None => Lanes::Default,
@@ -200,13 +211,12 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         false => "no device (synthesis skipped)".to_string(),
     };
     progress.line(&format!(
-        "sweep: {} on {device}: {} variants ({} form(s) x {} lane setting(s)), {} {} images co-simulated each, T = {steps}",
+        "sweep: {} on {device}: {} variants ({} form(s) x {} lane setting(s)), {} co-simulated each, T = {steps}",
         o.model.display(),
         variants.len(),
         forms.len(),
         settings.len(),
-        inputs.len(),
-        ds.name
+        samples.describe(),
     ));
 
     // A decoupled variant is exact only if its golden network (the one its design carries) also
@@ -219,7 +229,7 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         let d = match v.form {
             Form::Native => None,
             Form::Decoupled | Form::PureLif => {
-                let eq = crate::verify::compare(&int, &v.design.network, &inputs, steps)?;
+                let eq = crate::verify::compare(&int, &v.design.network, inputs, steps)?;
                 (!eq.exact()).then(|| {
                     format!(
                         "the decoupled golden model differs from the LIFB model: {}",
@@ -288,7 +298,7 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
             cache_dir: cosim::default_cache_dir(),
             ..Default::default()
         };
-        let cs = cosim::cosim_design(&v.design, &inputs, &copts)?;
+        let cs = cosim::cosim_design(&v.design, inputs, &copts)?;
         let form_div = form_divergence
             .iter()
             .find(|(f, _)| *f == v.form)
