@@ -49,7 +49,7 @@ fn flow_on_the_digits_model() {
     for row in [
         "lifb-hdl flow summary",
         "accuracy integer",
-        "spike-exact on 30 images",
+        "spike-exact on 30 samples",
         "logic cells",
         "fmax",
         "latency",

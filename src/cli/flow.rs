@@ -45,9 +45,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
     /// Lanes per engine: one value for all (capped at each layer's neurons) or one per engine
-    /// ("32", "all", "64,10").
-    #[arg(long, default_value = "32")]
-    pub lanes: String,
+    /// ("32", "all", "64,10"). Default: min(N, 32), as for generate and cosim.
+    #[arg(long)]
+    pub lanes: Option<String>,
     /// Fire units per engine, at most the lanes ("all" = one per lane; default: a quarter of the
     /// lanes, at least one).
     #[arg(long)]
@@ -90,8 +90,8 @@ fn options(a: &Args) -> Result<FlowOptions> {
         steps: a.steps,
         weight_bits: a.weight_bits,
         input_bits: a.input_bits,
-        codegen: super::generate::options(Some(&a.lanes), a.units.as_deref(), a.form)?,
-        lanes_text: a.lanes.clone(),
+        codegen: super::generate::options(a.lanes.as_deref(), a.units.as_deref(), a.form)?,
+        lanes_text: a.lanes.clone().unwrap_or_else(pipeline::default_lanes_text),
         synth: !a.no_synth,
         synth_timeout: a.synth_timeout.map(Duration::from_secs),
         from: Step::parse(&a.from).map_err(|e| e.context("--from"))?,

@@ -38,7 +38,7 @@ pub struct Args {
 #[derive(clap::Args, Debug, Clone)]
 pub struct DesignArgs {
     /// Lanes (neurons updated in parallel) per engine: one value for all engines, or one per
-    /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 16).
+    /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 32).
     #[arg(long)]
     pub lanes: Option<String>,
     /// Fire units per engine (neurons leaked/compared/fired per cycle in the fire phase), at most

@@ -277,7 +277,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
         }
         let n = d.out_features;
-        let p = per_engine(&opts.lanes, "--lanes", ei, n)?.unwrap_or(n.min(16));
+        let p = per_engine(&opts.lanes, "--lanes", ei, n)?
+            .unwrap_or(n.min(super::DEFAULT_LANES_PER_ENGINE));
         let passes = n.div_ceil(p);
         // firing happens once per neuron and step, accumulating once per input event: a quarter
         // of the lanes keeps the fire process off the critical path at a quarter of its logic

@@ -120,6 +120,11 @@ impl std::fmt::Display for Step {
     }
 }
 
+/// How summaries name the default lane setting (codegen::Lanes::Default).
+pub fn default_lanes_text() -> String {
+    format!("{} (the default)", codegen::DEFAULT_LANES_PER_ENGINE)
+}
+
 /// The step names, in run order.
 pub fn step_names() -> Vec<&'static str> {
     Step::ALL.iter().map(|s| s.name()).collect()
@@ -216,7 +221,7 @@ impl FlowOptions {
             weight_bits: None,
             input_bits: None,
             codegen: codegen::Options::default(),
-            lanes_text: "16".into(),
+            lanes_text: default_lanes_text(),
             synth: true,
             synth_timeout: None,
             from: Step::Quantize,
