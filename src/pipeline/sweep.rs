@@ -87,6 +87,7 @@ pub fn run_hdl(o: &HdlSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         title: format!("Sweep on {}", o.target),
         rows,
         synthesized: true,
+        target: Some(o.target),
     })
 }
 
@@ -338,6 +339,7 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         title: format!("Sweep of {} on {device}", int.name),
         rows,
         synthesized: o.synth,
+        target: Some(o.target),
     })
 }
 
