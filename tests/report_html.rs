@@ -84,6 +84,11 @@ fn sample_data() -> ReportData {
                     cycles: steps as u64 * 4,
                 },
             ],
+            engine_module: match name {
+                "hidden" => Some("lifb_engine0".into()),
+                "output" => Some("lifb_engine1".into()),
+                _ => None,
+            },
         });
     }
     let mut d = ReportData::new("Test network 64-128-10 <LIFB>");
@@ -782,7 +787,7 @@ fn training_modules_and_reproducibility_are_shown() {
     let modules = &html[html.find("<h2>Resources per module</h2>").unwrap()..];
     let modules = &modules[..modules.find("</table>").unwrap()];
     assert!(modules.contains(
-        "<tr><td>lifb_engine0</td><td class=\"n\">1</td><td class=\"n\">412</td><td class=\"n\">103</td>"
+        "<tr><td>lifb_engine0: hidden</td><td class=\"n\">1</td><td class=\"n\">412</td><td class=\"n\">103</td>"
     ));
     assert!(modules.contains("<td>lifb_top (top level&#39;s own logic)</td>"));
     // The rows' sum is stated next to the flat synthesis's figures.

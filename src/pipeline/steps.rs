@@ -259,6 +259,11 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
             .into(),
     );
     d.layers = layer_reports(&int, &trace, cs, n);
+    if let Some(design) = &a.design {
+        for (l, e) in d.layers.iter_mut().zip(&design.manifest.engines) {
+            l.engine_module = Some(e.module.clone());
+        }
+    }
     d.raster =
         report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));
     if form != crate::ir::Form::Native {
@@ -472,6 +477,7 @@ fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &CosimReport, n: usize) ->
                         cycles: per(eng.busy).saturating_sub(lb),
                     },
                 ],
+                engine_module: None,
             }
         })
         .collect()

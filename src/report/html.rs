@@ -313,7 +313,7 @@ fn figures(d: &ReportData) -> Vec<Figure> {
         );
         f.table = synth_details(r);
         out.push(f);
-        if let Some(m) = module_figure(r) {
+        if let Some(m) = module_figure(r, &d.layers) {
             out.push(m);
         }
     }
@@ -321,8 +321,20 @@ fn figures(d: &ReportData) -> Vec<Figure> {
 }
 
 /// Resources per module, with how they were measured and how they relate to the headline.
-fn module_figure(r: &SynthResult) -> Option<Figure> {
-    let svg = svg::module_resources(&r.modules)?;
+fn module_figure(r: &SynthResult, layers: &[super::LayerReport]) -> Option<Figure> {
+    // An engine's row names the layer it computes, as the other figures name it.
+    let name = |m: &ModuleUsage| {
+        let layer = layers
+            .iter()
+            .find(|l| l.engine_module.as_deref() == Some(m.module.as_str()));
+        match layer {
+            _ if m.top_level_logic => format!("{} (top level's own logic)", m.module),
+            Some(l) => format!("{}: {}", m.module, l.name),
+            None => m.module.clone(),
+        }
+    };
+    let names: Vec<String> = r.modules.iter().map(name).collect();
+    let svg = svg::module_resources(&r.modules, &names)?;
     let sum = |f: fn(&ModuleUsage) -> u64| r.modules.iter().map(f).sum::<u64>();
     let (lut4, ff, bram) = (sum(|m| m.lut4), sum(|m| m.flip_flops), sum(|m| m.block_ram));
     let mut f = figure(
@@ -361,12 +373,8 @@ fn module_figure(r: &SynthResult) -> Option<Figure> {
     f.table = r
         .modules
         .iter()
-        .map(|m| {
-            let name = if m.top_level_logic {
-                format!("{} (top level's own logic)", m.module)
-            } else {
-                m.module.clone()
-            };
+        .zip(names)
+        .map(|(m, name)| {
             let mut row = vec![name];
             row.extend(
                 [

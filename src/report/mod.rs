@@ -136,6 +136,10 @@ pub struct LayerReport {
     pub modes: Option<ModeCounts>,
     /// Cycles per image spent in this layer, split by phase (e.g. "accumulate", "fire"); may be empty.
     pub cycles: Vec<CyclePart>,
+    /// The Verilog module of the engine that computes this layer (names its row among the
+    /// resources per module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_module: Option<String>,
 }
 
 /// How often a neuron-step emitted 0 spikes (resting), 1 (regular) or more (burst).

@@ -381,27 +381,25 @@ pub fn resources(r: &SynthResult) -> String {
     s
 }
 
-/// LUT4 per module of the top level (each with its submodules), bars scaled to the largest; the
-/// label names every resource of the row.
-pub fn module_resources(modules: &[crate::synth::ModuleUsage]) -> Option<String> {
+/// LUT4 per module of the top level (each with its submodules), bars scaled to the largest, each
+/// row named by `names`; the label names every resource of the row.
+pub fn module_resources(modules: &[crate::synth::ModuleUsage], names: &[String]) -> Option<String> {
     if modules.is_empty() {
         return None;
     }
     let row_h = 30.0;
-    let left = 230.0;
-    let plot_w = WIDTH - left - 260.0;
+    let left = 300.0;
+    let plot_w = WIDTH - left - 250.0;
     let top = 14.0;
     let h = top + modules.len() as f64 * row_h + 8.0;
     let max = modules.iter().map(|m| m.lut4).max().unwrap_or(1).max(1) as f64;
     let mut s = open("fig-modules", h, "LUT4 per module of the top level");
     for (i, m) in modules.iter().enumerate() {
         let y = top + i as f64 * row_h;
-        let name = if m.top_level_logic {
-            format!("{} (own logic)", m.module)
-        } else if m.instances > 1 {
-            format!("{} ×{}", m.module, m.instances)
-        } else {
-            m.module.clone()
+        let name = match names.get(i) {
+            Some(n) if m.instances > 1 => format!("{n} ×{}", m.instances),
+            Some(n) => n.clone(),
+            None => m.module.clone(),
         };
         let w = (plot_w * m.lut4 as f64 / max).max(1.0);
         let _ = writeln!(
