@@ -91,6 +91,9 @@ pub enum TLayer {
 pub struct TrainNet {
     pub cfg: NetConfig,
     pub layers: Vec<TLayer>,
+    /// Spike readout only: the learned log-temperature s of the logits exp(s) * counts / T
+    /// (`logits`). Training-only: the argmax, and so the exported network, does not depend on it.
+    pub log_temperature: Option<Var>,
 }
 
 /// Parameters as the forward pass uses them (fake-quantized during quantization-aware training).
@@ -238,7 +241,15 @@ impl TrainNet {
                 }
             }
         }
-        Ok(TrainNet { cfg, layers })
+        let log_temperature = match cfg.readout {
+            ReadoutKind::Spikes => Some(Var::from_tensor(&Tensor::zeros(1, DType::F32, dev)?)?),
+            ReadoutKind::Current => None,
+        };
+        Ok(TrainNet {
+            cfg,
+            layers,
+            log_temperature,
+        })
     }
 
     /// Every variable in a fixed order (checkpoints rely on it), with whether it is trained and
@@ -259,6 +270,9 @@ impl TrainNet {
                 }
                 TLayer::Pool { .. } | TLayer::Flatten => {}
             }
+        }
+        if let Some(s) = &self.log_temperature {
+            v.push((s.clone(), true, false));
         }
         v
     }
@@ -437,11 +451,16 @@ impl TrainNet {
         readout.ok_or_else(|| candle_core::Error::Msg("steps must be >= 1".into()))
     }
 
-    /// Logits for the cross-entropy: mean current per step, or summed spike counts.
+    /// Logits for the cross-entropy: the mean current per step, or the mean spike count per step
+    /// times a learned temperature exp(s) (s starts at 0). Raw summed counts (0..=T*B) made the
+    /// softmax ever sharper with T*B, so that at T = 8, B = 3 a run could stall early with output
+    /// neurons that stopped firing; the mean count keeps the initial scale independent of T, and
+    /// the temperature lets training choose the sharpness (LIF's mean counts span only 0..1).
     pub fn logits(&self, readout: &Tensor, steps: u32) -> Result<Tensor> {
-        match self.cfg.readout {
-            ReadoutKind::Current => readout.affine(1.0 / steps as f64, 0.0),
-            ReadoutKind::Spikes => Ok(readout.clone()),
+        let mean = readout.affine(1.0 / steps as f64, 0.0)?;
+        match &self.log_temperature {
+            Some(s) => mean.broadcast_mul(&s.as_tensor().exp()?),
+            None => Ok(mean),
         }
     }
 
