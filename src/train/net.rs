@@ -88,10 +88,14 @@ pub enum TLayer {
     },
 }
 
+/// Spike readout: the initial logit range 0..=4 of every neuron type and T (the range raw counts
+/// had for LIF at T = 4, a setting that trained well with both neurons).
+pub const INITIAL_LOGIT_RANGE: f32 = 4.0;
+
 pub struct TrainNet {
     pub cfg: NetConfig,
     pub layers: Vec<TLayer>,
-    /// Spike readout only: the learned log-temperature s of the logits exp(s) * counts / T
+    /// Spike readout only: the learned log-temperature s of the logits exp(s) * counts / (T * B)
     /// (`logits`). Training-only: the argmax, and so the exported network, does not depend on it.
     pub log_temperature: Option<Var>,
 }
@@ -242,7 +246,11 @@ impl TrainNet {
             }
         }
         let log_temperature = match cfg.readout {
-            ReadoutKind::Spikes => Some(Var::from_tensor(&Tensor::zeros(1, DType::F32, dev)?)?),
+            ReadoutKind::Spikes => Some(Var::from_tensor(&Tensor::full(
+                INITIAL_LOGIT_RANGE.ln(),
+                1,
+                dev,
+            )?)?),
             ReadoutKind::Current => None,
         };
         Ok(TrainNet {
@@ -451,16 +459,18 @@ impl TrainNet {
         readout.ok_or_else(|| candle_core::Error::Msg("steps must be >= 1".into()))
     }
 
-    /// Logits for the cross-entropy: the mean current per step, or the mean spike count per step
-    /// times a learned temperature exp(s) (s starts at 0). Raw summed counts (0..=T*B) made the
-    /// softmax ever sharper with T*B, so that at T = 8, B = 3 a run could stall early with output
-    /// neurons that stopped firing; the mean count keeps the initial scale independent of T, and
-    /// the temperature lets training choose the sharpness (LIF's mean counts span only 0..1).
+    /// Logits for the cross-entropy: the mean current per step, or the spike counts as a
+    /// fraction of their maximum T * B times a learned temperature exp(s). Raw summed counts
+    /// (0..=T*B) made the softmax ever sharper with T and B (a Fashion-MNIST run at T = 8, B = 3
+    /// stalled from its first epoch) and flat for LIF at T = 1 (0..=1); normalized, every neuron
+    /// and T starts from the same logit range (`INITIAL_LOGIT_RANGE`) and training sets the
+    /// sharpness.
     pub fn logits(&self, readout: &Tensor, steps: u32) -> Result<Tensor> {
-        let mean = readout.affine(1.0 / steps as f64, 0.0)?;
         match &self.log_temperature {
-            Some(s) => mean.broadcast_mul(&s.as_tensor().exp()?),
-            None => Ok(mean),
+            Some(s) => readout
+                .affine(1.0 / (steps as f64 * self.cfg.max_burst as f64), 0.0)?
+                .broadcast_mul(&s.as_tensor().exp()?),
+            None => readout.affine(1.0 / steps as f64, 0.0),
         }
     }
 
