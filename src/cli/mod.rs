@@ -34,6 +34,7 @@ mod mutate;
 mod progress;
 mod quantize;
 mod simulate;
+mod study;
 mod sweep;
 mod synth;
 mod train;
@@ -88,6 +89,8 @@ pub enum Command {
     Sweep(sweep::Args),
     /// Measure golden-model throughput.
     Bench(bench::Args),
+    /// The results study: train and measure a grid of networks, summarize with error bars.
+    Study(study::Args),
 }
 
 /// Set once standard output turned out to be a closed pipe: later output is dropped.
@@ -163,6 +166,7 @@ pub fn main() -> i32 {
         Command::Flow(a) => flow::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Study(a) => study::run(a),
     };
     // Output still buffered is flushed here; its failure is reported like any other.
     let result = result.and_then(|()| flush_out());
