@@ -21,6 +21,7 @@ pub mod nir;
 pub mod pipeline;
 pub mod quant;
 pub mod report;
+pub mod scale;
 pub mod synth;
 #[cfg(feature = "train")]
 pub mod train;

@@ -18,6 +18,7 @@ mod keep;
 mod steps;
 pub mod summary;
 pub mod sweep;
+pub mod sweep_shard;
 
 pub use steps::{evaluation_inputs, load_and_quantize};
 
