@@ -297,7 +297,7 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
 /// The time steps of a hardware run (option or model meta): 1..=65535, the hardware's 16-bit
 /// step counter.
 fn hw_steps(steps: u32) -> Result<u32> {
-    crate::cli::limits::steps(
+    crate::limits::steps(
         "the time steps (--steps or the model's meta \"steps\"; the hardware counts them in 16 bits)",
         steps,
         u16::MAX as u32,
