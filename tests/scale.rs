@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{bin, have_tool, scratch};
-use serde_json::Value;
+use common::{bin, campaign_totals as totals, have_tool, scratch, sweep_rows};
 use std::path::Path;
 use std::process::Output;
 
@@ -25,23 +24,6 @@ fn ok(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     stdout
-}
-
-/// sweep.json with each variant's RTL folder made relative to its sweep's output folder.
-fn sweep_rows(out: &Path) -> Vec<Value> {
-    let v: Value = serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
-    let prefix = format!("{}/", out.display());
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            let hdl = r["hdl"].as_str().unwrap().to_string();
-            assert!(hdl.starts_with(&prefix), "{hdl} not in {prefix}");
-            r["hdl"] = Value::String(hdl[prefix.len()..].to_string());
-            r
-        })
-        .collect()
 }
 
 const MODEL: &str = "examples/digits-lifb.json";
@@ -211,14 +193,6 @@ fn job_files_for_slurm_and_kubernetes() {
     ] {
         assert!(k8s.contains(want), "{want} not in\n{k8s}");
     }
-}
-
-/// The campaign totals from `verify merge`'s output, without the time line.
-fn totals(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.contains("shard time") && !l.starts_with("campaign of"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]

@@ -164,12 +164,8 @@ fn merge(m: MergeArgs) -> Result<()> {
         t.stall_cycles,
         t.gap_cycles
     );
-    outln!(
-        "  divergences {}, tool errors {}; shard time summed {:.0} s",
-        t.divergences,
-        t.errors,
-        cpu
-    );
+    outln!("  divergences {}, tool errors {}", t.divergences, t.errors);
+    outln!("  shard time summed: {cpu:.0} s");
     let all: Vec<campaign::Failure> = shards.iter().flat_map(|s| s.failures.clone()).collect();
     if t.networks + t.errors != first.campaign_networks {
         return Err(Error::bad_input(format!(
