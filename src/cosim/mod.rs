@@ -370,7 +370,8 @@ fn entry_problem(dir: &Path, exe: &Path, key: &str, uid: u32) -> Option<String> 
     }
 }
 
-/// What `verilator --version` prints (the build cache and the result cache key on it).
+/// What `verilator --version` prints (the report names it; the build cache and the result cache
+/// key on it).
 pub fn verilator_version() -> Result<String> {
     let out = Command::new("verilator")
         .arg("--version")
@@ -578,7 +579,8 @@ fn input_beats(
     let mut beats = Vec::new();
     let mut u = Vec::new();
     for t in 0..groups {
-        encode::encode_int(enc, input, fx.input_max(), sample, t, &mut u);
+        let x = encode::at_step(enc, input, net.input.shape.len(), t);
+        encode::encode_int(enc, x, fx.input_max(), sample, t, &mut u);
         let mut group: Vec<(usize, u32, bool)> = u
             .iter()
             .enumerate()

@@ -10,7 +10,7 @@
 //! marks the later ones `same_design_as` the first, as an unsharded sweep would.
 
 use super::sweep::{lane_settings, ModelSweep};
-use super::{evaluation_inputs, load_and_quantize, synth_request, Progress};
+use super::{load_and_quantize, per_step_network, synth_request, Progress, RunSteps};
 use crate::codegen::{self, Design, Form, Lanes};
 use crate::cosim::{self, CosimOptions};
 use crate::error::{Error, Result};
@@ -142,19 +142,29 @@ struct Loaded {
     int: IntNetwork,
     steps: u32,
     inputs: Vec<Vec<u32>>,
-    data_name: String,
+    /// "20 mnist-sample images", "8 random samples (seed 1)".
+    inputs_text: String,
     model_sha256: String,
 }
 
 fn load(o: &ModelSweep) -> Result<Loaded> {
     let (_, int, steps) = load_and_quantize(&o.model, o.steps, o.weight_bits, o.input_bits)?;
-    let (ds, inputs) = evaluation_inputs(&int, o.data, &o.data_dir, Some(o.cosim_images))?;
+    let run = RunSteps {
+        given: o.steps,
+        default: steps,
+    };
+    let samples = o.inputs.load(&int, Some(o.cosim_images), run)?;
+    // Per-step trains: the variants take their input per step, for the trains' steps.
+    let (int, steps) = match samples.train_steps {
+        Some(_) => (per_step_network(&int)?, run.of(&samples)),
+        None => (int, steps),
+    };
     let model_sha256 = crate::format::model_hash(&int)?;
     Ok(Loaded {
         int,
         steps,
-        inputs,
-        data_name: ds.name,
+        inputs_text: samples.describe(),
+        inputs: samples.int,
         model_sha256,
     })
 }
@@ -305,13 +315,12 @@ pub fn run_shard(
     ))
     .expect("options serialize");
     progress.line(&format!(
-        "sweep: {} on {}: shard {shard}: {} of {} points, {} {} images co-simulated each, T = {}",
+        "sweep: {} on {}: shard {shard}: {} of {} points, {} co-simulated each, T = {}",
         o.model.display(),
         device(o),
         owned.len(),
         plan.points.len(),
-        l.inputs.len(),
-        l.data_name,
+        l.inputs_text,
         plan.steps
     ));
 
@@ -618,6 +627,7 @@ pub fn merge(plan: &SweepPlan, results: &[(String, ShardResult)]) -> Result<(Swe
             title: plan.title.clone(),
             rows,
             synthesized: plan.sweep.synth,
+            target: Some(plan.sweep.target),
         },
         stats,
     ))
