@@ -23,7 +23,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # Further steps owned by the parts that need them (each idempotent).
-for s in scripts/setup-eda.sh scripts/setup-python.sh; do
+for s in scripts/setup-eda.sh scripts/setup-python.sh scripts/setup-slurm.sh; do
     if [ -x "$s" ]; then "$s"; fi
 done
 echo "setup: done"

@@ -22,6 +22,7 @@ pub mod nir;
 pub mod pipeline;
 pub mod quant;
 pub mod report;
+pub mod scale;
 pub mod study;
 pub mod synth;
 #[cfg(feature = "train")]

@@ -38,6 +38,7 @@ mod study;
 mod sweep;
 mod synth;
 mod train;
+mod verify;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -86,11 +87,13 @@ pub enum Command {
     /// The whole flow: model to report, with a summary table.
     Flow(flow::Args),
     /// Sweep parallelism and neuron form for a model and target.
-    Sweep(sweep::Args),
+    Sweep(Box<sweep::Args>),
     /// Measure golden-model throughput.
     Bench(bench::Args),
     /// The results study: train and measure a grid of networks, summarize with error bars.
     Study(study::Args),
+    /// Verification campaign: co-simulate many random networks (sharded like a sweep).
+    Verify(verify::Args),
 }
 
 /// Set once standard output turned out to be a closed pipe: later output is dropped.
@@ -164,9 +167,10 @@ pub fn main() -> i32 {
         Command::Mutate(a) => mutate::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Flow(a) => flow::run(a),
-        Command::Sweep(a) => sweep::run(a),
+        Command::Sweep(a) => sweep::run(*a),
         Command::Bench(a) => bench::run(a),
         Command::Study(a) => study::run(a),
+        Command::Verify(a) => verify::run(a),
     };
     // Output still buffered is flushed here; its failure is reported like any other.
     let result = result.and_then(|()| flush_out());

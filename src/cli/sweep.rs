@@ -6,18 +6,95 @@
 //! (measured cycles per image and the spike-exact verdict) and synthesizes it. With `--hdl`, it
 //! synthesizes design folders generated beforehand (cycles per image from their manifest.json).
 //! The work is the library's (`crate::pipeline::sweep`); this file maps the arguments.
+//!
+//! The same sweep can be spread over machines (docs/scale-out.md): `sweep plan` writes the
+//! design points, `sweep run --plan P --shard I/N` measures one shard of them, `sweep merge
+//! --plan P` gathers the results (`crate::pipeline::sweep_shard`).
 
 use super::progress::Spinners;
 use crate::codegen::Form;
 use crate::error::{Error, Result};
 use crate::pipeline::sweep::{self, HdlSweep, ModelSweep};
+use crate::pipeline::sweep_shard::{self, SweepPlan};
+use crate::scale::cache::ResultCache;
+use crate::scale::emit::{self, JobKind, JobSpec};
+use crate::scale::Shard;
 use crate::synth::{Backend, Target};
 use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["model", "hdl"])))]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<Action>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    /// Result cache for --model (default: none, every point is measured): points measured
+    /// before with the same model, options and tools are read from it.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+}
+
+/// The sweep in steps that can run on different machines (docs/scale-out.md).
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// Check everything and write the design points (nothing is measured); with --emit, also
+    /// print a Slurm or Kubernetes job file that runs the shards.
+    Plan(Box<PlanArgs>),
+    /// Measure one shard of a plan's points (shard from --shard, else from Slurm's or
+    /// Kubernetes' environment, else all points) into OUT/shards/.
+    Run(RunArgs),
+    /// Gather every shard's results into sweep.json and sweep.html.
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    /// The plan file to write.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Also print a job file that runs the plan's shards: an sbatch array script (slurm) or an
+    /// Indexed Job manifest (k8s).
+    #[arg(long, value_enum)]
+    pub emit: Option<JobKind>,
+    /// Shards in the emitted job file (1..=number of points makes sense).
+    #[arg(long, default_value_t = 4, requires = "emit")]
+    pub shards: usize,
+    /// Container image for --emit k8s.
+    #[arg(long, default_value = "lifb-hdl:latest", requires = "emit")]
+    pub image: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The plan (from `sweep plan`).
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// This run's shard, I/N (0 <= I < N). Default: SLURM_ARRAY_TASK_ID of
+    /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX of LIFB_SHARDS, else 0/1 (every point).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Result cache shared by the shards (default: OUT/cache).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache: Option<PathBuf>,
+    /// Measure every point, reading and writing no result cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The plan the shards ran.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["model", "hdl"])))]
+pub struct SweepArgs {
     /// Model (float or integer manifest) to generate, co-simulate and synthesize the variants from.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
@@ -74,32 +151,55 @@ pub struct Args {
     pub synth_timeout: Option<u64>,
 }
 
+fn default_out(t: Target) -> PathBuf {
+    PathBuf::from("out").join("sweep").join(t.name())
+}
+
+impl SweepArgs {
+    /// The model sweep these arguments ask for (None: an --hdl sweep).
+    fn model_sweep(&self) -> Option<ModelSweep> {
+        let model = self.model.as_ref()?;
+        let target = self.target.unwrap_or(Target::Ecp5_45k);
+        Some(ModelSweep {
+            model: model.clone(),
+            target,
+            backend: self.backend,
+            out: self.out.clone().unwrap_or_else(|| default_out(target)),
+            lanes: self.lanes.clone(),
+            units: self.units.clone(),
+            forms: self.forms.clone(),
+            cosim_images: self.cosim_images,
+            inputs: self.samples.source(),
+            steps: self.steps,
+            weight_bits: self.weight_bits,
+            input_bits: self.input_bits,
+            synth: !self.no_synth,
+            synth_timeout: self.synth_timeout.map(Duration::from_secs),
+        })
+    }
+}
+
 pub fn run(a: Args) -> Result<()> {
-    let timeout = a.synth_timeout.map(Duration::from_secs);
-    let default_out = |t: Target| PathBuf::from("out").join("sweep").join(t.name());
+    match a.action {
+        Some(Action::Plan(p)) => return plan(*p),
+        Some(Action::Run(r)) => return run_shard(r),
+        Some(Action::Merge(m)) => return merge(m),
+        None => {}
+    }
+    let a_cache = a.cache;
+    let a = a.sweep;
     let mut progress = Spinners::default();
-    let (mut s, out) = match &a.model {
-        Some(model) => {
-            let target = a.target.unwrap_or(Target::Ecp5_45k);
-            let o = ModelSweep {
-                model: model.clone(),
-                target,
-                backend: a.backend,
-                out: a.out.clone().unwrap_or_else(|| default_out(target)),
-                lanes: a.lanes.clone(),
-                units: a.units.clone(),
-                forms: a.forms.clone(),
-                cosim_images: a.cosim_images,
-                inputs: a.samples.source(),
-                steps: a.steps,
-                weight_bits: a.weight_bits,
-                input_bits: a.input_bits,
-                synth: !a.no_synth,
-                synth_timeout: timeout,
-            };
-            (sweep::run_model(&o, &mut progress)?, o.out)
+    let (s, out) = match a.model_sweep() {
+        Some(o) => {
+            let mut cache = a_cache.as_deref().map(ResultCache::open).transpose()?;
+            (sweep::run_model(&o, cache.as_mut(), &mut progress)?, o.out)
         }
         None => {
+            if a_cache.is_some() {
+                return Err(Error::bad_input(
+                    "sweep --cache works with --model (an --hdl sweep synthesizes every folder)",
+                ));
+            }
             let target = a
                 .target
                 .ok_or_else(|| Error::bad_input("sweep --hdl needs --target"))?;
@@ -108,17 +208,121 @@ pub fn run(a: Args) -> Result<()> {
                 target,
                 backend: a.backend,
                 out: a.out.clone().unwrap_or_else(|| default_out(target)),
-                synth_timeout: timeout,
+                synth_timeout: a.synth_timeout.map(Duration::from_secs),
             };
             (sweep::run_hdl(&o, &mut progress)?, o.out)
         }
     };
+    finish(s, &out)
+}
+
+/// Mark the front, print the table, write sweep.json and sweep.html; a diverging variant or a
+/// failed tool run is the exit status.
+fn finish(mut s: crate::report::sweep::Sweep, out: &std::path::Path) -> Result<()> {
     s.mark_pareto();
     out!("{}", s.table());
-    s.write(&out)?;
+    s.write(out)?;
     outln!("wrote {} and sweep.html", out.join("sweep.json").display());
     match s.failure() {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+fn plan(p: PlanArgs) -> Result<()> {
+    let o = p.sweep.model_sweep().ok_or_else(|| {
+        Error::bad_input("sweep plan needs --model (an --hdl sweep is not planned: it runs as is)")
+    })?;
+    super::Files::default()
+        .model_in(&o.model, "--model")
+        .file_out(Some(&p.output), "plan (-o)")
+        .check()?;
+    if p.emit.is_some() && !(1..=crate::scale::MAX_SHARDS).contains(&p.shards) {
+        return Err(Error::bad_input(format!(
+            "--shards must be 1..={}, got {}",
+            crate::scale::MAX_SHARDS,
+            p.shards
+        )));
+    }
+    let plan = sweep_shard::plan(&o)?;
+    crate::util::write_atomic(&p.output, &plan.to_json())?;
+    let said = format!(
+        "wrote {}: {} points of {}, results into {}",
+        p.output.display(),
+        plan.points.len(),
+        o.model.display(),
+        o.out.display()
+    );
+    match p.emit {
+        None => outln!("{said}"),
+        Some(kind) => {
+            // the job file is the output; what was written goes to standard error
+            errln!("{said}");
+            let plan_arg = p.output.display().to_string();
+            let spec = JobSpec {
+                name: "lifb-sweep".into(),
+                shards: p.shards,
+                shard_command: vec![
+                    "lifb-hdl".into(),
+                    "sweep".into(),
+                    "run".into(),
+                    "--plan".into(),
+                    plan_arg.clone(),
+                ],
+                merge_command: vec![
+                    "lifb-hdl".into(),
+                    "sweep".into(),
+                    "merge".into(),
+                    "--plan".into(),
+                    plan_arg,
+                ],
+                image: p.image,
+            };
+            out!("{}", emit::render(kind, &spec));
+        }
+    }
+    Ok(())
+}
+
+fn run_shard(r: RunArgs) -> Result<()> {
+    let (plan, sha) = SweepPlan::read(&r.plan)?;
+    let shard = Shard::resolve(r.shard.as_deref())?;
+    let mut cache = match (r.no_cache, r.cache) {
+        (true, _) => None,
+        (false, Some(dir)) => Some(ResultCache::open(&dir)?),
+        (false, None) => Some(ResultCache::open(&plan.sweep.out.join("cache"))?),
+    };
+    let mut progress = Spinners::default();
+    let result = sweep_shard::run_shard(&plan, &sha, shard, cache.as_mut(), &mut progress)?;
+    let path = result.write(&plan.sweep.out)?;
+    let c = result.cache;
+    outln!(
+        "shard {shard}: {} points ({} from the result cache{}), results in {}",
+        result.points.len(),
+        result.points.iter().filter(|p| p.cached).count(),
+        if c.corrupt > 0 {
+            format!(", {} corrupt entries redone", c.corrupt)
+        } else {
+            String::new()
+        },
+        path.display()
+    );
+    Ok(())
+}
+
+fn merge(m: MergeArgs) -> Result<()> {
+    let (plan, sha) = SweepPlan::read(&m.plan)?;
+    let out = &plan.sweep.out;
+    let results = sweep_shard::read_shard_results(out, &sha)?;
+    let (s, stats) = sweep_shard::merge(&plan, &results)?;
+    outln!(
+        "merged {} shard result(s) of {} ({} points; result cache: {} hits, {} misses, {} corrupt entries redone)",
+        results.len(),
+        m.plan.display(),
+        plan.points.len(),
+        stats.hits,
+        stats.misses,
+        stats.corrupt
+    );
+    finish(s, out)
 }

@@ -18,7 +18,10 @@ pub const FETCH_SCRIPT: &str = "scripts/fetch-data.sh";
 /// Where the shipped samples live, relative to the repository root.
 pub const SAMPLE_DIR: &str = "examples/data";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum DataSetKind {
     /// 8x8 handwritten digits (1,797 images, values 0..16); split 1,438 train / 359 test.
     Digits,

@@ -19,6 +19,7 @@ mod keep;
 mod steps;
 pub mod summary;
 pub mod sweep;
+pub mod sweep_shard;
 
 pub use inputs::{per_step_network, random_inputs, InputSource, Inputs, RunSteps};
 pub use steps::load_and_quantize;

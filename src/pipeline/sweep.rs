@@ -2,12 +2,10 @@
 //! model (every neuron form and lane setting), or synthesis of design folders made beforehand.
 //! The results are a [`Sweep`] (report::sweep): rows, Pareto front, sweep.json and sweep.html.
 
+use super::sweep_shard;
 use super::SynthVerdict;
-use super::{
-    load_and_quantize, per_step_network, synth_request, synthesize, InputSource, Progress, RunSteps,
-};
-use crate::codegen::{self, Design, Form, Lanes};
-use crate::cosim::{self, CosimOptions};
+use super::{synth_request, synthesize, Progress};
+use crate::codegen::{Form, Lanes};
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};
 use crate::synth::{Backend, Target};
@@ -17,8 +15,9 @@ use std::time::Duration;
 /// Lane settings swept when none are given.
 pub const DEFAULT_LANES: [&str; 4] = ["16,all", "32,all", "64,all", "128,all"];
 
-/// A sweep of a model's variants.
-#[derive(Debug, Clone)]
+/// A sweep of a model's variants (a plan carries it: [`super::sweep_shard::SweepPlan`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelSweep {
     pub model: PathBuf,
     pub target: Target,
@@ -31,7 +30,7 @@ pub struct ModelSweep {
     pub forms: Vec<Form>,
     pub cosim_images: usize,
     /// The samples co-simulated (the first `cosim_images` of them).
-    pub inputs: InputSource,
+    pub inputs: super::InputSource,
     pub steps: Option<u32>,
     pub weight_bits: Option<u32>,
     pub input_bits: Option<u32>,
@@ -93,7 +92,7 @@ pub fn run_hdl(o: &HdlSweep, progress: &mut dyn Progress) -> Result<Sweep> {
 }
 
 /// The lane settings to sweep, each with its label part ("16-all"), all checked before any work.
-fn lane_settings(given: Option<&[String]>) -> Result<Vec<(String, String, Lanes)>> {
+pub(crate) fn lane_settings(given: Option<&[String]>) -> Result<Vec<(String, String, Lanes)>> {
     let texts: Vec<String> = match given {
         None => DEFAULT_LANES.iter().map(|s| s.to_string()).collect(),
         Some(v) => v.iter().map(|s| s.trim().to_string()).collect(),
@@ -133,230 +132,23 @@ fn lane_settings(given: Option<&[String]>) -> Result<Vec<(String, String, Lanes)
     Ok(out)
 }
 
-/// A variant generated in memory (nothing is written before every variant has generated).
-struct Variant {
-    label: String,
-    form: Form,
-    lanes_text: String,
-    opts: codegen::Options,
-    design: Design,
-}
-
-/// Generate every variant, then per variant: write, co-simulate, synthesize (when spike-exact).
-pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
-    // Check every option, the model, the data and every variant before anything is written.
-    let settings = lane_settings(o.lanes.as_deref())?;
-    let mut forms: Vec<Form> = Vec::new();
-    for &f in &o.forms {
-        if !forms.contains(&f) {
-            forms.push(f);
-        }
-    }
-    if forms.is_empty() {
-        return Err(Error::bad_input(
-            "sweep --forms: no neuron form given; use native, decoupled or native,decoupled",
-        ));
-    }
-    if o.cosim_images == 0 {
-        return Err(Error::bad_input(
-            "sweep --cosim-images 0: at least one image is needed to measure cycles per image",
-        ));
-    }
-    if o.steps.is_some_and(|s| s == 0 || s > u16::MAX as u32) {
-        return Err(Error::bad_input(
-            "sweep --steps must be 1..=65535 (the hardware counts steps in 16 bits)",
-        ));
-    }
-    let (_, int, steps) = load_and_quantize(&o.model, o.steps, o.weight_bits, o.input_bits)?;
-    let run = RunSteps {
-        given: o.steps,
-        default: steps,
-    };
-    let samples = o.inputs.load(&int, Some(o.cosim_images), run)?;
-    // Per-step trains: the variants take their input per step, for the trains' steps.
-    let (int, steps) = match samples.train_steps {
-        Some(_) => (per_step_network(&int)?, run.of(&samples)),
-        None => (int, steps),
-    };
-    let inputs = &samples.int;
-    let units = match &o.units {
-        Some(s) => Lanes::parse_for("--units", s)?,
-        None => Lanes::Default,
-    };
-    let mut variants = Vec::new();
-    for &form in &forms {
-        for (part, text, lanes) in &settings {
-            let label = format!("{}-{part}", form.name());
-            let opts = codegen::Options {
-                lanes: lanes.clone(),
-                units: units.clone(),
-                form,
-            };
-            let design = codegen::generate(&int, &opts)
-                .map_err(|e| e.context(format!("sweep variant {label} (--lanes '{text}')")))?;
-            variants.push(Variant {
-                label,
-                form,
-                lanes_text: text.clone(),
-                opts,
-                design,
-            });
-        }
-    }
-    if o.synth {
-        // Missing tools fail now, not after the first co-simulation.
-        crate::synth::tools::resolve(o.backend, o.target.family(), None)?;
-    }
-    let device = match o.synth {
-        true => o.target.to_string(),
-        false => "no device (synthesis skipped)".to_string(),
-    };
-    progress.line(&format!(
-        "sweep: {} on {device}: {} variants ({} form(s) x {} lane setting(s)), {} co-simulated each, T = {steps}",
-        o.model.display(),
-        variants.len(),
-        forms.len(),
-        settings.len(),
-        samples.describe(),
-    ));
-
-    // A decoupled variant is exact only if its golden network (the one its design carries) also
-    // equals the LIFB network on the same images: checked once per form.
-    let mut form_divergence: Vec<(Form, Option<String>)> = Vec::new();
-    for v in &variants {
-        if form_divergence.iter().any(|(f, _)| *f == v.form) {
-            continue;
-        }
-        let d = match v.form {
-            Form::Native => None,
-            Form::Decoupled | Form::PureLif => {
-                let eq = crate::verify::compare(&int, &v.design.network, inputs, steps)?;
-                (!eq.exact()).then(|| {
-                    format!(
-                        "the decoupled golden model differs from the LIFB model: {}",
-                        eq.first.map(|d| d.to_string()).unwrap_or_default()
-                    )
-                })
-            }
-        };
-        form_divergence.push((v.form, d));
-    }
-
-    let per_variant = if o.synth { 2 } else { 1 };
-    let total = variants.len() * per_variant;
-    let mut rows: Vec<SweepRow> = Vec::new();
-    let mut stage = 0;
-    for (vi, v) in variants.iter().enumerate() {
-        let vdir = o.out.join(&v.label);
-        let rtl = vdir.join("rtl");
-        codegen::write(&v.design, &rtl)?;
-        let mut row = SweepRow {
-            label: v.label.clone(),
-            hdl: rtl.display().to_string(),
-            form: Some(v.form),
-            lanes: Some(v.lanes_text.clone()),
-            engine_lanes: Some(v.design.plan.engines.iter().map(|e| e.p).collect()),
-            cosim_images: Some(inputs.len()),
-            ..SweepRow::default()
-        };
-        // Lane settings clipped to the layer sizes can give the same design: measure it once.
-        if let Some(prev) = variants[..vi]
-            .iter()
-            .position(|p| p.design.files == v.design.files)
-        {
-            let p = &rows[prev];
-            // every measurement is the earlier variant's; only what names this variant is its own
-            let row = SweepRow {
-                same_design_as: Some(p.label.clone()),
-                ..SweepRow {
-                    label: row.label,
-                    hdl: row.hdl,
-                    form: row.form,
-                    lanes: row.lanes,
-                    engine_lanes: row.engine_lanes,
-                    cosim_images: row.cosim_images,
-                    ..p.clone()
-                }
-            };
-            stage += per_variant;
-            progress.line(&format!(
-                "  [{stage}/{total}] {}: the same design as {} (results reused)",
-                v.label, p.label
-            ));
-            rows.push(row);
-            continue;
-        }
-
-        stage += 1;
-        progress.begin(
-            stage,
-            total,
-            &format!("{}: co-simulate {} images", v.label, inputs.len()),
-        );
-        let copts = CosimOptions {
-            steps,
-            codegen: v.opts.clone(),
-            cache_dir: cosim::default_cache_dir(),
-            ..Default::default()
-        };
-        let cs = cosim::cosim_design(&v.design, inputs, &copts)?;
-        let form_div = form_divergence
-            .iter()
-            .find(|(f, _)| *f == v.form)
-            .and_then(|(_, d)| d.clone());
-        let divergence = cs.divergence.clone().or(form_div);
-        row.spike_exact = Some(divergence.is_none());
-        row.divergence = divergence;
-        row.cycles_per_image = Some(cs.cycles_per_sample());
-        progress.done(&format!(
-            "{}: {}, {} cycles per image ({:.3}x the lower bound)",
-            v.label,
-            match &row.divergence {
-                None => "spike-exact".to_string(),
-                Some(d) => format!("MISMATCH: {d}"),
-            },
-            row.cycles_per_image.unwrap_or(0),
-            cs.ratio()
-        ));
-
-        if o.synth {
-            stage += 1;
-            if row.spike_exact == Some(true) {
-                progress.begin(
-                    stage,
-                    total,
-                    &format!("{}: synthesize for {}", v.label, o.target),
-                );
-                let req = synth_request(
-                    &rtl,
-                    o.target,
-                    o.backend,
-                    vdir.join("synth"),
-                    o.synth_timeout,
-                );
-                synth_into(&req, &mut row)?;
-                progress.done(&format!("{}: {}", v.label, row.synth_summary()));
-            } else {
-                progress.line(&format!(
-                    "  [{stage}/{total}] {}: not synthesized (its RTL diverges from the golden model)",
-                    v.label
-                ));
-            }
-        }
-        rows.push(row);
-    }
-    Ok(Sweep {
-        title: format!("Sweep of {} on {device}", int.name),
-        rows,
-        synthesized: o.synth,
-        target: Some(o.target),
-    })
+/// Plan, run and merge in one process (one shard holding every point; no result cache unless
+/// given): what `sweep --model` does.
+pub fn run_model(
+    o: &ModelSweep,
+    cache: Option<&mut crate::scale::cache::ResultCache>,
+    progress: &mut dyn Progress,
+) -> Result<Sweep> {
+    let plan = sweep_shard::plan(o)?;
+    let plan_sha = crate::util::sha256_plain_hex(&plan.to_json());
+    let r = sweep_shard::run_shard(&plan, &plan_sha, crate::scale::Shard::ALL, cache, progress)?;
+    Ok(sweep_shard::merge(&plan, &[("this run".to_string(), r)])?.0)
 }
 
 /// Synthesize one variant into its row ([`synthesize`] sorts the outcome): a design that does
 /// not fit, or a tool that fails or times out, is recorded in the row and the sweep goes on; bad
 /// input stops the sweep.
-fn synth_into(req: &crate::synth::SynthRequest, row: &mut SweepRow) -> Result<()> {
+pub(crate) fn synth_into(req: &crate::synth::SynthRequest, row: &mut SweepRow) -> Result<()> {
     let v = synthesize(req).map_err(|e| e.context(format!("sweep variant {}", row.label)))?;
     match v {
         SynthVerdict::Fits(r) => {

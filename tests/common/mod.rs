@@ -124,3 +124,31 @@ pub fn have_tool(tool: &str) -> bool {
     }
     ok
 }
+
+/// sweep.json with each variant's RTL folder made relative to its sweep's output folder (so that
+/// sweeps into different folders compare equal).
+pub fn sweep_rows(out: &Path) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    let prefix = format!("{}/", out.display());
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let hdl = r["hdl"].as_str().unwrap().to_string();
+            assert!(hdl.starts_with(&prefix), "{hdl} not in {prefix}");
+            r["hdl"] = serde_json::Value::String(hdl[prefix.len()..].to_string());
+            r
+        })
+        .collect()
+}
+
+/// The campaign totals that `verify merge` prints, without the lines that name the shards and
+/// their time.
+pub fn campaign_totals(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains("shard time") && !l.starts_with("campaign of"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
