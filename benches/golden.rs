@@ -28,10 +28,11 @@ fn golden(c: &mut Criterion) {
             .collect();
         g.throughput(Throughput::Elements(1));
         let mut i = 0usize;
+        let mut ws = sim.workspace();
         g.bench_function(name, |b| {
             b.iter(|| {
                 i += 1;
-                sim.classify(&inputs[i % inputs.len()], i as u64, 8)
+                sim.classify_in(&mut ws, &inputs[i % inputs.len()], i as u64, 8)
                     .unwrap()
             })
         });

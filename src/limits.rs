@@ -15,6 +15,8 @@ pub const MAX_STEPS: u32 = 65_536;
 pub const MAX_SAMPLES: usize = 1_000_000;
 /// Images timed by `bench --images`.
 pub const MAX_BENCH_IMAGES: usize = 100_000_000;
+/// Threads of `bench --threads`.
+pub const MAX_THREADS: usize = 256;
 /// Widest layer of `bench --arch` (its weight matrices are also bounded by the IR's
 /// `MAX_ELEMENTS` per layer).
 pub const MAX_BENCH_WIDTH: usize = 1 << 20;

@@ -26,6 +26,13 @@ pub struct Args {
     /// Only this input encoding; default both.
     #[arg(long, value_enum)]
     pub encoding: Option<BenchEncoding>,
+    /// Simulation threads (each takes a share of the images).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Also write the benchmark's network and input images to FILE.json and FILE.bin (for
+    /// the peer benchmark of scripts/bench-peers.sh; docs/benchmarks.md); with --encoding.
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<std::path::PathBuf>,
     /// Print JSON lines instead of text.
     #[arg(long)]
     pub json: bool,
@@ -74,6 +81,7 @@ pub fn run(a: Args) -> Result<()> {
     limits::float("--active", a.active, 0.0, 1.0, false)?;
     limits::count("--images", a.images, limits::MAX_BENCH_IMAGES)?;
     limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
+    limits::count("--threads", a.threads, limits::MAX_THREADS)?;
     // One traced sample (counts of every neuron at every step) is held while counting events.
     let neurons: u128 = sizes[1..].iter().map(|&w| w as u128).sum();
     limits::buffer(
@@ -81,6 +89,16 @@ pub fn run(a: Args) -> Result<()> {
         neurons * 4 * a.steps as u128,
         "lower --steps or the --arch widths",
     )?;
+    limits::buffer(
+        "the benchmark's input images",
+        a.images.min(bench::DISTINCT_IMAGES) as u128 * sizes[0] as u128 * 4,
+        "lower --images or the input width of --arch",
+    )?;
+    if a.export.is_some() && a.encoding.is_none() {
+        return Err(Error::bad_input(
+            "--export writes one case: choose its input coding with --encoding direct|rate",
+        ));
+    }
     for enc in [Encoding::Direct, Encoding::Rate { seed: 7 }] {
         let name = if matches!(enc, Encoding::Direct) {
             "direct"
@@ -96,12 +114,21 @@ pub fn run(a: Args) -> Result<()> {
             continue;
         }
         let net = bench::mlp(&sizes, a.burst, enc, 1);
-        let t = bench::measure(&net, a.steps, a.images, a.active, 2)?;
+        if let Some(path) = &a.export {
+            let count = a.images.min(bench::DISTINCT_IMAGES);
+            bench::export(
+                &net,
+                a.steps,
+                &bench::inputs(&net, count, a.active, 2),
+                path,
+            )?;
+        }
+        let t = bench::measure(&net, a.steps, a.images, a.active, 2, a.threads)?;
         if a.json {
             outln!("{}", serde_json::to_string(&t).unwrap_or_default());
         } else {
             outln!(
-                "golden integer model {} B={} T={} {:<10} active {:>5.1} %: {:>9.0} images/s, {:>7.1} M synaptic events/s ({} images in {:.2} s, one core)",
+                "golden integer model {} B={} T={} {:<10} active {:>5.1} %: {:>9.0} images/s, {:>7.1} M synaptic events/s ({} images in {:.2} s, {} thread{})",
                 t.network,
                 a.burst,
                 t.steps,
@@ -110,7 +137,9 @@ pub fn run(a: Args) -> Result<()> {
                 t.images_per_s,
                 t.synaptic_events_per_s / 1e6,
                 t.images,
-                t.seconds
+                t.seconds,
+                t.threads,
+                if t.threads == 1 { "" } else { "s" }
             );
         }
     }

@@ -27,9 +27,14 @@ pub fn run_all<T: SimElem>(sim: &Sim<T>, inputs: &[Vec<T::Input>], steps: u32) -
             .enumerate()
             .map(|(ci, part)| {
                 s.spawn(move || {
+                    let mut ws = sim.workspace();
                     part.iter()
                         .enumerate()
-                        .map(|(i, x)| sim.classify(x, (ci * chunk + i) as u64, steps))
+                        .map(|(i, x)| {
+                            let class =
+                                sim.classify_in(&mut ws, x, (ci * chunk + i) as u64, steps)?;
+                            Ok((class, ws.readout().to_vec()))
+                        })
                         .collect::<Result<Outputs>>()
                 })
             })

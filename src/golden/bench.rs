@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 /// A random MLP (sizes like [784, 256, 10]) of LIFB layers with burst `b`, 8-bit weights,
@@ -78,22 +79,20 @@ pub struct Throughput {
     /// weight (work a dense engine does); the first layer counted once for constant encodings.
     pub synaptic_events_per_s: f64,
     pub active_input_share: f64,
+    pub threads: usize,
 }
 
-/// Run `images` random samples through the integer simulator and time it.
-pub fn measure(
-    net: &IntNetwork,
-    steps: u32,
-    images: usize,
-    active: f64,
-    seed: u64,
-) -> crate::Result<Throughput> {
-    let sim = IntSim::new(net)?;
+/// Distinct images per benchmark run: the timed loop cycles through them.
+pub const DISTINCT_IMAGES: usize = 4096;
+
+/// The benchmark's random inputs: `count` images with about `active` of their inputs non-zero
+/// (for rate coding, per step on average), determined by `seed`.
+pub fn inputs(net: &IntNetwork, count: usize, active: f64, seed: u64) -> Vec<Vec<u32>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let max = net.fixed.as_ref().map_or(1, |f| f.input_max());
     let n_in = net.input.shape.len();
     // Rate coding: value max * active gives that share of active inputs per step.
-    let inputs: Vec<Vec<u32>> = (0..images.min(256))
+    (0..count)
         .map(|_| match net.input.encoding {
             Encoding::Rate { .. } => (0..n_in)
                 .map(|_| (max as f64 * active * 2.0 * rng.random::<f64>()).min(max as f64) as u32)
@@ -102,7 +101,22 @@ pub fn measure(
                 .map(|_| rng.random_bool(active) as u32 * max)
                 .collect(),
         })
-        .collect();
+        .collect()
+}
+
+/// Run `images` random samples through the integer simulator on `threads` threads and time it.
+pub fn measure(
+    net: &IntNetwork,
+    steps: u32,
+    images: usize,
+    active: f64,
+    seed: u64,
+    threads: usize,
+) -> crate::Result<Throughput> {
+    let sim = IntSim::new(net)?;
+    let max = net.fixed.as_ref().map_or(1, |f| f.input_max());
+    let n_in = net.input.shape.len();
+    let inputs = inputs(net, images.clamp(1, DISTINCT_IMAGES), active, seed);
     // Count synaptic events on a traced pass (outside the timed loop).
     let sizes: Vec<usize> = net
         .layers
@@ -157,9 +171,12 @@ pub fn measure(
     let per_image_events = events / inputs.len() as f64;
     let start = Instant::now();
     let mut checksum = 0usize;
-    for i in 0..images {
-        let x = &inputs[i % inputs.len()];
-        checksum = checksum.wrapping_add(sim.classify(x, i as u64, steps)?.0);
+    let mut done = 0;
+    while done < images {
+        let part = &inputs[..(images - done).min(inputs.len())];
+        let classes = sim.classify_all(part, done as u64, steps, threads)?;
+        checksum = classes.iter().fold(checksum, |a, &c| a.wrapping_add(c));
+        done += part.len();
     }
     let seconds = start.elapsed().as_secs_f64();
     std::hint::black_box(checksum);
@@ -172,5 +189,65 @@ pub fn measure(
         images_per_s: images as f64 / seconds,
         synaptic_events_per_s: per_image_events * images as f64 / seconds,
         active_input_share: active_inputs / inputs.len() as f64,
+        threads,
     })
+}
+
+/// Write the benchmark case for a peer simulator: `FILE.json` describes it (layer sizes, the
+/// LIFB constants, steps, byte offsets) and `FILE.bin` holds every weight matrix as
+/// little-endian i16 in PyTorch's [out][in] order, then the input images as one byte per input.
+pub fn export(net: &IntNetwork, steps: u32, inputs: &[Vec<u32>], path: &Path) -> crate::Result<()> {
+    let fixed = net
+        .fixed
+        .as_ref()
+        .expect("the benchmark network is an integer network");
+    let mut bin = Vec::new();
+    let mut layers = Vec::new();
+    for layer in &net.layers {
+        match layer {
+            Layer::Dense(d) => {
+                layers.push(serde_json::json!({
+                    "kind": "dense",
+                    "in": d.in_features,
+                    "out": d.out_features,
+                    "offset": bin.len(),
+                }));
+                bin.extend(d.weight.iter().flat_map(|&w| (w as i16).to_le_bytes()));
+            }
+            Layer::Lifb(n) => {
+                let d = match n.leak {
+                    Leak::Fixed { d } => d,
+                    Leak::Lambda { .. } => unreachable!("integer network"),
+                };
+                layers.push(serde_json::json!({
+                    "kind": "lifb",
+                    "threshold": n.threshold[0],
+                    "spacing": n.spacing[0],
+                    "max_burst": n.max_burst,
+                    "leak_d": d,
+                    "reset": if matches!(n.reset, Reset::Subtract) { "subtract" } else { "zero" },
+                }));
+            }
+            _ => unreachable!("the benchmark network is dense and LIFB layers"),
+        }
+    }
+    let offset = bin.len();
+    for x in inputs {
+        bin.extend(x.iter().map(|&v| v.min(255) as u8));
+    }
+    let header = serde_json::json!({
+        "format": "lifb-bench-case",
+        "network": net.name,
+        "encoding": format!("{:?}", net.input.encoding),
+        "steps": steps,
+        "membrane_bits": fixed.membrane_bits,
+        "leak_frac_bits": fixed.leak_frac_bits,
+        "input_max": fixed.input_max(),
+        "layers": layers,
+        "inputs": { "count": inputs.len(), "len": net.input.shape.len(), "offset": offset },
+    });
+    let json_path = path.with_extension("json");
+    let bin_path = path.with_extension("bin");
+    let text = serde_json::to_string_pretty(&header).expect("plain JSON values");
+    crate::util::write_atomic_all(&[(&bin_path, &bin), (&json_path, text.as_bytes())])
 }

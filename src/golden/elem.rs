@@ -2,6 +2,7 @@
 //! numbers (current arithmetic, the neuron update, input encoding), and the synaptic inner loop.
 
 use super::encode;
+use super::kernels;
 use super::neuron::{group_step, group_step_float, lifb_step, lifb_step_float, Fixed};
 use crate::error::{Error, Result};
 use crate::ir::{self, Elem, Leak, Network, Reset};
@@ -66,8 +67,46 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
     /// How transposed weight rows are stored (i16 for integers: weights are at most 16 bits).
     type W: Copy + Default + std::fmt::Debug + Send + Sync;
     fn to_w(x: Self) -> Self::W;
-    /// acc += c * row (c = 1 is the common case of a single spike).
-    fn add_row(acc: &mut [Self], row: &[Self::W], c: Self);
+    /// A dense layer's currents: `acc[o] = bias[o] + sum over events j of val[j] * wt[idx[j] * stride + o]`
+    /// for o < stride (weight rows are `stride` long, zero-padded past the outputs).
+    /// `w_abs_max` bounds |w| over `wt`.
+    fn dense(
+        acc: &mut Vec<Self>,
+        bias: &[Self],
+        wt: &[Self::W],
+        stride: usize,
+        idx: &[u32],
+        val: &[Self],
+        w_abs_max: f64,
+    );
+    /// As `dense`, from the counts of every input (zero or not) and the weights paired by
+    /// `kernels::pair_rows`, where that is faster; false (nothing done) where it is not.
+    fn dense_counts(
+        _acc: &mut Vec<Self>,
+        _bias: &[Self],
+        _wt_pairs: &[[Self::W; 2]],
+        _stride: usize,
+        _counts: &[u32],
+    ) -> bool {
+        false
+    }
+    /// The LIFB update of a whole layer: `lifb` for every neuron, counts to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn lifb_layer(
+        k: &Self::Consts,
+        v: &mut [Self::Mem],
+        x: &[Self],
+        theta: &[Self::Mem],
+        spacing: &[Self::Mem],
+        b: u32,
+        r: Reset,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        // Zipped iterators: no bounds checks in the hottest loop after the synapses.
+        let it = v.iter_mut().zip(x).zip(theta.iter().zip(spacing));
+        out.extend(it.map(|((v, &x), (&th, &sp))| Self::lifb(k, v, x, th, sp, b, r)));
+    }
 }
 
 impl SimElem for i32 {
@@ -129,7 +168,12 @@ impl SimElem for i32 {
     ) {
         encode::encode_int(enc, values, max, sample, step, out)
     }
+    #[inline(always)]
     fn check_input(values: &[u32], max: u32) -> Result<()> {
+        // The maximum first (a loop without early exit, vector code); the index only on error.
+        if values.iter().fold(0, |m, &v| m.max(v)) <= max {
+            return Ok(());
+        }
         if let Some((i, v)) = values.iter().enumerate().find(|(_, &v)| v > max) {
             return Err(Error::bad_input(format!(
                 "input value [{i}] = {v} exceeds the integer input maximum {max}"
@@ -150,9 +194,37 @@ impl SimElem for i32 {
     fn to_w(x: i32) -> i16 {
         x as i16 // validated: weights fit weight_bits <= 16
     }
-    #[inline]
-    fn add_row(acc: &mut [i32], row: &[i16], c: i32) {
-        kernels::add_row_i16(acc, row, c)
+    fn dense(
+        acc: &mut Vec<i32>,
+        bias: &[i32],
+        wt: &[i16],
+        stride: usize,
+        idx: &[u32],
+        val: &[i32],
+        w_abs_max: f64,
+    ) {
+        kernels::dense_i32(acc, bias, wt, stride, idx, val, w_abs_max as i32)
+    }
+    fn dense_counts(
+        acc: &mut Vec<i32>,
+        bias: &[i32],
+        wt_pairs: &[[i16; 2]],
+        stride: usize,
+        counts: &[u32],
+    ) -> bool {
+        kernels::dense_counts_i32(acc, bias, wt_pairs, stride, counts)
+    }
+    fn lifb_layer(
+        k: &Fixed,
+        v: &mut [i64],
+        x: &[i32],
+        theta: &[i64],
+        spacing: &[i64],
+        b: u32,
+        r: Reset,
+        out: &mut Vec<u32>,
+    ) {
+        kernels::lifb_layer_i32(k, v, x, theta, spacing, b, r, out)
     }
 }
 
@@ -229,50 +301,21 @@ impl SimElem for f32 {
     fn to_w(x: f32) -> f32 {
         x
     }
-    #[inline]
-    fn add_row(acc: &mut [f32], row: &[f32], c: f32) {
-        acc.iter_mut().zip(row).for_each(|(a, &w)| *a += c * w);
-    }
-}
-
-/// The inner loop of every synaptic layer, with an AVX2 build chosen at run time where the CPU
-/// has it (the portable build only gets SSE2).
-mod kernels {
-    #[inline]
-    pub fn add_row_i16(acc: &mut [i32], row: &[i16], c: i32) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2 (checked above).
-                unsafe { add_row_avx2(acc, row, c) };
-                return;
-            }
+    fn dense(
+        acc: &mut Vec<f32>,
+        bias: &[f32],
+        wt: &[f32],
+        stride: usize,
+        idx: &[u32],
+        val: &[f32],
+        _: f64,
+    ) {
+        acc.clear();
+        acc.extend_from_slice(bias);
+        acc.resize(stride, 0.0);
+        for (&i, &c) in idx.iter().zip(val) {
+            let row = &wt[i as usize * stride..][..stride];
+            acc.iter_mut().zip(row).for_each(|(a, &w)| *a += c * w);
         }
-        add_row_portable(acc, row, c)
-    }
-
-    #[inline(always)]
-    fn add_row_portable(acc: &mut [i32], row: &[i16], c: i32) {
-        let n = acc.len().min(row.len());
-        let (acc, row) = (&mut acc[..n], &row[..n]);
-        // Fixed-size array chunks: no bounds checks, straight vector code.
-        let mut a = acc.chunks_exact_mut(16);
-        let mut r = row.chunks_exact(16);
-        for (a, r) in (&mut a).zip(&mut r) {
-            let a: &mut [i32; 16] = a.try_into().expect("chunk of 16");
-            let r: &[i16; 16] = r.try_into().expect("chunk of 16");
-            for k in 0..16 {
-                a[k] += c * r[k] as i32;
-            }
-        }
-        for (a, &w) in a.into_remainder().iter_mut().zip(r.remainder()) {
-            *a += c * w as i32;
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn add_row_avx2(acc: &mut [i32], row: &[i16], c: i32) {
-        add_row_portable(acc, row, c)
     }
 }

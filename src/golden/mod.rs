@@ -3,11 +3,12 @@
 pub mod bench;
 mod elem;
 pub mod encode;
+pub mod kernels;
 pub mod neuron;
 pub mod sim;
 mod step;
 pub mod trace;
 
 pub use elem::SimElem;
-pub use sim::{argmax, FloatSim, IntSim, Sim, TraceOptions};
+pub use sim::{argmax, FloatSim, IntSim, Sim, TraceOptions, Workspace};
 pub use trace::{first_divergence, LayerTrace, SampleTrace, Trace};

@@ -3,7 +3,8 @@
 //! costs nothing. Layers chain with no delay within a step (docs/semantics.md).
 
 use super::elem::SimElem;
-use super::step::{neuron, sum_pool, synapse};
+use super::kernels;
+use super::step::{neuron, sum_pool, synapse, Events};
 use super::trace::{LayerTrace, SampleTrace};
 use crate::error::{Error, Result};
 use crate::ir::{self, Layer, Network, PoolKind, Reset, Shape};
@@ -48,9 +49,15 @@ pub(super) struct Window {
 pub(super) enum Op<T: SimElem> {
     Dense {
         n_out: usize,
-        /// Transposed: wt[i * n_out + o], one row per input (what one input event reads).
+        /// Row length of `wt`: n_out rounded up to whole vector registers (zero padding).
+        stride: usize,
+        /// Transposed: wt[i * stride + o], one row per input (what one input event reads).
         wt: Vec<T::W>,
         bias: Vec<T>,
+        /// The largest |weight|: it bounds the partial sums of the integer kernel.
+        w_abs_max: f64,
+        /// `kernels::pair_rows(wt)` for narrow layers (empty for wide ones).
+        wt_pairs: Vec<[T::W; 2]>,
     },
     Conv {
         win: Window,
@@ -120,20 +127,34 @@ impl<T: SimElem> Sim<T> {
             let output = shapes[li];
             let op = match layer {
                 Layer::Dense(d) => {
-                    let mut wt = vec![T::W::default(); d.weight.len()];
+                    let stride = kernels::padded(d.out_features);
+                    let mut wt = vec![T::W::default(); d.in_features * stride];
                     for o in 0..d.out_features {
                         for i in 0..d.in_features {
-                            wt[i * d.out_features + o] = T::to_w(d.weight[o * d.in_features + i]);
+                            wt[i * stride + o] = T::to_w(d.weight[o * d.in_features + i]);
                         }
                     }
                     let bias = d
                         .bias
                         .clone()
                         .unwrap_or_else(|| vec![T::default(); d.out_features]);
+                    let w_abs_max = d
+                        .weight
+                        .iter()
+                        .map(|w| w.to_f64().abs())
+                        .fold(0.0, f64::max);
+                    let wt_pairs = if stride <= kernels::PAIR_MAX_STRIDE {
+                        kernels::pair_rows(&wt, stride)
+                    } else {
+                        Vec::new()
+                    };
                     Op::Dense {
                         n_out: d.out_features,
+                        stride,
                         wt,
                         bias,
+                        w_abs_max,
+                        wt_pairs,
                     }
                 }
                 Layer::Conv2d(c) => {
@@ -269,6 +290,7 @@ impl<T: SimElem> Sim<T> {
         self.input_len
     }
 
+    #[inline(always)]
     fn check_input(&self, input: &[T::Input], steps: u32) -> Result<()> {
         let want = self.encoding.sample_len(self.input_len, steps);
         if input.len() != want {
@@ -296,8 +318,15 @@ impl<T: SimElem> Sim<T> {
         steps: u32,
         opts: TraceOptions,
     ) -> Result<SampleTrace> {
-        self.check_input(input, steps)?;
-        Ok(self.run_unchecked(input, sample, steps, opts))
+        let mut ws = self.workspace();
+        let (predicted, layers) = self.run_in(&mut ws, input, sample, steps, opts)?;
+        Ok(SampleTrace {
+            sample,
+            predicted,
+            readout: ws.readout().to_vec(),
+            layers,
+            label: None,
+        })
     }
 
     /// Predicted class and readout only (no trace): the fast path for evaluation and benchmarks.
@@ -307,36 +336,176 @@ impl<T: SimElem> Sim<T> {
         sample: u64,
         steps: u32,
     ) -> Result<(usize, Vec<f64>)> {
-        self.check_input(input, steps)?;
-        let t = self.run_unchecked(input, sample, steps, TraceOptions::default());
-        Ok((t.predicted, t.readout))
+        let mut ws = self.workspace();
+        let predicted = self.classify_in(&mut ws, input, sample, steps)?;
+        Ok((predicted, ws.readout().to_vec()))
     }
 
-    fn run_unchecked(
+    /// Buffers for simulating samples one after another with [`Sim::classify_in`].
+    pub fn workspace(&self) -> Workspace<T> {
+        Workspace {
+            v: self
+                .ops
+                .iter()
+                .map(|op| match op {
+                    Op::Lifb { theta, .. } => vec![T::Mem::default(); theta.len()],
+                    Op::Group { thresholds, g, .. } => {
+                        vec![T::Mem::default(); thresholds.len() / g]
+                    }
+                    Op::Recurrent { thresholds, .. } => vec![T::Mem::default(); thresholds.len()],
+                    _ => Vec::new(),
+                })
+                .collect(),
+            prev: self
+                .ops
+                .iter()
+                .map(|op| match op {
+                    Op::Recurrent { thresholds, .. } => vec![0; thresholds.len()],
+                    _ => Vec::new(),
+                })
+                .collect(),
+            encoded: Vec::new(),
+            events: Events::default(),
+            first_current: Vec::new(),
+            counts: Vec::new(),
+            pooled_counts: Vec::new(),
+            pooled: Vec::new(),
+            currents: Vec::new(),
+            readout: vec![0.0; self.readout_len()],
+            grouped: vec![0.0; self.classes],
+        }
+    }
+
+    /// As [`Sim::classify`], in `ws` (no allocation once `ws` has been used): returns the
+    /// predicted class; [`Workspace::readout`] has the readout.
+    pub fn classify_in(
         &self,
+        ws: &mut Workspace<T>,
+        input: &[T::Input],
+        sample: u64,
+        steps: u32,
+    ) -> Result<usize> {
+        Ok(self
+            .run_in(ws, input, sample, steps, TraceOptions::default())?
+            .0)
+    }
+
+    /// The predicted class of every input (sample number = `first_sample` + index), on
+    /// `threads` threads, each taking a contiguous share of the inputs with its own workspace.
+    pub fn classify_all<I: AsRef<[T::Input]> + Sync>(
+        &self,
+        inputs: &[I],
+        first_sample: u64,
+        steps: u32,
+        threads: usize,
+    ) -> Result<Vec<usize>> {
+        let mut out = vec![0usize; inputs.len()];
+        let chunk = inputs.len().div_ceil(threads.max(1)).max(1);
+        let run = |part: &[I], first: u64, out: &mut [usize]| -> Result<()> {
+            let mut ws = self.workspace();
+            for (i, (x, o)) in part.iter().zip(out).enumerate() {
+                *o = self.classify_in(&mut ws, x.as_ref(), first + i as u64, steps)?;
+            }
+            Ok(())
+        };
+        if threads <= 1 {
+            run(inputs, first_sample, &mut out)?;
+            return Ok(out);
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = inputs
+                .chunks(chunk)
+                .zip(out.chunks_mut(chunk))
+                .enumerate()
+                .map(|(ci, (part, o))| {
+                    s.spawn(move || run(part, first_sample + (ci * chunk) as u64, o))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("simulation thread panicked"))
+                .collect::<Result<Vec<()>>>()
+        })?;
+        Ok(out)
+    }
+
+    /// One sample in `ws`: the predicted class and the layer traces `opts` asks for; the
+    /// readout is left in `ws`. The body is compiled for AVX-512 and AVX2 besides the
+    /// portable build (the event scans and neuron loops vectorize), chosen at run time.
+    fn run_in(
+        &self,
+        ws: &mut Workspace<T>,
         input: &[T::Input],
         sample: u64,
         steps: u32,
         opts: TraceOptions,
-    ) -> SampleTrace {
-        let mut v: Vec<Vec<T::Mem>> = self
-            .ops
-            .iter()
-            .map(|op| match op {
-                Op::Lifb { theta, .. } => vec![T::Mem::default(); theta.len()],
-                Op::Group { thresholds, g, .. } => vec![T::Mem::default(); thresholds.len() / g],
-                Op::Recurrent { thresholds, .. } => vec![T::Mem::default(); thresholds.len()],
-                _ => Vec::new(),
-            })
-            .collect();
-        let mut prev: Vec<Vec<u32>> = self
-            .ops
-            .iter()
-            .map(|op| match op {
-                Op::Recurrent { thresholds, .. } => vec![0; thresholds.len()],
-                _ => Vec::new(),
-            })
-            .collect();
+    ) -> Result<(usize, Vec<LayerTrace>)> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if kernels::has_avx512() {
+                // SAFETY: the CPU has AVX-512 F, BW and VL (checked above).
+                return unsafe { self.run_in_avx512(ws, input, sample, steps, opts) };
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked above).
+                return unsafe { self.run_in_avx2(ws, input, sample, steps, opts) };
+            }
+        }
+        self.run_in_body(ws, input, sample, steps, opts)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn run_in_avx512(
+        &self,
+        ws: &mut Workspace<T>,
+        input: &[T::Input],
+        sample: u64,
+        steps: u32,
+        opts: TraceOptions,
+    ) -> Result<(usize, Vec<LayerTrace>)> {
+        self.run_in_body(ws, input, sample, steps, opts)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_in_avx2(
+        &self,
+        ws: &mut Workspace<T>,
+        input: &[T::Input],
+        sample: u64,
+        steps: u32,
+        opts: TraceOptions,
+    ) -> Result<(usize, Vec<LayerTrace>)> {
+        self.run_in_body(ws, input, sample, steps, opts)
+    }
+
+    #[inline(always)]
+    fn run_in_body(
+        &self,
+        ws: &mut Workspace<T>,
+        input: &[T::Input],
+        sample: u64,
+        steps: u32,
+        opts: TraceOptions,
+    ) -> Result<(usize, Vec<LayerTrace>)> {
+        self.check_input(input, steps)?;
+        let Workspace {
+            v,
+            prev,
+            encoded,
+            events: ev,
+            first_current,
+            counts,
+            pooled_counts,
+            pooled,
+            currents,
+            readout,
+            grouped,
+        } = ws;
+        v.iter_mut().for_each(|v| v.fill(T::Mem::default()));
+        prev.iter_mut().for_each(|p| p.fill(0));
+        readout.fill(0.0);
         let recording = opts.counts || opts.membranes;
         let mut layers: Vec<LayerTrace> = Vec::new();
         if recording {
@@ -351,59 +520,65 @@ impl<T: SimElem> Sim<T> {
                 }
             }
         }
-        let mut readout = vec![0f64; self.readout_len()];
-        let mut encoded = Vec::with_capacity(input.len());
-        let mut first_current: Option<Vec<T>> = None;
-        let mut counts: Vec<u32> = Vec::new();
-        let mut pooled: Vec<T> = Vec::new(); // float average pooling output
-        let mut currents: Vec<T> = Vec::new();
         for step in 0..steps {
             let mut traced = 0;
             let mut avg_pending = false;
             for (li, op) in self.ops.iter().enumerate() {
                 match op {
                     Op::Dense { .. } | Op::Conv { .. } if li == 0 => {
-                        if let (true, Some(c)) = (self.constant_first, &first_current) {
-                            currents.clone_from(c);
+                        if self.constant_first && step > 0 {
+                            currents.clone_from(first_current);
                         } else {
-                            T::encode(
-                                self.encoding,
-                                super::encode::at_step(self.encoding, input, self.input_len, step),
-                                self.input_max,
-                                sample,
-                                step,
-                                &mut encoded,
-                            );
-                            synapse(
-                                op,
-                                encoded
-                                    .iter()
-                                    .map(|&x| (T::is_zero_input(x), T::from_input(x))),
-                                &mut currents,
-                            );
+                            let values = if matches!(self.encoding, ir::Encoding::Direct) {
+                                input // the encoding is the identity: no copy
+                            } else {
+                                T::encode(
+                                    self.encoding,
+                                    super::encode::at_step(
+                                        self.encoding,
+                                        input,
+                                        self.input_len,
+                                        step,
+                                    ),
+                                    self.input_max,
+                                    sample,
+                                    step,
+                                    encoded,
+                                );
+                                &encoded[..]
+                            };
+                            ev.collect(values, T::is_zero_input, T::from_input);
+                            synapse(op, ev, currents);
                             if self.constant_first {
-                                first_current = Some(currents.clone());
+                                first_current.clone_from(currents);
                             }
                         }
                     }
                     Op::Dense { .. } | Op::Conv { .. } => {
                         if avg_pending {
-                            synapse(
-                                op,
-                                pooled.iter().map(|&x| (x == T::default(), x)),
-                                &mut currents,
-                            );
                             avg_pending = false;
+                            ev.collect(pooled, |x| x == T::default(), |x| x);
                         } else {
-                            synapse(
-                                op,
-                                counts.iter().map(|&c| (c == 0, T::from_count(c))),
-                                &mut currents,
-                            );
+                            if let Op::Dense {
+                                n_out,
+                                stride,
+                                bias,
+                                wt_pairs,
+                                ..
+                            } = op
+                            {
+                                if T::dense_counts(currents, bias, wt_pairs, *stride, counts) {
+                                    currents.truncate(*n_out);
+                                    continue;
+                                }
+                            }
+                            ev.collect(counts, |c| c == 0, T::from_count);
                         }
+                        synapse(op, ev, currents);
                     }
                     Op::Pool { win, scale } => {
-                        counts = sum_pool(&counts, win);
+                        sum_pool(counts, win, pooled_counts);
+                        std::mem::swap(counts, pooled_counts);
                         if let Some(s) = scale {
                             pooled.clear();
                             pooled.extend(counts.iter().map(|&c| T::scale_count(c, *s)));
@@ -412,7 +587,7 @@ impl<T: SimElem> Sim<T> {
                     }
                     Op::Flatten => {}
                     _ => {
-                        neuron(op, &mut v[li], &mut prev[li], &currents, &mut counts);
+                        neuron(op, &mut v[li], &mut prev[li], currents, counts);
                         if recording {
                             let t = &mut layers[traced];
                             if opts.counts {
@@ -429,36 +604,57 @@ impl<T: SimElem> Sim<T> {
             match self.readout {
                 Readout::Spikes { .. } => readout
                     .iter_mut()
-                    .zip(&counts)
+                    .zip(counts.iter())
                     .for_each(|(r, &c)| *r += c as f64),
                 Readout::Currents => readout
                     .iter_mut()
-                    .zip(&currents)
+                    .zip(currents.iter())
                     .for_each(|(r, &c)| *r += c.to_f64()),
             }
         }
-        let readout: Vec<f64> = match self.readout {
-            Readout::Spikes { group: 1, .. } | Readout::Currents => readout,
-            Readout::Spikes { group, hw } => (0..self.classes)
-                .map(|n| {
+        if let Readout::Spikes { group, hw } = self.readout {
+            if group > 1 {
+                for (n, g) in grouped.iter_mut().enumerate() {
                     let (c, p) = (n / hw, n % hw);
-                    (0..group).map(|k| readout[(c * group + k) * hw + p]).sum()
-                })
-                .collect(),
-        };
-        SampleTrace {
-            sample,
-            predicted: argmax(&readout),
-            readout,
-            layers,
-            label: None,
+                    *g = (0..group).map(|k| readout[(c * group + k) * hw + p]).sum();
+                }
+            }
         }
+        Ok((argmax(ws.readout()), layers))
     }
 
     fn readout_len(&self) -> usize {
         match self.readout {
             Readout::Spikes { group, .. } => self.classes * group,
             Readout::Currents => self.classes,
+        }
+    }
+}
+
+/// Reusable per-sample buffers of a [`Sim`] (membranes, events, currents, readout).
+#[derive(Debug, Clone)]
+pub struct Workspace<T: SimElem> {
+    v: Vec<Vec<T::Mem>>,
+    prev: Vec<Vec<u32>>,
+    encoded: Vec<T::Input>,
+    events: Events<T>,
+    first_current: Vec<T>,
+    counts: Vec<u32>,
+    pooled_counts: Vec<u32>,
+    pooled: Vec<T>,
+    currents: Vec<T>,
+    readout: Vec<f64>,
+    /// The readout summed over each neuron's sub-units (grouped spike readouts only).
+    grouped: Vec<f64>,
+}
+
+impl<T: SimElem> Workspace<T> {
+    /// The last sample's readout, one value per class.
+    pub fn readout(&self) -> &[f64] {
+        if self.grouped.len() < self.readout.len() {
+            &self.grouped
+        } else {
+            &self.readout
         }
     }
 }

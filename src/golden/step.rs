@@ -5,23 +5,78 @@ use super::elem::SimElem;
 use super::sim::{Op, Window};
 use crate::ir::Reset;
 
-/// Event-driven synaptic layer: currents = bias + sum over non-zero inputs of value * weight row.
-/// `input` yields (is_zero, value) per input.
-pub(super) fn synapse<T: SimElem>(
-    op: &Op<T>,
-    input: impl Iterator<Item = (bool, T)>,
-    out: &mut Vec<T>,
-) {
-    match op {
-        Op::Dense { n_out, wt, bias } => {
-            out.clear();
-            out.extend_from_slice(bias);
-            for (i, (zero, c)) in input.enumerate() {
-                if zero {
-                    continue;
-                }
-                T::add_row(out, &wt[i * n_out..(i + 1) * n_out], c);
+/// The non-zero inputs of a synaptic layer, in input order: their indices and values.
+#[derive(Debug, Clone, Default)]
+pub struct Events<T> {
+    idx: Vec<u32>,
+    val: Vec<T>,
+    len: usize,
+}
+
+impl<T: Copy + Default> Events<T> {
+    /// The events of `values` (those for which `zero` is false), converted by `conv`. A bit mask
+    /// per 64 values first, then one pass over the set bits: no branch per value (whether a
+    /// value is zero is as good as random).
+    #[inline(always)]
+    pub fn collect<V: Copy>(
+        &mut self,
+        values: &[V],
+        zero: impl Fn(V) -> bool,
+        conv: impl Fn(V) -> T,
+    ) {
+        if self.idx.len() < values.len() {
+            self.idx.resize(values.len(), 0);
+            self.val.resize(values.len(), T::default());
+        }
+        let (idx, val) = (&mut self.idx[..values.len()], &mut self.val[..values.len()]);
+        let mut n = 0;
+        for (ci, chunk) in values.chunks(64).enumerate() {
+            let mut m = 0u64;
+            for (k, &v) in chunk.iter().enumerate() {
+                m |= (!zero(v) as u64) << k;
             }
+            while m != 0 {
+                let k = m.trailing_zeros() as usize;
+                idx[n] = (ci * 64 + k) as u32;
+                val[n] = conv(chunk[k]);
+                n += 1;
+                m &= m - 1;
+            }
+        }
+        self.len = n;
+    }
+
+    pub fn idx(&self) -> &[u32] {
+        &self.idx[..self.len]
+    }
+
+    pub fn val(&self) -> &[T] {
+        &self.val[..self.len]
+    }
+}
+
+/// Event-driven synaptic layer: currents = bias + sum over the non-zero inputs (`events`, in
+/// input order) of value * weight row.
+pub(super) fn synapse<T: SimElem>(op: &Op<T>, events: &Events<T>, out: &mut Vec<T>) {
+    match op {
+        Op::Dense {
+            n_out,
+            stride,
+            wt,
+            bias,
+            w_abs_max,
+            ..
+        } => {
+            T::dense(
+                out,
+                bias,
+                wt,
+                *stride,
+                events.idx(),
+                events.val(),
+                *w_abs_max,
+            );
+            out.truncate(*n_out);
         }
         Op::Conv {
             win:
@@ -45,23 +100,27 @@ pub(super) fn synapse<T: SimElem>(
                     .for_each(|a| *a = bias[o]);
             }
             let [kh, kw] = *kernel;
-            for (idx, (zero, c)) in input.enumerate() {
-                if zero {
-                    continue;
-                }
+            for (&idx, &c) in events.idx().iter().zip(events.val()) {
+                let idx = idx as usize;
                 let ci = idx / (ins.h * ins.w);
                 let iy = (idx / ins.w) % ins.h;
                 let ix = idx % ins.w;
                 for ky in 0..kh {
                     // output row oy reads input row oy*stride + ky - pad
                     let num = iy + padding[0];
-                    if num < ky || (num - ky) % stride[0] != 0 || (num - ky) / stride[0] >= outs.h {
+                    if num < ky
+                        || !(num - ky).is_multiple_of(stride[0])
+                        || (num - ky) / stride[0] >= outs.h
+                    {
                         continue;
                     }
                     let oy = (num - ky) / stride[0];
                     for kx in 0..kw {
                         let num = ix + padding[1];
-                        if num < kx || (num - kx) % stride[1] != 0 || (num - kx) / stride[1] >= ow {
+                        if num < kx
+                            || !(num - kx).is_multiple_of(stride[1])
+                            || (num - kx) / stride[1] >= ow
+                        {
                             continue;
                         }
                         let pos = oy * ow + (num - kx) / stride[1];
@@ -77,14 +136,15 @@ pub(super) fn synapse<T: SimElem>(
     }
 }
 
-pub(super) fn sum_pool(input: &[u32], win: &Window) -> Vec<u32> {
+pub(super) fn sum_pool(input: &[u32], win: &Window, out: &mut Vec<u32>) {
     let Window {
         input: ins,
         output: outs,
         kernel,
         stride,
     } = *win;
-    let mut out = vec![0u32; outs.len()];
+    out.clear();
+    out.resize(outs.len(), 0);
     for c in 0..outs.c {
         for oy in 0..outs.h {
             for ox in 0..outs.w {
@@ -98,7 +158,6 @@ pub(super) fn sum_pool(input: &[u32], win: &Window) -> Vec<u32> {
             }
         }
     }
-    out
 }
 
 pub(super) fn neuron<T: SimElem>(
@@ -115,12 +174,7 @@ pub(super) fn neuron<T: SimElem>(
             spacing,
             b,
             reset,
-        } => {
-            out.clear();
-            // Zipped iterators: no bounds checks in the hottest loop after the synapses.
-            let it = v.iter_mut().zip(currents).zip(theta.iter().zip(spacing));
-            out.extend(it.map(|((v, &x), (&th, &sp))| T::lifb(k, v, x, th, sp, *b, *reset)));
-        }
+        } => T::lifb_layer(k, v, currents, theta, spacing, *b, *reset, out),
         Op::Group {
             k,
             g,
@@ -131,7 +185,8 @@ pub(super) fn neuron<T: SimElem>(
         } => {
             out.clear();
             out.resize(v.len() * g, 0);
-            let mut spikes = vec![0u32; *g];
+            let mut buf = [0u32; 64]; // groups have at most 64 sub-units (validated)
+            let spikes = &mut buf[..*g];
             for n in 0..v.len() {
                 let th = &thresholds[n * g..(n + 1) * g];
                 T::group(
@@ -141,7 +196,7 @@ pub(super) fn neuron<T: SimElem>(
                     th,
                     &rho[n * g..(n + 1) * g],
                     *reset,
-                    &mut spikes,
+                    spikes,
                 );
                 // neuron n = c*hw + p; sub-unit k goes to channel c*g + k
                 let (c, p) = (n / hw, n % hw);
