@@ -76,8 +76,9 @@ fn digits_to_the_design_step_and_on_from_the_kept_artifacts() {
     let check = a.decouple_check.as_ref().expect("decouple verified");
     assert!(check.compared > 0 && check.mismatched == 0);
     let ev = a.evaluation.as_ref().unwrap();
-    assert!(ev.integer > 0.9, "{ev:?}");
-    assert_eq!(ev.decoupled, Some(ev.integer), "decoupling is lossless");
+    assert!(ev.labelled && ev.integer.unwrap() > 0.9, "{ev:?}");
+    assert_eq!(ev.decoupled, ev.integer, "decoupling is lossless");
+    assert_eq!(ev.decoupled_agrees, Some(1.0), "decoupling is lossless");
     let design = a.design.as_ref().unwrap();
     assert_eq!(design.network, apply_form(int, Form::Native).unwrap());
     let names: Vec<&str> = a.times.iter().map(|t| t.step.as_str()).collect();
@@ -138,7 +139,7 @@ fn digits_to_the_design_step_and_on_from_the_kept_artifacts() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out4.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["verification"]["spike_exact"], true);
-    assert_eq!(report["accuracy"]["integer"].as_f64(), Some(ev.integer));
+    assert_eq!(report["accuracy"]["integer"].as_f64(), ev.integer);
     let steps: Vec<&str> = report["step_seconds"]
         .as_array()
         .unwrap()

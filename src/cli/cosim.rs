@@ -7,7 +7,6 @@ use crate::cosim::{
     cosim_design_with, cosim_with, default_cache_dir, CosimOptions, Simulator, Stimulus,
 };
 use crate::error::{Error, Result};
-use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -16,8 +15,9 @@ pub struct Args {
     /// quantized on the fly with the bit widths it was trained for.
     #[arg(long)]
     pub model: PathBuf,
-    /// Input set (docs/file-formats.md: {"samples": [[values in 0..1]]}); each value becomes
-    /// round(x * input_max).
+    /// Input file (docs/file-formats.md): values {"samples": [[values in 0..1]]}, each value
+    /// becoming round(x * input_max), or per-step trains {"trains": [..]} (the design then
+    /// takes its input per step, and the trains set the time steps).
     #[arg(long, conflicts_with = "random")]
     pub inputs: Option<PathBuf>,
     /// Co-simulate this many random samples (each value 0 with probability 1/2, else uniform).
@@ -82,24 +82,14 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(n) = args.random {
         limits::count("--random", n, limits::MAX_SAMPLES)?;
     }
-    let net = super::hardware_model(&args.model)?;
-    let steps = super::model_steps(&net, args.steps);
-    limits::steps(
-        "--steps or the model's recorded steps (the hardware counts steps in 16 bits)",
-        steps,
-        u16::MAX as u32,
+    let model = super::hardware_model(&args.model)?;
+    let (net, inputs, steps) = run_samples(
+        model.clone(),
+        args.inputs.as_deref(),
+        args.random,
+        args.seed,
+        args.steps,
     )?;
-    if let Some(n) = args.random {
-        limits::buffer(
-            "--random samples",
-            limits::input_bytes(&net, n),
-            "lower --random",
-        )?;
-    }
-    let inputs = sample_inputs(&net, args.inputs.as_deref(), args.random, args.seed)?;
-    if inputs.is_empty() {
-        return Err(Error::bad_input("no input samples to co-simulate"));
-    }
     let mut stimulus = if args.stall {
         Stimulus::verify(args.stim_seed)
     } else {
@@ -126,7 +116,18 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = match &args.hdl {
         Some(dir) => {
-            let h = crate::cosim::hdl::read(dir, &net)?;
+            let h = match crate::cosim::hdl::read(dir, &net) {
+                // the folder is the static-input design of this model: say what is missing
+                Err(_) if net != model && crate::cosim::hdl::read(dir, &model).is_ok() => {
+                    return Err(Error::bad_input(format!(
+                        "{}: the design there takes one input vector per sample; per-step trains need a design generated for them: lifb-hdl generate --model {} --out DIR --sim-inputs {}",
+                        dir.display(),
+                        args.model.display(),
+                        args.inputs.as_deref().unwrap_or(std::path::Path::new("TRAINS")).display()
+                    )))
+                }
+                r => r?,
+            };
             if h.options.form != args.design.form && args.design.form != Form::Native {
                 return Err(Error::bad_input(format!(
                     "--form {} disagrees with {}, which holds the {} form",
@@ -170,49 +171,49 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-/// The samples to co-simulate: read from a file (quantized to the model's input range), or `random`
-/// seeded random ones (each input 0 with probability 1/2, else uniform).
-pub(crate) fn sample_inputs(
-    net: &crate::ir::IntNetwork,
+/// The samples of a hardware run and what they make of it: read from a file (values quantized to
+/// the model's input range, or per-step trains) or `random` seeded random ones
+/// ([`crate::pipeline::random_inputs`]). Returns the network to run (taking its input per step
+/// for trains), the integer samples and the time steps (the trains' T, else `--steps`, else the
+/// model's recorded ones).
+pub(crate) fn run_samples(
+    net: crate::ir::IntNetwork,
     file: Option<&std::path::Path>,
     random: Option<usize>,
     seed: u64,
-) -> Result<Vec<Vec<u32>>> {
-    let fx = net.fixed.as_ref().expect("integer model");
-    let inputs: Vec<Vec<u32>> = match (file, random) {
-        (Some(p), None) => {
-            let set = crate::inputs::InputSet::read(p, net.input.shape.len())?;
-            set.samples
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .map(|&x| crate::golden::encode::quantize_input(x, fx.input_max()))
-                        .collect()
-                })
-                .collect()
-        }
-        (None, Some(n)) => {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            let max = fx.input_max();
-            (0..n)
-                .map(|_| {
-                    (0..net.input.shape.len())
-                        .map(|_| {
-                            if rng.random_bool(0.5) {
-                                0
-                            } else {
-                                rng.random_range(0..=max)
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        }
+    steps: Option<u32>,
+) -> Result<(crate::ir::IntNetwork, Vec<Vec<u32>>, u32)> {
+    use crate::pipeline::{per_step_network, InputSource, RunSteps};
+    let source = match (file, random) {
+        (Some(p), None) => InputSource::File(p.to_path_buf()),
+        (None, Some(n)) => InputSource::Random { n, seed },
         _ => {
             return Err(Error::bad_input(
                 "give the samples with --inputs FILE or ask for --random N (with --seed S)",
             ))
         }
     };
-    Ok(inputs)
+    let run = RunSteps {
+        given: steps,
+        default: super::model_steps(&net, None),
+    };
+    let inputs = source.load(&net, None, run)?;
+    let steps = run.of(&inputs);
+    super::limits::steps(
+        "--steps or the model's recorded steps (the hardware counts steps in 16 bits)",
+        steps,
+        u16::MAX as u32,
+    )?;
+    let net = match inputs.train_steps {
+        Some(t) => {
+            outln!(
+                "{}: {} x {t} steps; the design takes its input per step",
+                inputs.what,
+                inputs.len()
+            );
+            per_step_network(&net)?
+        }
+        None => net,
+    };
+    Ok((net, inputs.int, steps))
 }

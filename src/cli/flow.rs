@@ -3,7 +3,6 @@
 //! library's (`crate::pipeline`); this file maps the arguments and prints the summary.
 
 use crate::codegen::Form;
-use crate::data::DataSetKind;
 use crate::error::Result;
 use crate::pipeline::{self, FlowOptions, Step, Verify};
 use crate::synth::{Backend, Target};
@@ -24,16 +23,12 @@ pub struct Args {
     /// Output folder (RTL, traces, synthesis, report.json, report.html).
     #[arg(long, default_value = "out/flow")]
     pub out: PathBuf,
-    /// Evaluation images (default: the shipped sample of the model's data set).
-    #[arg(long, value_enum)]
-    pub data: Option<DataSetKind>,
-    /// Folder of fetched data sets (for --data mnist or fashion).
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
-    /// Evaluate on at most this many images.
+    #[command(flatten)]
+    pub samples: super::InputSourceArgs,
+    /// Evaluate on at most this many samples.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Co-simulate this many of the evaluation images in Verilator.
+    /// Co-simulate this many of the evaluation samples in Verilator.
     #[arg(long, default_value_t = 100)]
     pub cosim_images: usize,
     /// Time steps (default: the model's meta "steps", else 4).
@@ -50,9 +45,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
     /// Lanes per engine: one value for all (capped at each layer's neurons) or one per engine
-    /// ("32", "all", "64,10").
-    #[arg(long, default_value = "32")]
-    pub lanes: String,
+    /// ("32", "all", "64,10"). Default: min(N, 32), as for generate and cosim.
+    #[arg(long)]
+    pub lanes: Option<String>,
     /// Fire units per engine, at most the lanes ("all" = one per lane; default: a quarter of the
     /// lanes, at least one).
     #[arg(long)]
@@ -89,15 +84,14 @@ fn options(a: &Args) -> Result<FlowOptions> {
         target: a.target,
         backend: a.backend,
         out: a.out.clone(),
-        data: a.data,
-        data_dir: a.data_dir.clone(),
+        inputs: a.samples.source(),
         limit: a.limit,
         cosim_images: a.cosim_images,
         steps: a.steps,
         weight_bits: a.weight_bits,
         input_bits: a.input_bits,
-        codegen: super::generate::options(Some(&a.lanes), a.units.as_deref(), a.form)?,
-        lanes_text: a.lanes.clone(),
+        codegen: super::generate::options(a.lanes.as_deref(), a.units.as_deref(), a.form)?,
+        lanes_text: a.lanes.clone().unwrap_or_else(pipeline::default_lanes_text),
         synth: !a.no_synth,
         synth_timeout: a.synth_timeout.map(Duration::from_secs),
         from: Step::parse(&a.from).map_err(|e| e.context("--from"))?,

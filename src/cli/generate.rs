@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     pub no_sim: bool,
     /// Samples for the testbench folder (a file as `cosim --inputs` reads). Default: 4 random
-    /// samples, seed 1.
+    /// samples, seed 1. Per-step trains make a design that takes its input per step.
     #[arg(long, conflicts_with = "no_sim")]
     pub sim_inputs: Option<PathBuf>,
     /// Time steps per sample in the testbench folder. Default: the model's recorded steps, else 4.
@@ -38,7 +38,7 @@ pub struct Args {
 #[derive(clap::Args, Debug, Clone)]
 pub struct DesignArgs {
     /// Lanes (neurons updated in parallel) per engine: one value for all engines, or one per
-    /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 16).
+    /// engine separated by commas; "all" means one lane per neuron. Default: min(N, 32).
     #[arg(long)]
     pub lanes: Option<String>,
     /// Fire units per engine (neurons leaked/compared/fired per cycle in the fire phase), at most
@@ -68,19 +68,26 @@ pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<O
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let net = super::hardware_model(&args.model)?;
+    let mut net = super::hardware_model(&args.model)?;
     let opts = args.design.options()?;
-    let mut design = codegen::generate(&net, &opts)?;
-    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut stim_words = None;
+    // The testbench's samples come first: per-step trains make a design that takes its input
+    // per step.
+    let mut samples = None;
     if !args.no_sim {
-        let steps = super::model_steps(&net, args.steps);
-        let inputs = super::cosim::sample_inputs(
-            &net,
+        let (n, inputs, steps) = super::cosim::run_samples(
+            net,
             args.sim_inputs.as_deref(),
             args.sim_inputs.is_none().then_some(4),
             1,
+            args.steps,
         )?;
+        net = n;
+        samples = Some((inputs, steps));
+    }
+    let mut design = codegen::generate(&net, &opts)?;
+    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stim_words = None;
+    if let Some((inputs, steps)) = samples {
         let (files, words) = crate::cosim::sim_folder::files(&design, &inputs, steps)?;
         stim_words = Some(words);
         for (n, b) in files {

@@ -259,6 +259,42 @@ pub(crate) fn model_steps<T>(net: &crate::ir::Network<T>, given: Option<u32>) ->
         .unwrap_or(4)
 }
 
+/// The samples of flow and sweep: a built-in data set, an input set file, or random samples.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InputSourceArgs {
+    /// Evaluation images from a built-in data set (default: the shipped sample of the model's
+    /// own data set).
+    #[arg(long, value_enum, conflicts_with_all = ["inputs", "random"])]
+    pub data: Option<crate::data::DataSetKind>,
+    /// Folder of fetched data sets (for --data mnist or fashion).
+    #[arg(long, default_value = "data")]
+    pub data_dir: std::path::PathBuf,
+    /// Or: the samples of an input set file (docs/file-formats.md, "Input set"; labels optional:
+    /// without them no accuracy is measured, only agreement with the golden model).
+    #[arg(long, value_name = "FILE", conflicts_with = "random")]
+    pub inputs: Option<std::path::PathBuf>,
+    /// Or: this many random samples (each input 0 with probability 1/2, else uniform), no labels.
+    #[arg(long, value_name = "N")]
+    pub random: Option<usize>,
+    /// Seed of the --random samples.
+    #[arg(long, default_value_t = 1, requires = "random")]
+    pub seed: u64,
+}
+
+impl InputSourceArgs {
+    pub(crate) fn source(&self) -> crate::pipeline::InputSource {
+        use crate::pipeline::InputSource;
+        match (&self.inputs, self.random) {
+            (Some(p), _) => InputSource::File(p.clone()),
+            (None, Some(n)) => InputSource::Random { n, seed: self.seed },
+            (None, None) => InputSource::Dataset {
+                kind: self.data,
+                dir: self.data_dir.clone(),
+            },
+        }
+    }
+}
+
 /// The model argument of inspect and simulate: `--model M` as every other command takes it, or
 /// the older positional form.
 #[derive(clap::Args, Debug)]

@@ -3,7 +3,7 @@ use crate::format::TensorElem;
 use crate::format::{self, AnyNetwork};
 use crate::golden::encode::int_inputs;
 use crate::golden::{Sim, SimElem, Trace, TraceOptions};
-use crate::inputs::InputSet;
+use crate::inputs::{InputFile, TrainRules};
 use crate::ir::Network;
 use std::path::PathBuf;
 
@@ -11,10 +11,12 @@ use std::path::PathBuf;
 pub struct Args {
     #[command(flatten)]
     pub model: super::ModelArg,
-    /// Input set: JSON {"samples": [[values in 0..1]], "labels": [..]}.
+    /// Input file (docs/file-formats.md): values {"samples": [[values in 0..1]], "labels": [..]},
+    /// or per-step trains {"trains": [..]} (counts 0..=2^input_bits - 1 per step; they set the
+    /// time steps).
     #[arg(long, visible_alias = "inputs")]
     pub input: PathBuf,
-    /// Time steps per sample. Default: the model's recorded steps, else 4.
+    /// Time steps per sample. Default: the trains' steps, else the model's recorded steps, else 4.
     #[arg(long)]
     pub steps: Option<u32>,
     /// Trace file to write (docs/file-formats.md, "Trace"); omit to print a summary only.
@@ -37,9 +39,33 @@ pub fn run(a: Args) -> Result<()> {
         .file_out(a.output.as_deref(), "-o")
         .check()?;
     let any = format::load(model)?;
-    let steps = match &any {
-        AnyNetwork::Float(n) => super::model_steps(n, a.steps),
-        AnyNetwork::Integer(n) => super::model_steps(n, a.steps),
+    let (recorded, n_in, input_bits) = match &any {
+        AnyNetwork::Float(n) => (
+            super::model_steps(n, None),
+            n.input.shape.len(),
+            // the width of the integer model it quantizes to ('quantize' with no options)
+            crate::quant::QuantOptions::recorded(&n.meta, None, None, None).input_bits,
+        ),
+        AnyNetwork::Integer(n) => (
+            super::model_steps(n, None),
+            n.input.shape.len(),
+            n.fixed.as_ref().map_or(1, |f| f.input_bits),
+        ),
+    };
+    let max = ((1u64 << input_bits) - 1) as u32;
+    let file = InputFile::read(
+        &a.input,
+        &TrainRules {
+            inputs: n_in,
+            max,
+            input_bits,
+            steps_given: a.steps,
+            steps_default: recorded,
+        },
+    )?;
+    let steps = match &file {
+        InputFile::Trains(t) => t.steps,
+        InputFile::Values(_) => a.steps.unwrap_or(recorded),
     };
     limits::steps("the model's recorded steps", steps, limits::MAX_STEPS)?;
     // The whole trace is held in memory, and then its JSON: estimated before simulating.
@@ -60,15 +86,27 @@ pub fn run(a: Args) -> Result<()> {
         )
     };
     let (trace, name) = match &any {
-        AnyNetwork::Float(n) => (
-            simulate(n, "float", &a, steps, &check_trace, |x| x.to_vec())?,
-            &n.name,
-        ),
+        AnyNetwork::Float(n) => {
+            let samples: Vec<Vec<f32>> = match &file {
+                InputFile::Values(set) => set.samples.clone(),
+                // a count c stands for c / max, as the integer model's input c does
+                InputFile::Trains(t) => t
+                    .counts
+                    .iter()
+                    .map(|x| x.iter().map(|&c| c as f32 / max as f32).collect())
+                    .collect(),
+            };
+            (
+                simulate(n, "float", &a, steps, &check_trace, &file, samples)?,
+                &n.name,
+            )
+        }
         AnyNetwork::Integer(n) => {
-            let max = n.fixed.as_ref().map_or(1, |f| f.input_max());
-            let trace = simulate(n, "integer", &a, steps, &check_trace, |x| {
-                int_inputs(x, max)
-            })?;
+            let samples: Vec<Vec<u32>> = match &file {
+                InputFile::Values(set) => set.samples.iter().map(|x| int_inputs(x, max)).collect(),
+                InputFile::Trains(t) => t.counts.clone(),
+            };
+            let trace = simulate(n, "integer", &a, steps, &check_trace, &file, samples)?;
             (trace, &n.name)
         }
     };
@@ -104,32 +142,38 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// Read the input set for `n`, check the trace's size with `check` (bytes per sample, traced
-/// neurons, samples), and simulate every sample, its inputs converted by `input`.
+/// Check the trace's size with `check` (bytes per sample, traced neurons, samples) and simulate
+/// every sample of `file` (given as `samples`, as the network's number type takes them); trains
+/// make the network take its input per step.
 fn simulate<T: SimElem + TensorElem>(
     n: &Network<T>,
     precision: &str,
     a: &Args,
     steps: u32,
     check: &dyn Fn(u128, u128, usize) -> Result<()>,
-    input: impl Fn(&[f32]) -> Vec<T::Input>,
+    file: &InputFile,
+    samples: Vec<Vec<T::Input>>,
 ) -> Result<Trace> {
     use super::limits;
-    let set = InputSet::read(&a.input, n.input.shape.len())?;
     check(
         limits::trace_bytes(n, steps, a.membranes)?,
         limits::traced_neurons(n)?,
-        set.samples.len(),
+        samples.len(),
     )?;
+    let (per_step, labels) = match file {
+        InputFile::Values(set) => (None, &set.labels),
+        InputFile::Trains(t) => (Some(crate::pipeline::per_step_network(n)?), &t.labels),
+    };
+    let n = per_step.as_ref().unwrap_or(n);
     let sim = Sim::new(n)?;
     let opts = TraceOptions {
         counts: true,
         membranes: a.membranes,
     };
     let mut t = Trace::new(precision, Some(format::model_hash(n)?), steps);
-    for (s, x) in set.samples.iter().enumerate() {
-        let mut st = sim.run(&input(x), s as u64, steps, opts)?;
-        st.label = set.labels.as_ref().map(|l| l[s]);
+    for (s, x) in samples.iter().enumerate() {
+        let mut st = sim.run(x, s as u64, steps, opts)?;
+        st.label = labels.as_ref().map(|l| l[s]);
         t.samples.push(st);
     }
     Ok(t)

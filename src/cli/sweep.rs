@@ -13,7 +13,6 @@
 
 use super::progress::Spinners;
 use crate::codegen::Form;
-use crate::data::DataSetKind;
 use crate::error::{Error, Result};
 use crate::pipeline::sweep::{self, HdlSweep, ModelSweep};
 use crate::pipeline::sweep_shard::{self, SweepPlan};
@@ -102,7 +101,7 @@ pub struct SweepArgs {
     /// Or: generated design directories to compare (repeat --hdl). Each may hold manifest.json
     /// with "top", "label" and "cycles_per_image".
     #[arg(long, value_name = "DIR", conflicts_with_all = [
-        "model", "lanes", "units", "forms", "cosim_images", "data", "steps", "weight_bits", "input_bits", "no_synth"
+        "model", "lanes", "units", "forms", "cosim_images", "data", "inputs", "random", "steps", "weight_bits", "input_bits", "no_synth"
     ])]
     pub hdl: Vec<PathBuf>,
     /// Device to synthesize for (with --model: default ecp5-45k).
@@ -131,15 +130,11 @@ pub struct SweepArgs {
         default_values = ["native", "decoupled"]
     )]
     pub forms: Vec<Form>,
-    /// Co-simulate this many of the evaluation images per variant.
+    /// Co-simulate this many of the samples per variant.
     #[arg(long, default_value_t = 20)]
     pub cosim_images: usize,
-    /// Evaluation images (default: the shipped sample of the model's data set).
-    #[arg(long, value_enum)]
-    pub data: Option<DataSetKind>,
-    /// Folder of fetched data sets (for --data mnist or fashion).
-    #[arg(long, default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub samples: super::InputSourceArgs,
     /// Time steps (default: the model's meta "steps", else 4).
     #[arg(long)]
     pub steps: Option<u32>,
@@ -174,8 +169,7 @@ impl SweepArgs {
             units: self.units.clone(),
             forms: self.forms.clone(),
             cosim_images: self.cosim_images,
-            data: self.data,
-            data_dir: self.data_dir.clone(),
+            inputs: self.samples.source(),
             steps: self.steps,
             weight_bits: self.weight_bits,
             input_bits: self.input_bits,

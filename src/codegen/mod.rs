@@ -20,10 +20,16 @@ use std::path::Path;
 /// The neuron form of the generated hardware (native or decoupled; the pure-LIF form is refused).
 pub use crate::ir::Form;
 
+/// The lanes of an engine of N neurons when none are given: min(N, 32), for generate, cosim,
+/// mutate and flow alike. 32 is the design point the README and docs/benchmarks.md measure on
+/// the MNIST example (1.08x its cycle lower bound, 32 DSP, fits an ECP5-45k); fewer lanes trade
+/// cycles for logic (docs/benchmarks.md, the sweep).
+pub const DEFAULT_LANES_PER_ENGINE: usize = 32;
+
 /// Lanes (parallel neurons) per engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lanes {
-    /// min(N, 16) per engine.
+    /// min(N, [`DEFAULT_LANES_PER_ENGINE`]) per engine.
     Default,
     /// One value per engine, or a single value for all; 0 means all lanes (P = N).
     List(Vec<usize>),

@@ -198,7 +198,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     let v_max = fx.v_max();
     let mut engines: Vec<EnginePlan> = Vec::new();
     let mut max_in: u64 = match net.input.encoding {
-        Encoding::Direct => fx.input_max() as u64,
+        Encoding::Direct | Encoding::Steps => fx.input_max() as u64,
         Encoding::Rate { .. } => 1,
         Encoding::Burst { max_count } => max_count as u64,
     };
@@ -277,7 +277,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
         }
         let n = d.out_features;
-        let p = per_engine(&opts.lanes, "--lanes", ei, n)?.unwrap_or(n.min(16));
+        let p = per_engine(&opts.lanes, "--lanes", ei, n)?
+            .unwrap_or(n.min(super::DEFAULT_LANES_PER_ENGINE));
         let passes = n.div_ceil(p);
         // firing happens once per neuron and step, accumulating once per input event: a quarter
         // of the lanes keeps the fire process off the critical path at a quarter of its logic

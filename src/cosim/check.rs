@@ -261,7 +261,9 @@ struct Reference {
 fn encoded(net: &IntNetwork, input: &[u32], sample: u64, t: u32) -> Vec<u32> {
     let fx = net.fixed.as_ref().expect("integer network");
     let mut u = Vec::new();
-    encode::encode_int(net.input.encoding, input, fx.input_max(), sample, t, &mut u);
+    let enc = net.input.encoding;
+    let x = encode::at_step(enc, input, net.input.shape.len(), t);
+    encode::encode_int(enc, x, fx.input_max(), sample, t, &mut u);
     u
 }
 

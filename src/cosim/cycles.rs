@@ -25,7 +25,7 @@ fn events_in(
         let mut u = Vec::new();
         encode::encode_int(
             net.input.encoding,
-            input,
+            encode::at_step(net.input.encoding, input, net.input.shape.len(), t as u32),
             fx.input_max(),
             s as u64,
             t as u32,

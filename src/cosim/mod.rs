@@ -578,7 +578,8 @@ fn input_beats(
     let mut beats = Vec::new();
     let mut u = Vec::new();
     for t in 0..groups {
-        encode::encode_int(enc, input, fx.input_max(), sample, t, &mut u);
+        let x = encode::at_step(enc, input, net.input.shape.len(), t);
+        encode::encode_int(enc, x, fx.input_max(), sample, t, &mut u);
         let mut group: Vec<(usize, u32, bool)> = u
             .iter()
             .enumerate()

@@ -19,7 +19,21 @@ pub fn rate_bits(seed: u64, sample: u64, step: u32, index: usize) -> u32 {
     (splitmix64(key) >> 48) as u32
 }
 
-/// Integer inputs (0..=max) to the values the first layer sees at `step`.
+/// The part of a sample that is encoded at `step`: the sample itself, or, for per-step inputs
+/// ([`Encoding::Steps`]), its step-th vector of `inputs` values. Every encoder call goes through
+/// here, so the golden model and the co-simulation's stimulus read the same vector.
+pub fn at_step<T>(enc: Encoding, sample: &[T], inputs: usize, step: u32) -> &[T] {
+    match enc {
+        Encoding::Steps => {
+            let start = (step as usize).saturating_mul(inputs).min(sample.len());
+            &sample[start..(start + inputs).min(sample.len())]
+        }
+        _ => sample,
+    }
+}
+
+/// Integer inputs (0..=max) to the values the first layer sees at `step` (for per-step inputs:
+/// the values of that step, [`at_step`]).
 pub fn encode_int(
     enc: Encoding,
     values: &[u32],
@@ -30,7 +44,7 @@ pub fn encode_int(
 ) {
     out.clear();
     match enc {
-        Encoding::Direct => out.extend_from_slice(values),
+        Encoding::Direct | Encoding::Steps => out.extend_from_slice(values),
         Encoding::Rate { seed } => out.extend(values.iter().enumerate().map(|(i, &v)| {
             let u = rate_bits(seed, sample, step, i) as u64;
             (u * max as u64) < ((v as u64) << 16)
@@ -47,7 +61,7 @@ pub fn encode_int(
 pub fn encode_float(enc: Encoding, values: &[f32], sample: u64, step: u32, out: &mut Vec<f32>) {
     out.clear();
     match enc {
-        Encoding::Direct => out.extend_from_slice(values),
+        Encoding::Direct | Encoding::Steps => out.extend_from_slice(values),
         Encoding::Rate { seed } => out.extend(values.iter().enumerate().map(|(i, &v)| {
             let u = rate_bits(seed, sample, step, i) as f32 / 65536.0;
             if u < v {

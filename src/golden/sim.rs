@@ -269,13 +269,21 @@ impl<T: SimElem> Sim<T> {
         self.input_len
     }
 
-    fn check_input(&self, input: &[T::Input]) -> Result<()> {
-        if input.len() != self.input_len {
-            return Err(Error::bad_input(format!(
-                "input has {} values, the network expects {}",
-                input.len(),
-                self.input_len
-            )));
+    fn check_input(&self, input: &[T::Input], steps: u32) -> Result<()> {
+        let want = self.encoding.sample_len(self.input_len, steps);
+        if input.len() != want {
+            return Err(Error::bad_input(match self.encoding {
+                ir::Encoding::Steps => format!(
+                    "input has {} values, the network takes {} per step for {steps} steps ({want})",
+                    input.len(),
+                    self.input_len
+                ),
+                _ => format!(
+                    "input has {} values, the network expects {}",
+                    input.len(),
+                    self.input_len
+                ),
+            }));
         }
         T::check_input(input, self.input_max)
     }
@@ -288,7 +296,7 @@ impl<T: SimElem> Sim<T> {
         steps: u32,
         opts: TraceOptions,
     ) -> Result<SampleTrace> {
-        self.check_input(input)?;
+        self.check_input(input, steps)?;
         Ok(self.run_unchecked(input, sample, steps, opts))
     }
 
@@ -299,7 +307,7 @@ impl<T: SimElem> Sim<T> {
         sample: u64,
         steps: u32,
     ) -> Result<(usize, Vec<f64>)> {
-        self.check_input(input)?;
+        self.check_input(input, steps)?;
         let t = self.run_unchecked(input, sample, steps, TraceOptions::default());
         Ok((t.predicted, t.readout))
     }
@@ -360,7 +368,7 @@ impl<T: SimElem> Sim<T> {
                         } else {
                             T::encode(
                                 self.encoding,
-                                input,
+                                super::encode::at_step(self.encoding, input, self.input_len, step),
                                 self.input_max,
                                 sample,
                                 step,

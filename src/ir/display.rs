@@ -9,6 +9,7 @@ impl fmt::Display for Encoding {
             Encoding::Direct => write!(f, "direct"),
             Encoding::Rate { seed } => write!(f, "rate (seed {seed})"),
             Encoding::Burst { max_count } => write!(f, "burst (up to {max_count} per step)"),
+            Encoding::Steps => write!(f, "per step (input trains)"),
         }
     }
 }

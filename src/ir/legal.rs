@@ -23,7 +23,9 @@ impl<T: Elem> Network<T> {
         let int = self.fixed.is_some();
         // Largest count (or input value) one input of the next synaptic layer can carry.
         let mut max_count: u128 = match self.input.encoding {
-            Encoding::Direct => self.fixed.as_ref().map_or(1, |f| f.input_max() as u128),
+            Encoding::Direct | Encoding::Steps => {
+                self.fixed.as_ref().map_or(1, |f| f.input_max() as u128)
+            }
             Encoding::Rate { .. } => 1,
             Encoding::Burst { max_count } => max_count as u128,
         };

@@ -83,13 +83,26 @@ pub enum Encoding {
     Rate { seed: u64 },
     /// A spike count 0..=max_count per input per step: round(value/max * max_count), every step.
     Burst { max_count: u32 },
+    /// Per-step input (a train): a sample holds one vector per step (T x N values, step-major),
+    /// and step t's vector is the first layer's input at step t, as `direct` takes its one vector
+    /// (docs/file-formats.md, "Input trains"). The tools set it when they are given trains.
+    Steps,
 }
 
 impl Encoding {
     /// Whether the first layer's input is the same at every step (so its current can be reused,
     /// and the hardware streams the inputs once per sample).
     pub fn is_constant(self) -> bool {
-        !matches!(self, Encoding::Rate { .. })
+        matches!(self, Encoding::Direct | Encoding::Burst { .. })
+    }
+
+    /// How many values one sample holds for `inputs` inputs and `steps` steps: one vector, or
+    /// one per step.
+    pub fn sample_len(self, inputs: usize, steps: u32) -> usize {
+        match self {
+            Encoding::Steps => inputs.saturating_mul(steps as usize),
+            _ => inputs,
+        }
     }
 }
 

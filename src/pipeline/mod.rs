@@ -14,17 +14,18 @@
 //! folder that an earlier run kept (`keep`). Every step's wall time is recorded. The sweep
 //! ([`sweep`]) runs the same generate, co-simulate and synthesize steps for many variants.
 
+mod inputs;
 mod keep;
 mod steps;
 pub mod summary;
 pub mod sweep;
 pub mod sweep_shard;
 
-pub use steps::{evaluation_inputs, load_and_quantize};
+pub use inputs::{per_step_network, random_inputs, InputSource, Inputs, RunSteps};
+pub use steps::load_and_quantize;
 
 use crate::codegen::{self, Design};
 use crate::cosim::CosimReport;
-use crate::data::{DataSetKind, Dataset};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{FloatNetwork, IntNetwork};
 use crate::report::{ReportData, StepTime};
@@ -120,6 +121,11 @@ impl std::fmt::Display for Step {
     }
 }
 
+/// How summaries name the default lane setting (codegen::Lanes::Default).
+pub fn default_lanes_text() -> String {
+    format!("{} (the default)", codegen::DEFAULT_LANES_PER_ENGINE)
+}
+
 /// The step names, in run order.
 pub fn step_names() -> Vec<&'static str> {
     Step::ALL.iter().map(|s| s.name()).collect()
@@ -177,11 +183,12 @@ pub struct FlowOptions {
     pub backend: Backend,
     /// Output folder (rtl/, synth/, trace.json, report.json, report.html).
     pub out: PathBuf,
-    /// Evaluation images (None: the shipped sample of the model's data set).
-    pub data: Option<DataSetKind>,
-    pub data_dir: PathBuf,
+    /// The evaluation samples: a data set (default: the shipped sample of the model's own), an
+    /// input set file, or seeded random samples.
+    pub inputs: InputSource,
+    /// Evaluate on at most this many samples.
     pub limit: Option<usize>,
-    /// Evaluation images co-simulated in Verilator.
+    /// Evaluation samples co-simulated in Verilator.
     pub cosim_images: usize,
     /// Time steps (None: the model's meta "steps", else 4).
     pub steps: Option<u32>,
@@ -208,15 +215,14 @@ impl FlowOptions {
             target: Target::Ecp5_45k,
             backend: Backend::Auto,
             out: out.into(),
-            data: None,
-            data_dir: PathBuf::from("data"),
+            inputs: InputSource::default(),
             limit: None,
             cosim_images: 100,
             steps: None,
             weight_bits: None,
             input_bits: None,
             codegen: codegen::Options::default(),
-            lanes_text: "16".into(),
+            lanes_text: default_lanes_text(),
             synth: true,
             synth_timeout: None,
             from: Step::Quantize,
@@ -233,6 +239,9 @@ impl FlowOptions {
         limits::count("--cosim-images", self.cosim_images, limits::MAX_SAMPLES)?;
         if let Some(n) = self.limit {
             limits::count("--limit", n, usize::MAX)?;
+        }
+        if let InputSource::Random { n, .. } = self.inputs {
+            limits::count("--random", n, limits::MAX_SAMPLES)?;
         }
         if let Some(s) = self.steps {
             limits::steps("--steps", s, u16::MAX as u32)?;
@@ -265,15 +274,22 @@ pub struct DecoupleCheck {
     pub first: Option<String>,
 }
 
-/// Golden accuracies (fractions 0..1) on the evaluation images.
+/// Golden accuracies (fractions 0..1) on the evaluation samples. Samples without labels have no
+/// accuracy: then the float and decoupled models are compared with the integer model instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
-    /// The data set's name.
+    /// What the samples are ("mnist-sample images", "random samples (seed 1)").
     pub data: String,
     pub images: u64,
+    /// Whether the samples have labels (else every accuracy is None).
+    pub labelled: bool,
     pub float: Option<f64>,
-    pub integer: f64,
+    pub integer: Option<f64>,
     pub decoupled: Option<f64>,
+    /// The share of samples on which the float (decoupled) model predicts the integer model's
+    /// class: measured with or without labels.
+    pub float_agrees: Option<f64>,
+    pub decoupled_agrees: Option<f64>,
 }
 
 /// What one synthesis run came to. The one place that sorts tool outcomes: a fit is numbers; not
@@ -386,8 +402,8 @@ pub struct Artifacts {
     pub report: Option<ReportData>,
     /// Wall time of every step that ran, in order.
     pub times: Vec<StepTime>,
-    /// The evaluation images (data set and integer inputs), loaded once when a step needs them.
-    inputs: Option<(Dataset, Vec<Vec<u32>>)>,
+    /// The evaluation samples, loaded once when a step needs them.
+    inputs: Option<Inputs>,
 }
 
 impl Artifacts {
@@ -400,11 +416,31 @@ impl Artifacts {
         })
     }
 
-    /// The evaluation images: loaded on first use.
-    fn inputs(&mut self, o: &FlowOptions) -> Result<&(Dataset, Vec<Vec<u32>>)> {
+    /// The evaluation samples: loaded by the quantize step, or on first use when the run starts
+    /// later (from kept models, which must have been made for the same kind of inputs).
+    fn inputs(&mut self, o: &FlowOptions) -> Result<&Inputs> {
         if self.inputs.is_none() {
             let int = Self::need(&self.integer, Step::Quantize, Step::Evaluate)?;
-            self.inputs = Some(evaluation_inputs(int, o.data, &o.data_dir, o.limit)?);
+            let steps = self.time_steps.expect("set with the integer model");
+            let given = o.steps.or(Some(steps));
+            let inputs = o.inputs.load(
+                int,
+                o.limit,
+                RunSteps {
+                    given,
+                    default: steps,
+                },
+            )?;
+            let kept_per_step = int.input.encoding == crate::ir::Encoding::Steps;
+            if inputs.train_steps.is_some() != kept_per_step {
+                return Err(Error::bad_input(format!(
+                    "the kept models were made for {} inputs and {} are {}; run the flow from quantize",
+                    if kept_per_step { "per-step" } else { "static" },
+                    o.inputs.describe(),
+                    if kept_per_step { "not per-step trains" } else { "per-step trains" },
+                )));
+            }
+            self.inputs = Some(inputs);
         }
         Ok(self.inputs.as_ref().expect("loaded above"))
     }

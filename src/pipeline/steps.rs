@@ -1,16 +1,16 @@
 //! The steps of the flow: each reads the artifacts it needs and adds its own.
 
 use super::{
-    synth_request, synthesize, Artifacts, DecoupleCheck, Evaluation, FlowOptions, Step,
-    SynthVerdict,
+    per_step_network, synth_request, synthesize, Artifacts, DecoupleCheck, Evaluation, FlowOptions,
+    RunSteps, Step, SynthVerdict,
 };
 use crate::codegen;
 use crate::cosim::{self, CosimOptions, CosimReport};
-use crate::data::{self, eval, DataSetKind, Dataset, Split};
+use crate::data::eval;
 use crate::decouple;
 use crate::error::{Error, Result};
 use crate::format::{self, AnyNetwork};
-use crate::golden::{IntSim, Trace, TraceOptions};
+use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
 use crate::ir::{FloatNetwork, IntNetwork, Layer};
 use crate::quant::{self, meta_u32, QuantOptions};
 use crate::report::{self, CyclePart, LayerReport, ReportData, Verification};
@@ -31,15 +31,35 @@ pub(super) fn run_step(s: Step, a: &mut Artifacts, o: &FlowOptions) -> Result<St
 
 fn quantize_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     let (float, int, steps) = load_and_quantize(&o.model, o.steps, o.weight_bits, o.input_bits)?;
+    // The samples are read now: per-step trains set the time steps and make the models take
+    // their input per step, before anything is made from them.
+    let run = RunSteps {
+        given: o.steps,
+        default: steps,
+    };
+    let inputs = o.inputs.load(&int, o.limit, run)?;
+    let (float, int, steps) = match inputs.train_steps {
+        Some(t) => (
+            float.as_ref().map(per_step_network).transpose()?,
+            per_step_network(&int)?,
+            hw_steps(t)?,
+        ),
+        None => (float, int, steps),
+    };
     let fx = int.fixed.clone().expect("integer network");
     let line = format!(
-        "{}: {}; integer model: weights {} bits, inputs {} bits, membrane {} bits, T = {steps}",
+        "{}: {}; integer model: weights {} bits, inputs {} bits, membrane {} bits, T = {steps}{}",
         o.model.display(),
         int.name,
         fx.weight_bits,
         fx.input_bits,
-        fx.membrane_bits
+        fx.membrane_bits,
+        match inputs.train_steps {
+            Some(_) => format!(" (from the {}; input given per step)", inputs.what),
+            None => String::new(),
+        }
     );
+    a.inputs = Some(inputs);
     a.float = float;
     a.integer = Some(int);
     a.time_steps = Some(steps);
@@ -55,7 +75,7 @@ fn decouple_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     if o.verify.decouple {
         let steps = a.time_steps.expect("set with the integer model");
         let int = a.integer.clone().expect("checked above");
-        let (_, inputs) = a.inputs(o)?;
+        let inputs = &a.inputs(o)?.int;
         let eq = crate::verify::compare(&int, &lif, inputs, steps)?;
         if !eq.exact() {
             return Err(Error::mismatch(format!(
@@ -81,45 +101,64 @@ fn decouple_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
 fn evaluate_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     let int = Artifacts::need(&a.integer, Step::Quantize, Step::Evaluate)?.clone();
     let steps = a.time_steps.expect("set with the integer model");
-    let input_bits = int.fixed.as_ref().map(|f| f.input_bits);
+    let input_max = int.fixed.as_ref().map_or(1, |f| f.input_max());
     let float = a.float.clone();
     let lif = a.decoupled.clone();
-    let (ds, int_in) = a.inputs(o)?;
-    let acc_float = match &float {
-        Some(f) => Some(eval::accuracy(
-            &eval::float_outputs(f, ds, steps, input_bits)?,
-            &ds.labels,
-        )),
+    let inputs = a.inputs(o)?;
+    let out_int = eval::run_all(&IntSim::new(&int)?, &inputs.int, steps)?;
+    let out_float = match &float {
+        Some(f) => Some(eval::run_all(
+            &FloatSim::new(f)?,
+            &inputs.float(input_max),
+            steps,
+        )?),
         None => None,
     };
-    let acc_int = eval::accuracy(
-        &eval::run_all(&IntSim::new(&int)?, int_in, steps)?,
-        &ds.labels,
-    );
-    let acc_lif = match &lif {
-        Some(l) => Some(eval::accuracy(
-            &eval::run_all(&IntSim::new(l)?, int_in, steps)?,
-            &ds.labels,
-        )),
+    let out_lif = match &lif {
+        Some(l) => Some(eval::run_all(&IntSim::new(l)?, &inputs.int, steps)?),
         None => None,
+    };
+    let labels = inputs.labels.as_deref();
+    let acc = |out: &eval::Outputs| labels.map(|l| accuracy(out, l));
+    let agrees = |out: &eval::Outputs| eval::agreement(out, &out_int).0;
+    let e = Evaluation {
+        data: inputs.what.clone(),
+        images: inputs.len() as u64,
+        labelled: labels.is_some(),
+        float: out_float.as_ref().and_then(acc),
+        integer: acc(&out_int),
+        decoupled: out_lif.as_ref().and_then(acc),
+        float_agrees: out_float.as_ref().map(agrees),
+        decoupled_agrees: out_lif.as_ref().map(agrees),
     };
     let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.2} %", x * 100.0));
-    let line = format!(
-        "{} {} images: float {}, integer {:.2} %, decoupled {}",
-        ds.len(),
-        ds.name,
-        pct(acc_float),
-        acc_int * 100.0,
-        pct(acc_lif)
-    );
-    a.evaluation = Some(Evaluation {
-        data: ds.name.clone(),
-        images: ds.len() as u64,
-        float: acc_float,
-        integer: acc_int,
-        decoupled: acc_lif,
-    });
+    let line = match e.integer {
+        Some(acc_int) => format!(
+            "{}: float {}, integer {:.2} %, decoupled {}",
+            inputs.describe(),
+            pct(e.float),
+            acc_int * 100.0,
+            pct(e.decoupled)
+        ),
+        None => format!(
+            "{} (no labels: no accuracy): the class of the integer model is the float model's on {}, the decoupled model's on {}",
+            inputs.describe(),
+            pct(e.float_agrees),
+            pct(e.decoupled_agrees)
+        ),
+    };
+    a.evaluation = Some(e);
     Ok(line)
+}
+
+/// The share of samples whose predicted class is their label.
+fn accuracy(out: &eval::Outputs, labels: &[u32]) -> f64 {
+    let ok = out
+        .iter()
+        .zip(labels)
+        .filter(|((p, _), &l)| *p as u32 == l)
+        .count();
+    ok as f64 / labels.len().max(1) as f64
 }
 
 fn generate_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
@@ -140,7 +179,7 @@ fn generate_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
 
 /// Images co-simulated: the option, at most the evaluation images.
 fn cosim_count(a: &mut Artifacts, o: &FlowOptions) -> Result<usize> {
-    Ok(o.cosim_images.min(a.inputs(o)?.1.len()))
+    Ok(o.cosim_images.min(a.inputs(o)?.len()))
 }
 
 fn cosim_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
@@ -149,7 +188,7 @@ fn cosim_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     let steps = a.time_steps.expect("set with the integer model");
     let n = cosim_count(a, o)?;
     let design = a.design.as_ref().expect("checked above");
-    let inputs = &a.inputs.as_ref().expect("loaded by cosim_count").1;
+    let inputs = &a.inputs.as_ref().expect("loaded by cosim_count").int;
     let copts = CosimOptions {
         steps,
         codegen: o.codegen.clone(),
@@ -158,7 +197,7 @@ fn cosim_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     };
     let cs = cosim::cosim_design(design, &inputs[..n], &copts)?;
     let line = format!(
-        "{n} images: {}; {} cycles per image, {:.3}x the lower bound",
+        "{n} samples: {}; {} cycles per image, {:.3}x the lower bound",
         if cs.divergence.is_none() {
             "spike-exact at every layer and step"
         } else {
@@ -173,13 +212,15 @@ fn cosim_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
 
 fn synth_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     Artifacts::need(&a.design, Step::Generate, Step::Synth)?;
-    let req = synth_request(
+    let mut req = synth_request(
         &o.out.join("rtl"),
         o.target,
         o.backend,
         o.out.join("synth"),
         o.synth_timeout,
     );
+    // The report shows the resources per module.
+    req.per_module = true;
     let v = synthesize(&req)?;
     let line = match &v {
         SynthVerdict::Failed { .. } => format!("synthesis {}", v.describe(o.target)),
@@ -194,9 +235,11 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     Artifacts::need(&a.cosim, Step::Cosim, Step::Report)?;
     let steps = a.time_steps.expect("set with the integer model");
     let n = cosim_count(a, o)?;
-    let (ds, int_in) = a.inputs.as_ref().expect("loaded by cosim_count");
+    let inputs = a.inputs.as_ref().expect("loaded by cosim_count");
+    let int_in = &inputs.int;
+    let labels = inputs.labels.as_deref();
     let cs = a.cosim.as_ref().expect("checked above");
-    // Golden trace of the co-simulated images (LIFB counts: resting, regular and burst modes).
+    // Golden trace of the co-simulated samples (LIFB counts: resting, regular and burst modes).
     let sim = IntSim::new(&int)?;
     let mut trace = Trace::new("integer", Some(format::model_hash(&int)?), steps);
     let topts = TraceOptions {
@@ -205,7 +248,7 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     };
     for (s, x) in int_in[..n].iter().enumerate() {
         let mut t = sim.run(x, s as u64, steps, topts)?;
-        t.label = Some(ds.labels[s] as u32);
+        t.label = labels.map(|l| l[s]);
         trace.samples.push(t);
     }
     trace.write(&o.out.join("trace.json"))?;
@@ -230,14 +273,15 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     d.model = Some(o.model.display().to_string());
     d.steps = Some(steps);
     if let Some(e) = &a.evaluation {
-        d.accuracy.images = Some(e.images);
+        d.accuracy.images = e.labelled.then_some(e.images);
         d.accuracy.float = e.float;
-        d.accuracy.integer = Some(e.integer);
+        d.accuracy.integer = e.integer;
         d.accuracy.decoupled = e.decoupled;
     }
     // Where the RTL is spike-exact its outputs equal the golden model's on every co-simulated
     // image, so its accuracy there is the golden model's (on a mismatch it is left out).
-    d.accuracy.rtl = spike_exact.then(|| rtl_correct as f64 / n.max(1) as f64);
+    d.accuracy.rtl =
+        (spike_exact && labels.is_some()).then(|| rtl_correct as f64 / n.max(1) as f64);
     d.accuracy.rtl_images = d.accuracy.rtl.map(|_| n as u64);
     let form = o.codegen.form;
     d.verification = Some(Verification {
@@ -245,7 +289,8 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
         inputs_checked: n as u64,
         detail: cs.divergence.clone().unwrap_or_else(|| {
             format!(
-                "every spike count of every neuron layer at every step of {n} images ({} form)",
+                "every spike count of every neuron layer at every step of {n} {} ({} form)",
+                inputs.what,
                 form.name()
             )
         }),
@@ -257,8 +302,16 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
             .into(),
     );
     d.layers = layer_reports(&int, &trace, cs, n);
-    d.raster =
-        report::raster_from_trace(&trace, 0, format!("test image 0 (label {})", ds.labels[0]));
+    if let Some(design) = &a.design {
+        for (l, e) in d.layers.iter_mut().zip(&design.manifest.engines) {
+            l.engine_module = Some(e.module.clone());
+        }
+    }
+    let first = match labels {
+        Some(l) => format!("sample 0 of the {} (label {})", inputs.what, l[0]),
+        None => format!("sample 0 of the {}", inputs.what),
+    };
+    d.raster = report::raster_from_trace(&trace, 0, first);
     if form != crate::ir::Form::Native {
         // The trace is the LIFB network's; the hardware's sub-units fire binary spikes whose
         // sum per neuron and step equals these counts (the decouple step checks it).
@@ -280,11 +333,29 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
             v.describe(o.target)
         ));
     }
-    d.notes.push(format!(
-        "Accuracy on {} images of {}; RTL accuracy on the {n} co-simulated images.",
-        ds.len(),
-        ds.name
-    ));
+    d.notes
+        .push(match a.evaluation.as_ref().filter(|e| !e.labelled) {
+            None => format!(
+                "Accuracy on {}; RTL accuracy on the {n} co-simulated samples.",
+                inputs.describe()
+            ),
+            Some(e) => format!(
+                "The {} have no labels, so no accuracy is measured. Golden models on all {}: the \
+             float model predicts the integer model's class on {}, the decoupled model on {}; \
+             the RTL is compared with the integer golden model spike for spike on {n} of them.",
+                inputs.what,
+                e.images,
+                share(e.float_agrees),
+                share(e.decoupled_agrees),
+            ),
+        });
+    match report::training::from_meta(&int.meta) {
+        Ok(history) => d.training = history,
+        Err(why) => d.training_note = Some(format!("No training curve: {why}.")),
+    }
+    d.reproducibility = Some(report::Reproducibility::of_this_process(tool_versions(
+        d.synth.as_ref(),
+    )));
     d.step_seconds = a.times.clone();
     report::write(&d, &o.out)?;
     a.report = Some(d);
@@ -292,6 +363,31 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
         "report.json and report.html in {}",
         o.out.display()
     ))
+}
+
+/// "97.50 %" or "- (no such model)".
+fn share(x: Option<f64>) -> String {
+    x.map_or("- (no such model)".into(), |x| {
+        format!("{:.2} %", x * 100.0)
+    })
+}
+
+/// The tools behind the report's figures: Verilator (asked now; it co-simulated the design),
+/// and Yosys and nextpnr as the synthesis run recorded them.
+fn tool_versions(synth: Option<&crate::synth::SynthResult>) -> Vec<report::ToolVersion> {
+    let tool = |tool: &str, version: String| report::ToolVersion {
+        tool: tool.into(),
+        version,
+    };
+    let mut tools = vec![tool(
+        "verilator",
+        cosim::verilator_version().unwrap_or_else(|e| format!("unknown ({e})")),
+    )];
+    if let Some(r) = synth {
+        tools.push(tool("yosys", r.tools.yosys.clone()));
+        tools.push(tool("nextpnr", r.tools.nextpnr.clone()));
+    }
+    tools
 }
 
 /// The time steps of a hardware run (option or model meta): 1..=65535, the hardware's 16-bit
@@ -328,49 +424,6 @@ pub fn load_and_quantize(
     }
 }
 
-/// The evaluation images for a model: the test split of `data` (default: the model's data set),
-/// at most `limit` of them, checked against the model's input size, and as integer inputs.
-pub fn evaluation_inputs(
-    int: &IntNetwork,
-    data: Option<DataSetKind>,
-    data_dir: &Path,
-    limit: Option<usize>,
-) -> Result<(Dataset, Vec<Vec<u32>>)> {
-    let fx = int
-        .fixed
-        .as_ref()
-        .ok_or_else(|| Error::bad_input(format!("{}: not an integer network", int.name)))?;
-    let kind = data.unwrap_or_else(|| default_data(int));
-    let mut ds = data::load(kind, Split::Test, data_dir)?;
-    if let Some(n) = limit {
-        ds.truncate(n);
-    }
-    if ds.is_empty() {
-        return Err(Error::bad_input(format!(
-            "data set {} has no images to evaluate (--limit 0?)",
-            ds.name
-        )));
-    }
-    if ds.shape.len() != int.input.shape.len() {
-        return Err(Error::bad_input(format!(
-            "data set {} has {} values per image, the model takes {}; choose --data",
-            ds.name,
-            ds.shape.len(),
-            int.input.shape.len()
-        )));
-    }
-    let int_in = eval::int_inputs(&ds, fx.input_bits);
-    Ok((ds, int_in))
-}
-
-fn default_data(net: &IntNetwork) -> DataSetKind {
-    match net.meta.get("dataset").and_then(|v| v.as_str()) {
-        Some("digits") => DataSetKind::Digits,
-        _ if net.input.shape.len() == 64 => DataSetKind::Digits,
-        _ => DataSetKind::MnistSample,
-    }
-}
-
 /// Synaptic operations (one per spike per fan-out weight; the constant first layer once) and
 /// neuron updates (one per neuron per step), per image, from a golden trace.
 fn activity(net: &IntNetwork, trace: &Trace, inputs: &[Vec<u32>]) -> (f64, f64) {
@@ -396,8 +449,9 @@ fn activity(net: &IntNetwork, trace: &Trace, inputs: &[Vec<u32>]) -> (f64, f64) 
         }
     }
     // First layer: every non-zero input value once per sample (direct and burst coding are
-    // constant over steps and the hardware accumulates them once); rate coding: an upper bound
-    // of one event per non-zero input per step.
+    // constant over steps and the hardware accumulates them once; a per-step train's sample
+    // holds every step's values); rate coding: an upper bound of one event per non-zero input
+    // per step.
     let first = fan_outs.first().copied().unwrap_or(0) as f64;
     let active: f64 = inputs
         .iter()
@@ -445,6 +499,7 @@ fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &CosimReport, n: usize) ->
                         cycles: per(eng.busy).saturating_sub(lb),
                     },
                 ],
+                engine_module: None,
             }
         })
         .collect()

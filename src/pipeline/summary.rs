@@ -11,12 +11,33 @@ pub fn rows(a: &Artifacts, o: &FlowOptions, elapsed: Duration) -> Vec<(String, S
         rows.push(("time steps".into(), t.to_string()));
     }
     let d = a.report.as_ref();
-    if let Some(e) = &a.evaluation {
-        rows.push(("accuracy float".into(), pct(e.float)));
-        rows.push(("accuracy integer".into(), pct(Some(e.integer))));
-        rows.push(("accuracy decoupled (LIF only)".into(), pct(e.decoupled)));
+    match &a.evaluation {
+        Some(e) if e.labelled => {
+            rows.push((
+                "evaluation samples".into(),
+                format!("{} {}", e.images, e.data),
+            ));
+            rows.push(("accuracy float".into(), pct(e.float)));
+            rows.push(("accuracy integer".into(), pct(e.integer)));
+            rows.push(("accuracy decoupled (LIF only)".into(), pct(e.decoupled)));
+        }
+        Some(e) => {
+            rows.push((
+                "evaluation samples".into(),
+                format!("{} {} (no labels: no accuracy)", e.images, e.data),
+            ));
+            rows.push((
+                "float = integer class".into(),
+                format!("{} of the samples", pct(e.float_agrees)),
+            ));
+            rows.push((
+                "decoupled = integer class".into(),
+                format!("{} of the samples", pct(e.decoupled_agrees)),
+            ));
+        }
+        None => {}
     }
-    if let Some(d) = d {
+    if let Some(d) = d.filter(|d| d.accuracy.rtl.is_some()) {
         rows.push((
             "accuracy RTL (co-simulated images)".into(),
             pct(d.accuracy.rtl),
@@ -27,7 +48,7 @@ pub fn rows(a: &Artifacts, o: &FlowOptions, elapsed: Duration) -> Vec<(String, S
         rows.push((
             "RTL vs golden".into(),
             match &cs.divergence {
-                None => format!("spike-exact on {n} images"),
+                None => format!("spike-exact on {n} samples"),
                 Some(detail) => format!("MISMATCH: {detail}"),
             },
         ));

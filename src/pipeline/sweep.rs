@@ -4,9 +4,8 @@
 
 use super::sweep_shard;
 use super::SynthVerdict;
-use super::{synth_request, synthesize, Progress};
+use super::{synth_request, synthesize, InputSource, Progress};
 use crate::codegen::{Form, Lanes};
-use crate::data::DataSetKind;
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};
 use crate::synth::{Backend, Target};
@@ -30,8 +29,8 @@ pub struct ModelSweep {
     pub units: Option<String>,
     pub forms: Vec<Form>,
     pub cosim_images: usize,
-    pub data: Option<DataSetKind>,
-    pub data_dir: PathBuf,
+    /// The samples co-simulated (the first `cosim_images` of them).
+    pub inputs: InputSource,
     pub steps: Option<u32>,
     pub weight_bits: Option<u32>,
     pub input_bits: Option<u32>,
@@ -88,6 +87,7 @@ pub fn run_hdl(o: &HdlSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         title: format!("Sweep on {}", o.target),
         rows,
         synthesized: true,
+        target: Some(o.target),
     })
 }
 

@@ -106,7 +106,7 @@ fn quantize_with(
     let wmax = ((1i64 << (opts.weight_bits - 1)) - 1) as f32;
     let input_max = ((1u64 << opts.input_bits) - 1) as f32;
     let mut s_in = match net.input.encoding {
-        Encoding::Direct => 1.0 / input_max,
+        Encoding::Direct | Encoding::Steps => 1.0 / input_max,
         Encoding::Rate { .. } | Encoding::Burst { .. } => 1.0,
     };
     let mut s_cur = 1.0f32;
