@@ -275,3 +275,63 @@ fn a_reproducer_replays_its_case_with_cosim() {
     let script = std::fs::read_to_string(dir.join("replay.sh")).unwrap();
     assert!(script.contains("exec lifb-hdl cosim --model model.json --inputs inputs.json"));
 }
+
+#[test]
+fn the_plan_carries_the_input_choice() {
+    let dir = scratch("scale_plan_inputs");
+    let plan = dir.join("plan.json");
+    let plan_s = plan.display().to_string();
+    let o = lifb(&[
+        "sweep",
+        "plan",
+        "--model",
+        MODEL,
+        "--no-synth",
+        "--forms",
+        "native",
+        "--lanes",
+        "4,4",
+        "--random",
+        "5",
+        "--seed",
+        "7",
+        "--cosim-images",
+        "3",
+        "-o",
+        &plan_s,
+    ]);
+    let said = ok(&o);
+    assert!(said.contains("1 points"), "{said}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert_eq!(
+        v["sweep"]["inputs"],
+        serde_json::json!({"random": {"n": 5, "seed": 7}}),
+        "{v}"
+    );
+    assert_eq!(v["sweep"]["cosim_images"], 3);
+    // another seed gives other inputs: another plan
+    let other = dir.join("other.json");
+    let other_s = other.display().to_string();
+    ok(&lifb(&[
+        "sweep",
+        "plan",
+        "--model",
+        MODEL,
+        "--no-synth",
+        "--forms",
+        "native",
+        "--lanes",
+        "4,4",
+        "--random",
+        "5",
+        "--seed",
+        "8",
+        "--cosim-images",
+        "3",
+        "-o",
+        &other_s,
+    ]));
+    let w: serde_json::Value = serde_json::from_slice(&std::fs::read(&other).unwrap()).unwrap();
+    assert_ne!(v["inputs_sha256"], w["inputs_sha256"]);
+    assert_eq!(v["model_sha256"], w["model_sha256"]);
+}

@@ -46,7 +46,10 @@ pub struct SweepPlan {
     /// sha256 of the integer network the points are made from (after quantizing a float model):
     /// a shard refuses to run if the model changed after planning.
     pub model_sha256: String,
-    /// Time steps (the option, else the model's recorded steps).
+    /// sha256 of the co-simulated inputs (as integers) and the steps: a shard refuses to run if
+    /// the input file changed after planning.
+    pub inputs_sha256: String,
+    /// Time steps (the option, else the model's recorded steps, or the per-step trains' steps).
     pub steps: u32,
     pub sweep: ModelSweep,
     pub points: Vec<PlanPoint>,
@@ -137,14 +140,18 @@ struct Variant {
     design: Design,
 }
 
-/// The model, steps and evaluation inputs a plan names, loaded and checked.
+/// The model, steps and inputs a plan names, loaded and checked.
 struct Loaded {
+    /// The network the variants are generated from (taking its input per step for per-step
+    /// trains).
     int: IntNetwork,
     steps: u32,
     inputs: Vec<Vec<u32>>,
-    /// "20 mnist-sample images", "8 random samples (seed 1)".
-    inputs_text: String,
+    /// "20 digits images", "8 random samples (seed 1)".
+    inputs_what: String,
     model_sha256: String,
+    /// sha256 of the integer inputs and the steps.
+    inputs_sha256: String,
 }
 
 fn load(o: &ModelSweep) -> Result<Loaded> {
@@ -160,12 +167,18 @@ fn load(o: &ModelSweep) -> Result<Loaded> {
         None => (int, steps),
     };
     let model_sha256 = crate::format::model_hash(&int)?;
+    let mut bytes: Vec<u8> = steps.to_le_bytes().to_vec();
+    for s in &samples.int {
+        bytes.extend((s.len() as u64).to_le_bytes());
+        bytes.extend(s.iter().flat_map(|v| v.to_le_bytes()));
+    }
     Ok(Loaded {
         int,
         steps,
-        inputs_text: samples.describe(),
+        inputs_what: samples.describe(),
         inputs: samples.int,
         model_sha256,
+        inputs_sha256: crate::util::sha256_plain_hex(&bytes),
     })
 }
 
@@ -237,6 +250,7 @@ pub fn plan(o: &ModelSweep) -> Result<SweepPlan> {
         format: PLAN_FORMAT.into(),
         title: format!("Sweep of {} on {device}", l.int.name),
         model_sha256: l.model_sha256,
+        inputs_sha256: l.inputs_sha256,
         steps: l.steps,
         sweep: o.clone(),
         points,
@@ -290,6 +304,12 @@ pub fn run_shard(
             o.model.display()
         )));
     }
+    if l.inputs_sha256 != plan.inputs_sha256 {
+        return Err(Error::bad_input(format!(
+            "the inputs ({}) changed since the plan was made; make the plan again",
+            o.inputs.describe()
+        )));
+    }
     let units = units(o)?;
     let owned: Vec<usize> = (0..plan.points.len()).filter(|&i| shard.owns(i)).collect();
     if o.synth {
@@ -300,11 +320,6 @@ pub fn run_shard(
         Some(_) => tool_versions(o)?,
         None => String::new(),
     };
-    let inputs_bytes: Vec<u8> = l
-        .inputs
-        .iter()
-        .flat_map(|s| s.iter().flat_map(|v| v.to_le_bytes()))
-        .collect();
     let run_options = serde_json::to_vec(&(
         plan.steps,
         o.synth,
@@ -320,7 +335,7 @@ pub fn run_shard(
         device(o),
         owned.len(),
         plan.points.len(),
-        l.inputs_text,
+        l.inputs_what,
         plan.steps
     ));
 
@@ -368,7 +383,7 @@ pub fn run_shard(
             Some(_) => Some(cache::key(&[
                 l.model_sha256.as_bytes(),
                 design_sha256.as_bytes(),
-                &inputs_bytes,
+                l.inputs_sha256.as_bytes(),
                 &run_options,
                 tools.as_bytes(),
             ])?),
