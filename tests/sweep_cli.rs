@@ -130,7 +130,10 @@ fn sweep_refuses_bad_input_with_exit_2_and_writes_nothing() {
         (vec!["--cosim-images", "0"], "at least one image"),
         (vec!["--steps", "0"], "--steps"),
         (vec!["--random", "0"], "--random 0 would check nothing"),
-        (vec!["--inputs", "examples/mnist-inputs.json"], "has 784 values, the model takes 64"),
+        (
+            vec!["--inputs", "examples/mnist-inputs.json"],
+            "has 784 values, the model takes 64",
+        ),
     ];
     for (extra, msg) in cases {
         let args: Vec<&str> = model.iter().copied().chain(extra.iter().copied()).collect();
