@@ -17,6 +17,7 @@ pub mod golden;
 pub mod import;
 pub mod inputs;
 pub mod ir;
+pub(crate) mod limits;
 pub mod nir;
 pub mod pipeline;
 pub mod quant;

@@ -5,10 +5,10 @@ mod common;
 use common::{eda_required, fixture, scratch, skip};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::report::{
-    self, CyclePart, LayerReport, ModeCounts, Raster, RasterLayer, ReportData, SpikeEvent,
-    Verification,
+    self, CyclePart, EpochPoint, LayerReport, ModeCounts, Raster, RasterLayer, ReportData,
+    Reproducibility, SpikeEvent, ToolVersion, Verification,
 };
-use lifb_hdl::synth::SynthResult;
+use lifb_hdl::synth::{ModuleUsage, SynthResult};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -84,6 +84,11 @@ fn sample_data() -> ReportData {
                     cycles: steps as u64 * 4,
                 },
             ],
+            engine_module: match name {
+                "hidden" => Some("lifb_engine0".into()),
+                "output" => Some("lifb_engine1".into()),
+                _ => None,
+            },
         });
     }
     let mut d = ReportData::new("Test network 64-128-10 <LIFB>");
@@ -115,12 +120,132 @@ fn sample_data() -> ReportData {
         layers: raster_layers,
         note: None,
     });
-    d.synth = Some(synth_result());
+    let mut synth = synth_result();
+    synth.modules = sample_modules();
+    d.synth = Some(synth);
+    d.training = Some(sample_training());
+    d.reproducibility = Some(Reproducibility {
+        command: "lifb-hdl flow --model 'my model.json' --out out".into(),
+        version: "0.1.0".into(),
+        git_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        tools: vec![
+            ToolVersion {
+                tool: "verilator".into(),
+                version: "Verilator 5.006 2023-01-22".into(),
+            },
+            ToolVersion {
+                tool: "yosys".into(),
+                version: "Yosys 0.23".into(),
+            },
+        ],
+    });
     d.synaptic_ops_per_image = Some(52_000.0);
     d.neuron_updates_per_image = Some(2_208.0);
     d.notes
         .push("Energy is an estimate from per-operation constants.".into());
     d
+}
+
+/// Rows per module shaped like a two-engine design's.
+fn sample_modules() -> Vec<ModuleUsage> {
+    let row = |module: &str, instances, top_level_logic, lut4, ff, bram| ModuleUsage {
+        module: module.into(),
+        instances,
+        top_level_logic,
+        cells: lut4 + ff + bram,
+        lut4,
+        flip_flops: ff,
+        carry: lut4 / 4,
+        block_ram: bram,
+        dsp: 0,
+    };
+    vec![
+        row("lifb_engine0", 1, false, 412, 198, 6),
+        row("lifb_engine1", 1, false, 133, 97, 2),
+        row("lifb_fifo", 2, false, 40, 30, 2),
+        row("lifb_top", 1, true, 61, 25, 0),
+    ]
+}
+
+/// A training history like `lifb-hdl train` records: 12 epochs, the last 4 quantization-aware.
+fn sample_training() -> Vec<EpochPoint> {
+    (1..=12u32)
+        .map(|e| {
+            let x = e as f64;
+            EpochPoint {
+                epoch: e,
+                loss: 1.6 / x,
+                train_accuracy: 1.0 - 0.5 / (x + 1.0),
+                test_accuracy: 1.0 - 0.45 / (x + 1.0),
+                qat: e > 8,
+            }
+        })
+        .collect()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// report.json follows the published schema (docs/report.schema.json), which lists every field
+/// (no others allowed); the validator itself rejects what breaks the schema.
+#[test]
+fn report_json_follows_the_published_schema() {
+    let schema = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"));
+    let validate = |v: &Value| common::json_schema::validate(&schema, &schema, v, "report");
+    let dir = scratch("report_schema");
+    let mut full = sample_data();
+    full.step_seconds = vec![report::StepTime {
+        step: "cosim".into(),
+        seconds: 1.5,
+    }];
+    full.training_note = Some("why".into());
+    let mut wrapped = synth_result();
+    wrapped.io_wrapper = Some(lifb_hdl::synth::IoWrapper {
+        core_port_bits: 100,
+        package_pins: 39,
+        input_bits: 90,
+        output_bits: 10,
+        clock_ports: vec!["clk".into()],
+        added_flip_flops: 190,
+    });
+    let mut wrapped_data = sample_data();
+    wrapped_data.synth = Some(wrapped);
+    for (name, d) in [
+        ("full", full),
+        ("wrapped", wrapped_data),
+        ("title only", ReportData::new("t")),
+    ] {
+        let files = report::write(&d, &dir).unwrap();
+        let v = read_json(&files.json);
+        assert_eq!(v["format_version"], report::FORMAT_VERSION);
+        let errors = validate(&v);
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+    let good = read_json(&report::write(&sample_data(), &dir).unwrap().json);
+    let broken = |f: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        validate(&v)
+    };
+    let e = broken(&|v| {
+        v.as_object_mut().unwrap().remove("format_version");
+    });
+    assert!(
+        e.iter()
+            .any(|e| e.contains("\"format_version\" is missing")),
+        "{e:?}"
+    );
+    let e = broken(&|v| v["accuracy"]["rtl"] = 98.0.into());
+    assert!(e.iter().any(|e| e.contains("report.accuracy.rtl")), "{e:?}");
+    let e = broken(&|v| v["synth"]["modules"][0]["lut4"] = "many".into());
+    assert!(e.iter().any(|e| e.contains("report.synth")), "{e:?}");
+    let e = broken(&|v| v["surprise"] = 1.into());
+    assert!(
+        e.iter()
+            .any(|e| e.contains("report.surprise: field not in the schema")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -165,7 +290,14 @@ fn report_is_deterministic_and_escapes_names() {
     let html = std::fs::read_to_string(a.join("report.html")).unwrap();
     assert!(html.contains("Test network 64-128-10 &lt;LIFB&gt;"));
     assert!(!html.contains("<LIFB>"));
-    for id in ["fig-raster", "fig-modes", "fig-cycles", "fig-resources"] {
+    for id in [
+        "fig-training",
+        "fig-raster",
+        "fig-modes",
+        "fig-cycles",
+        "fig-resources",
+        "fig-modules",
+    ] {
         assert!(html.contains(&format!("<svg id=\"{id}\"")), "{id}");
     }
     assert!(!html.contains("<script"), "the report needs no script");
@@ -184,6 +316,14 @@ fn partial_data_still_makes_a_page() {
     report::write(&d, &dir).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("only a title") && html.contains("not run"));
+    assert!(
+        html.contains("<p class=\"note\" id=\"no-training-curve\">No training curve: the model records no training history"),
+        "a missing training curve is explained"
+    );
+    assert!(
+        !html.contains("Reproducibility"),
+        "no block without its data"
+    );
     assert!(!html.contains("<svg"));
 }
 
@@ -274,6 +414,141 @@ fn chromium(
     (status.is_some_and(|s| s.success()), out, err)
 }
 
+/// Load `html` with the `probe` script added in headless Chromium; the probe writes a JSON
+/// object into `<pre id="render-check">`, which is returned.
+fn probe_in_chromium(bin: &Path, dir: &Path, html: &str, probe: &str) -> Value {
+    let probed = dir.join("probed.html");
+    std::fs::write(
+        &probed,
+        html.replace("</body>", &format!("{probe}\n</body>")),
+    )
+    .unwrap();
+    let url = format!("file://{}", probed.display());
+    let (ok, dom, err) = chromium(
+        bin,
+        &dir.join("profile"),
+        &[
+            "--virtual-time-budget=2000".into(),
+            "--dump-dom".into(),
+            url,
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(ok, "chromium --dump-dom failed: {err}");
+    let start = dom.find("<pre id=\"render-check\">").expect("probe ran")
+        + "<pre id=\"render-check\">".len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let json = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+/// The sweep page in a real browser: the Pareto plot shows every fitting design left of the
+/// device's capacity line, which spans the plot.
+#[test]
+fn sweep_pareto_with_capacity_line_renders_in_headless_chromium() {
+    let Some(bin) = find_chromium() else {
+        skip(
+            "sweep_pareto_with_capacity_line_renders_in_headless_chromium",
+            "chromium not found",
+        );
+        return;
+    };
+    let dir = scratch("sweep_chromium");
+    let sweep = sample_sweep();
+    sweep.write(&dir).unwrap();
+    let html = std::fs::read_to_string(dir.join("sweep.html")).unwrap();
+    let probe = r#"<script>
+addEventListener('load', () => {
+  const svg = document.getElementById('fig-pareto');
+  const box = svg.getBoundingClientRect();
+  const line = document.getElementById('capacity-line').getBoundingClientRect();
+  const points = [...svg.querySelectorAll('circle')].map(c => {
+    const r = c.getBoundingClientRect(); return {x: r.x + r.width / 2, w: r.width}; });
+  const pre = document.createElement('pre'); pre.id = 'render-check';
+  pre.textContent = JSON.stringify({w: box.width, h: box.height, lineX: line.x, lineTop: line.top - box.top,
+    lineH: line.height, points, caption: document.querySelector('figcaption').innerText});
+  document.body.appendChild(pre);
+});
+</script>"#;
+    let check = probe_in_chromium(&bin, &dir, &html, probe);
+    eprintln!("sweep render check: {check}");
+    assert!(check["w"].as_f64().unwrap() >= 600.0 && check["h"].as_f64().unwrap() >= 300.0);
+    let line_x = check["lineX"].as_f64().unwrap();
+    assert!(
+        check["lineH"].as_f64().unwrap() > 250.0,
+        "the line spans the plot: {check}"
+    );
+    let points = check["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3, "the three fitting designs");
+    for p in points {
+        assert!(p["w"].as_f64().unwrap() > 5.0, "{p}");
+        assert!(
+            p["x"].as_f64().unwrap() < line_x,
+            "a fitting design is left of the capacity: {p}"
+        );
+    }
+    assert!(check["caption"]
+        .as_str()
+        .unwrap()
+        .contains("iCE40UP5K's 5,280 logic cells"));
+}
+
+/// Three fitting designs and one that does not fit, on the iCE40 UP5K.
+fn sample_sweep() -> lifb_hdl::report::sweep::Sweep {
+    use lifb_hdl::report::sweep::{Sweep, SweepRow};
+    let fits = |label: &str, cells, latency| SweepRow {
+        label: label.into(),
+        hdl: format!("rtl-{label}"),
+        fits: Some(true),
+        logic_cells: Some(cells),
+        block_ram: Some(4),
+        fmax_mhz: Some(40.0),
+        cycles_per_image: Some((latency * 40.0) as u64),
+        latency_us: Some(latency),
+        spike_exact: Some(true),
+        ..SweepRow::default()
+    };
+    let mut big = fits("native-all", 0, 0.0);
+    big.fits = Some(false);
+    big.logic_cells = None;
+    big.latency_us = None;
+    big.shortfalls = vec!["logic cells 7,100/5,280".into()];
+    let mut sweep = Sweep {
+        title: "Sweep of test on ice40-up5k".into(),
+        rows: vec![
+            fits("native-1-1", 1800, 90.0),
+            fits("native-2-2", 2600, 52.0),
+            fits("native-4-4", 3900, 60.0),
+            big,
+        ],
+        synthesized: true,
+        target: Some(lifb_hdl::synth::Target::Ice40Up5k),
+    };
+    sweep.mark_pareto();
+    sweep
+}
+
+#[test]
+fn sweep_page_draws_the_capacity_line_and_marks_the_front() {
+    let html = sample_sweep().html();
+    assert!(html.contains("<line id=\"capacity-line\""), "{html}");
+    assert!(html.contains("iCE40UP5K: 5,280 logic cells"));
+    assert_eq!(html.matches("<circle").count(), 3);
+    assert_eq!(
+        html.matches("<tr class=\"front\">").count(),
+        2,
+        "1-1 and 2-2 are on the front"
+    );
+    assert!(html.contains("does not fit: logic cells 7,100/5,280"));
+    let mut no_target = sample_sweep();
+    no_target.target = None;
+    assert!(!no_target.html().contains("capacity-line"));
+}
+
 /// The page renders in a real browser: every figure has a size on screen and visible marks.
 #[test]
 fn report_renders_in_headless_chromium() {
@@ -294,44 +569,30 @@ addEventListener('load', () => {
     return {id: s.id, w: Math.round(b.width), h: Math.round(b.height), marks};
   });
   const pre = document.createElement('pre'); pre.id = 'render-check';
-  pre.textContent = JSON.stringify({title: document.title, figs, bodyHeight: document.body.scrollHeight});
+  const rb = document.getElementById('reproducibility');
+  const r = rb.getBoundingClientRect();
+  const repro = {h: Math.round(r.height), text: rb.innerText};
+  const mod = document.getElementById('fig-modules').closest('figure').nextElementSibling;
+  const moduleRows = mod && mod.tagName === 'TABLE' ? mod.querySelectorAll('tr').length : 0;
+  pre.textContent = JSON.stringify({title: document.title, figs, repro, moduleRows, bodyHeight: document.body.scrollHeight});
   document.body.appendChild(pre);
 });
 </script>"#;
-    let probed = dir.join("probed.html");
-    std::fs::write(
-        &probed,
-        html.replace("</body>", &format!("{probe}\n</body>")),
-    )
-    .unwrap();
-    let url = format!("file://{}", probed.display());
-    let (ok, dom, err) = chromium(
-        &bin,
-        &dir.join("profile"),
-        &[
-            "--virtual-time-budget=2000".into(),
-            "--dump-dom".into(),
-            url,
-        ],
-        Duration::from_secs(90),
-    );
-    assert!(ok, "chromium --dump-dom failed: {err}");
-    let start = dom.find("<pre id=\"render-check\">").expect("probe ran")
-        + "<pre id=\"render-check\">".len();
-    let end = start + dom[start..].find("</pre>").unwrap();
-    let json = dom[start..end]
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">");
-    let check: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let check = probe_in_chromium(&bin, &dir, &html, probe);
     eprintln!("render check: {check}");
     assert!(check["title"].as_str().unwrap().contains("Test network"));
     let figs = check["figs"].as_array().unwrap();
     let ids: Vec<&str> = figs.iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["fig-raster", "fig-modes", "fig-cycles", "fig-resources"]
+        [
+            "fig-training",
+            "fig-raster",
+            "fig-modes",
+            "fig-cycles",
+            "fig-resources",
+            "fig-modules"
+        ]
     );
     for f in figs {
         assert!(
@@ -343,8 +604,43 @@ addEventListener('load', () => {
             "figure has no visible marks: {f}"
         );
     }
+    let fig = |id: &str| figs.iter().find(|f| f["id"] == id).unwrap();
     // The raster has a mark per (step, row) with spikes: hundreds.
-    assert!(figs[0]["marks"].as_u64().unwrap() > 300, "{}", figs[0]);
+    assert!(
+        fig("fig-raster")["marks"].as_u64().unwrap() > 300,
+        "{}",
+        fig("fig-raster")
+    );
+    // Training: 3 series lines, 36 epoch points, 4 shaded QAT epochs in each of 2 panels.
+    assert!(
+        fig("fig-training")["marks"].as_u64().unwrap() >= 3 + 36 + 8,
+        "{}",
+        fig("fig-training")
+    );
+    // A track and a bar per module row.
+    assert_eq!(
+        fig("fig-modules")["marks"].as_u64().unwrap(),
+        8,
+        "{}",
+        fig("fig-modules")
+    );
+    // The per-module table and the reproducibility block are on screen with their content.
+    let repro = &check["repro"];
+    assert!(repro["h"].as_u64().unwrap() > 50, "{repro}");
+    let text = repro["text"].as_str().unwrap();
+    for part in [
+        "lifb-hdl flow --model 'my model.json' --out out",
+        "0123456789abcdef0123456789abcdef01234567",
+        "Verilator 5.006",
+        "Yosys 0.23",
+    ] {
+        assert!(text.contains(part), "{part:?} not in {text:?}");
+    }
+    assert_eq!(
+        check["moduleRows"].as_u64(),
+        Some(5),
+        "header + 4 module rows"
+    );
 
     // A screenshot of the unmodified page, for people to look at (target/tmp/report_chromium/report.png).
     let png = dir.join("report.png");
@@ -352,7 +648,7 @@ addEventListener('load', () => {
         &bin,
         &dir.join("profile2"),
         &[
-            "--window-size=1000,2600".into(),
+            "--window-size=1000,4200".into(),
             format!("--screenshot={}", png.display()),
             format!("file://{}", files.html.display()),
         ],
@@ -422,8 +718,8 @@ fn summary_flags_missed_fmax_and_scan_wrapper() {
         "a met target is not flagged"
     );
     assert!(html.contains(
-        "resources include the I/O scan wrapper (+1,240 flip-flops): the design's 1,234 port bits \
-         exceed the package's 96 pins"
+        "resources include the I/O scan wrapper (+1,240 flip-flops): the design&#39;s 1,234 port bits \
+         exceed the package&#39;s 96 pins"
     ));
 }
 
@@ -473,4 +769,47 @@ fn raster_ticks_name_real_steps_and_note_reaches_caption() {
     d.raster.as_mut().unwrap().note = Some("shows LIFB-equivalent counts".into());
     let html = report::to_html(&d);
     assert!(html.contains("Steps are numbered from 0. shows LIFB-equivalent counts</figcaption>"));
+}
+
+/// The training curve, the resources per module (with how they relate to the placed design) and
+/// the reproducibility block are on the page.
+#[test]
+fn training_modules_and_reproducibility_are_shown() {
+    let d = sample_data();
+    let html = report::to_html(&d);
+    let training = &html[html.find("<h2>Training</h2>").unwrap()..];
+    assert!(training[..training.find("</figure>").unwrap()].contains("<svg id=\"fig-training\""));
+    assert_eq!(
+        html.matches("<title>epoch 12: test accuracy").count(),
+        1,
+        "one point per epoch and series"
+    );
+    let modules = &html[html.find("<h2>Resources per module</h2>").unwrap()..];
+    let modules = &modules[..modules.find("</table>").unwrap()];
+    assert!(modules.contains(
+        "<tr><td>lifb_engine0: hidden</td><td class=\"n\">1</td><td class=\"n\">412</td><td class=\"n\">103</td>"
+    ));
+    assert!(modules.contains("<td>lifb_top (top level&#39;s own logic)</td>"));
+    // The rows' sum is stated next to the flat synthesis's figures.
+    let lut4: u64 = sample_modules().iter().map(|m| m.lut4).sum();
+    assert!(
+        modules.contains(&format!("the rows add up to {lut4} LUT4")),
+        "{modules}"
+    );
+    let flat = d.synth.as_ref().unwrap().resources.lut4;
+    assert!(modules.contains(&format!(
+        "the flat synthesis that was placed has {flat} LUT4"
+    )));
+    let repro = &html[html.find("<h2>Reproducibility</h2>").unwrap()..];
+    assert!(repro.contains("<pre>lifb-hdl flow --model &#39;my model.json&#39; --out out</pre>"));
+    assert!(repro.contains("<tr><th>yosys</th><td>Yosys 0.23</td></tr>"));
+    let mut d = sample_data();
+    d.reproducibility.as_mut().unwrap().git_commit = None;
+    d.synth.as_mut().unwrap().modules.clear();
+    d.training = None;
+    d.training_note = Some("No training curve: the history is unreadable.".into());
+    let html = report::to_html(&d);
+    assert!(html.contains("unknown (not built in a git checkout)"));
+    assert!(!html.contains("Resources per module") && !html.contains("fig-modules"));
+    assert!(html.contains("No training curve: the history is unreadable.</p>"));
 }

@@ -29,7 +29,7 @@ mod flow;
 mod generate;
 mod import;
 mod inspect;
-pub(crate) mod limits;
+pub(crate) use crate::limits;
 mod mutate;
 mod progress;
 mod quantize;

@@ -37,6 +37,10 @@ pub struct Args {
     /// Stop Yosys or nextpnr when one run takes longer than this many seconds (default: no limit).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Also measure the resources per module (engines, FIFOs, the top's own logic) with a second,
+    /// hierarchy-keeping synthesis in the same Yosys run (about doubles the Yosys time).
+    #[arg(long)]
+    pub per_module: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -59,6 +63,7 @@ pub fn run(args: Args) -> Result<()> {
         venv: args.venv,
         io_wrap: args.io_wrap,
         timeout: args.timeout.map(std::time::Duration::from_secs),
+        per_module: args.per_module,
     };
     let result = synth::run(&req)?;
     out!("{}", result.summary());

@@ -370,7 +370,8 @@ fn entry_problem(dir: &Path, exe: &Path, key: &str, uid: u32) -> Option<String> 
     }
 }
 
-fn verilator_version() -> Result<String> {
+/// `verilator --version`, as Verilator prints it.
+pub fn verilator_version() -> Result<String> {
     let out = Command::new("verilator")
         .arg("--version")
         .output()

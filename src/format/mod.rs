@@ -28,7 +28,6 @@ struct Manifest {
     /// "float" or "integer".
     precision: String,
     input: InputSpec,
-    #[serde(default)]
     fixed: Option<FixedPoint>,
     layers: Vec<ManifestLayer>,
     /// File name of the safetensors file, relative to the manifest.

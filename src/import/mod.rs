@@ -31,7 +31,6 @@ const SNNTORCH_DT: f64 = 1e-4;
 pub struct Arch {
     /// "snntorch" or "braincog".
     pub convention: String,
-    #[serde(default)]
     pub name: Option<String>,
     /// Input shape: [n] or [c, h, w].
     pub input: Vec<usize>,
@@ -45,23 +44,15 @@ pub struct LayerSpec {
     #[serde(rename = "type")]
     pub kind: String,
     /// Module name in the state_dict ("fc1" for fc1.weight).
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub stride: Option<usize>,
-    #[serde(default)]
     pub padding: Option<usize>,
-    #[serde(default)]
     pub kernel: Option<usize>,
     /// Overrides for neuron parameters not stored in the state_dict.
-    #[serde(default)]
     pub beta: Option<f64>,
-    #[serde(default)]
     pub threshold: Option<f64>,
-    #[serde(default)]
     pub tau: Option<f64>,
     /// snnTorch reset_mechanism when the state_dict has no reset_mechanism_val: subtract | zero.
-    #[serde(default)]
     pub reset: Option<String>,
 }
 

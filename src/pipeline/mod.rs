@@ -233,7 +233,7 @@ impl FlowOptions {
 
     /// Checks before any work: counts, the step range, the keep folder.
     pub fn validate(&self) -> Result<()> {
-        use crate::cli::limits;
+        use crate::limits;
         // A flow that co-simulates nothing has verified nothing.
         limits::count("--cosim-images", self.cosim_images, limits::MAX_SAMPLES)?;
         if let Some(n) = self.limit {

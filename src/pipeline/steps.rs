@@ -212,13 +212,15 @@ fn cosim_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
 
 fn synth_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
     Artifacts::need(&a.design, Step::Generate, Step::Synth)?;
-    let req = synth_request(
+    let mut req = synth_request(
         &o.out.join("rtl"),
         o.target,
         o.backend,
         o.out.join("synth"),
         o.synth_timeout,
     );
+    // The report shows the resources per module.
+    req.per_module = true;
     let v = synthesize(&req)?;
     let line = match &v {
         SynthVerdict::Failed { .. } => format!("synthesis {}", v.describe(o.target)),
@@ -300,6 +302,11 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
             .into(),
     );
     d.layers = layer_reports(&int, &trace, cs, n);
+    if let Some(design) = &a.design {
+        for (l, e) in d.layers.iter_mut().zip(&design.manifest.engines) {
+            l.engine_module = Some(e.module.clone());
+        }
+    }
     let first = match labels {
         Some(l) => format!("sample 0 of the {} (label {})", inputs.what, l[0]),
         None => format!("sample 0 of the {}", inputs.what),
@@ -342,6 +349,13 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
                 share(e.decoupled_agrees),
             ),
         });
+    match report::training::from_meta(&int.meta) {
+        Ok(history) => d.training = history,
+        Err(why) => d.training_note = Some(format!("No training curve: {why}.")),
+    }
+    d.reproducibility = Some(report::Reproducibility::of_this_process(tool_versions(
+        d.synth.as_ref(),
+    )));
     d.step_seconds = a.times.clone();
     report::write(&d, &o.out)?;
     a.report = Some(d);
@@ -358,10 +372,28 @@ fn share(x: Option<f64>) -> String {
     })
 }
 
+/// The tools behind the report's figures: Verilator (asked now; it co-simulated the design),
+/// and Yosys and nextpnr as the synthesis run recorded them.
+fn tool_versions(synth: Option<&crate::synth::SynthResult>) -> Vec<report::ToolVersion> {
+    let tool = |tool: &str, version: String| report::ToolVersion {
+        tool: tool.into(),
+        version,
+    };
+    let mut tools = vec![tool(
+        "verilator",
+        cosim::verilator_version().unwrap_or_else(|e| format!("unknown ({e})")),
+    )];
+    if let Some(r) = synth {
+        tools.push(tool("yosys", r.tools.yosys.clone()));
+        tools.push(tool("nextpnr", r.tools.nextpnr.clone()));
+    }
+    tools
+}
+
 /// The time steps of a hardware run (option or model meta): 1..=65535, the hardware's 16-bit
 /// step counter.
 fn hw_steps(steps: u32) -> Result<u32> {
-    crate::cli::limits::steps(
+    crate::limits::steps(
         "the time steps (--steps or the model's meta \"steps\"; the hardware counts them in 16 bits)",
         steps,
         u16::MAX as u32,
@@ -467,6 +499,7 @@ fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &CosimReport, n: usize) ->
                         cycles: per(eng.busy).saturating_sub(lb),
                     },
                 ],
+                engine_module: None,
             }
         })
         .collect()

@@ -88,6 +88,7 @@ pub fn run_hdl(o: &HdlSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         title: format!("Sweep on {}", o.target),
         rows,
         synthesized: true,
+        target: Some(o.target),
     })
 }
 
@@ -348,6 +349,7 @@ pub fn run_model(o: &ModelSweep, progress: &mut dyn Progress) -> Result<Sweep> {
         title: format!("Sweep of {} on {device}", int.name),
         rows,
         synthesized: o.synth,
+        target: Some(o.target),
     })
 }
 

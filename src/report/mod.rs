@@ -14,8 +14,13 @@
 //! ```
 
 mod html;
+pub mod repro;
 pub mod svg;
 pub mod sweep;
+pub mod training;
+
+pub use repro::{Reproducibility, ToolVersion};
+pub use training::EpochPoint;
 
 use crate::error::{Error, Result};
 use crate::synth::SynthResult;
@@ -45,6 +50,15 @@ pub struct ReportData {
     pub synaptic_ops_per_image: Option<f64>,
     pub neuron_updates_per_image: Option<f64>,
     pub energy_model: EnergyModel,
+    /// Loss and accuracy per training epoch, from the model's meta (None: the model records none).
+    #[serde(default)]
+    pub training: Option<Vec<EpochPoint>>,
+    /// Why there is no training curve, when the model's history could not be shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_note: Option<String>,
+    /// The command line, versions and tools of the run.
+    #[serde(default)]
+    pub reproducibility: Option<Reproducibility>,
     /// Free-form remarks shown at the end of the page.
     pub notes: Vec<String>,
     /// Wall time of each pipeline step before the report, in run order. The only part of
@@ -78,6 +92,9 @@ impl ReportData {
             synaptic_ops_per_image: None,
             neuron_updates_per_image: None,
             energy_model: EnergyModel::default(),
+            training: None,
+            training_note: None,
+            reproducibility: None,
             notes: Vec::new(),
             step_seconds: Vec::new(),
         }
@@ -119,6 +136,10 @@ pub struct LayerReport {
     pub modes: Option<ModeCounts>,
     /// Cycles per image spent in this layer, split by phase (e.g. "accumulate", "fire"); may be empty.
     pub cycles: Vec<CyclePart>,
+    /// The Verilog module of the engine that computes this layer (names its row among the
+    /// resources per module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_module: Option<String>,
 }
 
 /// How often a neuron-step emitted 0 spikes (resting), 1 (regular) or more (burst).
@@ -246,8 +267,13 @@ impl Derived {
     }
 }
 
+/// The version of report.json's layout (docs/report.schema.json). Raised when a field changes
+/// meaning or type, or goes away; new optional fields keep it.
+pub const FORMAT_VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct ReportJson<'a> {
+    format_version: u32,
     #[serde(flatten)]
     data: &'a ReportData,
     derived: Derived,
@@ -289,6 +315,9 @@ pub fn validate(data: &ReportData) -> Result<()> {
             }
         }
     }
+    if let Some(t) = &data.training {
+        training::check(t).map_err(|e| Error::bad_input(format!("report: {e}")))?;
+    }
     if let Some(r) = &data.raster {
         for l in &r.layers {
             if let Some(e) = l
@@ -310,6 +339,7 @@ pub fn validate(data: &ReportData) -> Result<()> {
 pub fn to_json(data: &ReportData) -> Result<Vec<u8>> {
     let data = &*reportable(data);
     let mut json = serde_json::to_vec_pretty(&ReportJson {
+        format_version: FORMAT_VERSION,
         data,
         derived: Derived::of(data),
     })

@@ -12,7 +12,7 @@ pub const COLOR_BURST: &str = "#ea580c";
 const PHASE_COLORS: [&str; 6] = [
     "#0f766e", "#7c3aed", "#ca8a04", "#db2777", "#0369a1", "#65a30d",
 ];
-const WIDTH: f64 = 880.0;
+pub(super) const WIDTH: f64 = 880.0;
 const LEFT: f64 = 150.0;
 const RIGHT: f64 = 90.0;
 
@@ -45,7 +45,7 @@ pub fn group(n: u64) -> String {
     out
 }
 
-fn open(id: &str, height: f64, title: &str) -> String {
+pub(super) fn open(id: &str, height: f64, title: &str) -> String {
     format!(
         "<svg id=\"{id}\" class=\"figure\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH:.0}\" height=\"{height:.0}\" \
          viewBox=\"0 0 {WIDTH:.0} {height:.0}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>\n",
@@ -53,7 +53,7 @@ fn open(id: &str, height: f64, title: &str) -> String {
     )
 }
 
-fn legend(s: &mut String, x: f64, y: f64, items: &[(&str, &str)]) {
+pub(super) fn legend(s: &mut String, x: f64, y: f64, items: &[(&str, &str)]) {
     let mut x = x;
     for (color, label) in items {
         let _ = writeln!(
@@ -165,7 +165,7 @@ pub fn raster(r: &Raster) -> String {
 }
 
 /// Round tick positions from 0 to `max` (at most about `n` of them; whole numbers when `integer`).
-fn tick_values(max: f64, n: usize, integer: bool) -> Vec<f64> {
+pub(super) fn tick_values(max: f64, n: usize, integer: bool) -> Vec<f64> {
     if max <= 0.0 {
         return vec![0.0];
     }
@@ -381,6 +381,52 @@ pub fn resources(r: &SynthResult) -> String {
     s
 }
 
+/// LUT4 per module of the top level (each with its submodules), bars scaled to the largest, each
+/// row named by `names`; the label names every resource of the row.
+pub fn module_resources(modules: &[crate::synth::ModuleUsage], names: &[String]) -> Option<String> {
+    if modules.is_empty() {
+        return None;
+    }
+    let row_h = 30.0;
+    let left = 300.0;
+    let plot_w = WIDTH - left - 250.0;
+    let top = 14.0;
+    let h = top + modules.len() as f64 * row_h + 8.0;
+    let max = modules.iter().map(|m| m.lut4).max().unwrap_or(1).max(1) as f64;
+    let mut s = open("fig-modules", h, "LUT4 per module of the top level");
+    for (i, m) in modules.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let name = match names.get(i) {
+            Some(n) if m.instances > 1 => format!("{n} ×{}", m.instances),
+            Some(n) => n.clone(),
+            None => m.module.clone(),
+        };
+        let w = (plot_w * m.lut4 as f64 / max).max(1.0);
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lab\" text-anchor=\"end\">{}</text>\n\
+             <rect x=\"{left:.1}\" y=\"{y:.1}\" width=\"{plot_w:.1}\" height=\"{:.1}\" fill=\"#f1f5f9\"/>\n\
+             <rect x=\"{left:.1}\" y=\"{y:.1}\" width=\"{w:.2}\" height=\"{:.1}\" fill=\"{}\"><title>{} LUT4</title></rect>\n\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"sub\">{} LUT4 · {} FF · {} BRAM · {} DSP</text>",
+            left - 8.0,
+            y + 16.0,
+            esc(&name),
+            row_h - 8.0,
+            row_h - 8.0,
+            if m.top_level_logic { COLOR_RESTING } else { COLOR_REGULAR },
+            group(m.lut4),
+            left + w + 6.0,
+            y + 15.5,
+            group(m.lut4),
+            group(m.flip_flops),
+            group(m.block_ram),
+            group(m.dsp)
+        );
+    }
+    s.push_str("</svg>\n");
+    Some(s)
+}
+
 /// One design point of a sweep.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DesignPoint {
@@ -403,8 +449,17 @@ pub fn pareto_front(points: &[DesignPoint]) -> Vec<usize> {
         .collect()
 }
 
-/// Latency against logic cells, Pareto-optimal points joined by a line.
-pub fn pareto(points: &[DesignPoint]) -> String {
+/// The logic cells a device has, drawn as a line on the Pareto plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capacity {
+    /// The device, as the line's label names it (e.g. "iCE40UP5K").
+    pub device: String,
+    pub logic_cells: u64,
+}
+
+/// Latency against logic cells, Pareto-optimal points joined by a line; with `capacity`, a
+/// vertical line at the device's logic cells (the x axis reaches it).
+pub fn pareto(points: &[DesignPoint], capacity: Option<&Capacity>) -> String {
     let h = 380.0;
     let (l, r, t, b) = (80.0, 40.0, 20.0, 50.0);
     let plot_w = WIDTH - l - r;
@@ -412,6 +467,7 @@ pub fn pareto(points: &[DesignPoint]) -> String {
     let max_x = points
         .iter()
         .map(|p| p.logic_cells)
+        .chain(capacity.map(|c| c.logic_cells))
         .max()
         .unwrap_or(1)
         .max(1) as f64
@@ -455,6 +511,21 @@ pub fn pareto(points: &[DesignPoint]) -> String {
         t + plot_h / 2.0,
         t + plot_h / 2.0
     );
+    if let Some(c) = capacity {
+        let x = px(c.logic_cells as f64);
+        let _ = writeln!(
+            s,
+            "<line id=\"capacity-line\" x1=\"{x:.1}\" y1=\"{t:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#b91c1c\" stroke-width=\"2\" stroke-dasharray=\"6 4\"><title>{} has {} logic cells</title></line>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}: {} logic cells</text>",
+            t + plot_h,
+            esc(&c.device),
+            group(c.logic_cells),
+            x - 4.0,
+            t + 14.0,
+            esc(&c.device),
+            group(c.logic_cells)
+        );
+    }
     let mut front = pareto_front(points);
     front.sort_by_key(|&i| points[i].logic_cells);
     let path: Vec<String> = front

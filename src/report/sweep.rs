@@ -4,6 +4,8 @@
 use super::svg::{self, DesignPoint};
 use crate::codegen::Form;
 use crate::error::{Error, Result};
+use crate::synth::Target;
+use askama::Template;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -71,6 +73,8 @@ pub struct Sweep {
     pub rows: Vec<SweepRow>,
     /// Synthesis ran (else there is no front to mark).
     pub synthesized: bool,
+    /// The device synthesized for: its logic cells are a line on the Pareto plot.
+    pub target: Option<Target>,
 }
 
 impl Sweep {
@@ -155,29 +159,34 @@ impl Sweep {
         crate::util::write_atomic(&out.join("sweep.html"), self.html().as_bytes())
     }
 
-    /// The page: the Pareto plot and the table.
+    /// The page: the Pareto plot (with the device's capacity) and the table.
     pub fn html(&self) -> String {
         let points = self.points();
-        let figure = if points.is_empty() {
-            if self.synthesized {
-                "<p>No spike-exact variant has both a fit and a cycles per image: nothing to plot.</p>"
-            } else {
-                "<p>Synthesis was skipped (--no-synth): no logic cells or latency to plot.</p>"
+        let capacity = self.target.map(|t| {
+            let d = t.device();
+            svg::Capacity {
+                device: d.part.to_string(),
+                logic_cells: d.logic_cells,
             }
-            .to_string()
+        });
+        let no_figure = if self.synthesized {
+            "No spike-exact variant has both a fit and a cycles per image: nothing to plot."
         } else {
-            svg::pareto(&points)
+            "Synthesis was skipped (--no-synth): no logic cells or latency to plot."
         };
-        format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lifb-hdl {t}</title>\
-             <style>body{{font-family:system-ui,sans-serif;margin:24px}}svg text{{font-family:inherit}}\
-             svg .tick{{font-size:11px;fill:#64748b}}svg .sub{{font-size:12px;fill:#475569}}\
-             table{{border-collapse:collapse;margin-top:16px}}td,th{{padding:3px 10px;border-bottom:1px solid #e2e8f0;text-align:right}}\
-             td:first-child,th:first-child{{text-align:left}}tr.front td{{font-weight:600}}tr.bad td{{color:#b91c1c}}</style></head>\
-             <body><h1>{t}</h1>\n{figure}{table}</body></html>\n",
-            t = svg::esc(&self.title),
-            table = html_table(&self.rows)
-        )
+        SweepPage {
+            title: &self.title,
+            figure: (!points.is_empty()).then(|| svg::pareto(&points, capacity.as_ref())),
+            no_figure,
+            capacity: capacity.as_ref().map(|c| CapacityView {
+                device: c.device.clone(),
+                cells: svg::group(c.logic_cells),
+            }),
+            header: HEADER,
+            rows: self.rows.iter().map(html_row).collect(),
+        }
+        .render()
+        .expect("the sweep template renders (its values are plain strings)")
     }
 
     /// The text table (names left-aligned, numbers right-aligned), with a line per remark.
@@ -259,37 +268,51 @@ fn cells(r: &SweepRow) -> [String; 10] {
     ]
 }
 
-fn html_table(rows: &[SweepRow]) -> String {
-    let mut s = String::from("<table>\n<tr>");
-    for h in HEADER {
-        let _ = write!(s, "<th>{}</th>", svg::esc(h));
+struct CapacityView {
+    device: String,
+    cells: String,
+}
+
+struct HtmlRow {
+    /// "bad" (diverged), "front" (Pareto-optimal) or empty.
+    class: &'static str,
+    cells: [String; 10],
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "report/sweep.html", syntax = "default")]
+struct SweepPage<'a> {
+    title: &'a str,
+    figure: Option<String>,
+    no_figure: &'static str,
+    capacity: Option<CapacityView>,
+    header: [&'static str; 10],
+    rows: Vec<HtmlRow>,
+}
+
+fn html_row(r: &SweepRow) -> HtmlRow {
+    let class = if r.spike_exact == Some(false) {
+        "bad"
+    } else if r.pareto_optimal == Some(true) {
+        "front"
+    } else {
+        ""
+    };
+    let note = if let Some(d) = &r.divergence {
+        format!("diverges: {d}")
+    } else if r.fits == Some(false) {
+        format!("does not fit: {}", r.shortfalls.join(", "))
+    } else if let Some(e) = &r.synth_error {
+        format!("synthesis failed: {e}")
+    } else if let Some(p) = &r.same_design_as {
+        format!("same design as {p}")
+    } else {
+        String::new()
+    };
+    HtmlRow {
+        class,
+        cells: cells(r),
+        note,
     }
-    s.push_str("<th>note</th></tr>\n");
-    for r in rows {
-        let class = if r.spike_exact == Some(false) {
-            " class=\"bad\""
-        } else if r.pareto_optimal == Some(true) {
-            " class=\"front\""
-        } else {
-            ""
-        };
-        let _ = write!(s, "<tr{class}>");
-        for c in cells(r) {
-            let _ = write!(s, "<td>{}</td>", svg::esc(&c));
-        }
-        let note = if let Some(d) = &r.divergence {
-            format!("diverges: {d}")
-        } else if r.fits == Some(false) {
-            format!("does not fit: {}", r.shortfalls.join(", "))
-        } else if let Some(e) = &r.synth_error {
-            format!("synthesis failed: {e}")
-        } else if let Some(p) = &r.same_design_as {
-            format!("same design as {p}")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(s, "<td>{}</td></tr>", svg::esc(&note));
-    }
-    s.push_str("</table>\n");
-    s
 }

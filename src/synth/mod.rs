@@ -14,12 +14,14 @@
 //! ```
 
 pub mod io_wrap;
+pub mod modules;
 pub mod parse;
 mod run;
 pub mod target;
 pub mod tools;
 
 pub use io_wrap::IoWrapper;
+pub use modules::ModuleUsage;
 pub use parse::Usage;
 pub use run::try_run;
 pub use target::{Device, Family, Target};
@@ -50,6 +52,9 @@ pub struct SynthRequest {
     pub io_wrap: IoWrap,
     /// Stop a tool that runs longer than this (per tool run); `None` waits as long as it takes.
     pub timeout: Option<std::time::Duration>,
+    /// Also measure the resources per module (a second, hierarchy-keeping synthesis in the same
+    /// Yosys run, see [`modules`]); off by default, as it about doubles the Yosys time.
+    pub per_module: bool,
 }
 
 /// When to put the design in a scan wrapper (for designs with more port bits than the package has pins).
@@ -80,6 +85,7 @@ impl SynthRequest {
             venv: None,
             io_wrap: IoWrap::Auto,
             timeout: None,
+            per_module: false,
         }
     }
 }
@@ -107,6 +113,10 @@ pub struct SynthResult {
     pub yosys_cells: BTreeMap<String, u64>,
     /// nextpnr's utilisation by bel type, after packing.
     pub utilisation: BTreeMap<String, Usage>,
+    /// Resources per module of the top level (engines, FIFOs, the top's own logic), from a
+    /// synthesis that keeps the hierarchy (see [`modules`]); empty in results of older versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<ModuleUsage>,
     /// Tool run times. The only part of a result that changes between identical runs, so reports drop it
     /// (see [`SynthResult::without_runtime`]) to stay byte-identical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,6 +213,24 @@ impl SynthResult {
         }
         let _ = writeln!(s, "  {:<12} {:>7}", "LUT4", r.lut4);
         let _ = writeln!(s, "  {:<12} {:>7}", "carry", r.carry);
+        if !self.modules.is_empty() {
+            let _ = writeln!(
+                s,
+                "  per module (hierarchical synthesis):   LUT4     FF   BRAM    DSP"
+            );
+            for m in &self.modules {
+                let name = if m.top_level_logic {
+                    format!("{} (own logic)", m.module)
+                } else {
+                    format!("{} x{}", m.module, m.instances)
+                };
+                let _ = writeln!(
+                    s,
+                    "    {name:<34} {:>6} {:>6} {:>6} {:>6}",
+                    m.lut4, m.flip_flops, m.block_ram, m.dsp
+                );
+            }
+        }
         for c in &self.fmax {
             let _ = writeln!(
                 s,
@@ -315,6 +343,7 @@ fn timeout_error(tool: &str, top: &str, seconds: f64, log: &Path) -> Error {
 struct YosysOut {
     cells: BTreeMap<String, u64>,
     ports: Vec<io_wrap::Port>,
+    modules: Vec<ModuleUsage>,
 }
 
 /// Optional parts of `DIR/manifest.json` that synthesis reads.
@@ -465,12 +494,16 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
     rel
 }
 
+/// The Yosys script: read and elaborate, synthesize flat, write the netlist and its statistics.
+/// With `module_stat`, the elaborated design is first also synthesized without flattening and
+/// its per-module statistics written there (see [`modules`]).
 fn yosys_script(
     sources: &[String],
     top: &str,
     target: Target,
     netlist: &Path,
     stat: &Path,
+    module_stat: Option<&Path>,
 ) -> String {
     let synth = match target.family() {
         // -dsp maps multipliers to the UP5K's SB_MAC16 blocks; the HX8K has none.
@@ -478,8 +511,15 @@ fn yosys_script(
         Family::Ice40 => format!("synth_ice40 -top {top}"),
         Family::Ecp5 => format!("synth_ecp5 -top {top}"),
     };
+    let hierarchical = match module_stat {
+        Some(p) => format!(
+            "design -save elaborated; {synth} -noflatten; tee -q -o {} stat -json; design -load elaborated; ",
+            p.display()
+        ),
+        None => String::new(),
+    };
     format!(
-        "read_verilog -sv {}; hierarchy -check -top {top}; {synth}; write_json {}; tee -q -o {} stat -json",
+        "read_verilog -sv {}; hierarchy -check -top {top}; {hierarchical}{synth}; write_json {}; tee -q -o {} stat -json",
         sources.join(" "),
         netlist.display(),
         stat.display()

@@ -4,10 +4,10 @@
 
 use super::parse::{self, NextpnrReport};
 use super::{
-    check_identifier, check_script_word, io_wrap, list_sources, nextpnr_args, read_manifest,
-    relative_path, resource_label, summarize, timeout_error, tools, yosys_script, ClockFmax,
-    Demand, Device, IoWrap, IoWrapper, Outcome, Runtime, Shortfall, SynthRequest, SynthResult,
-    Target, ToolVersions, Toolset, YosysOut,
+    check_identifier, check_script_word, io_wrap, list_sources, modules, nextpnr_args,
+    read_manifest, relative_path, resource_label, summarize, timeout_error, tools, yosys_script,
+    ClockFmax, Demand, Device, IoWrap, IoWrapper, Outcome, Runtime, Shortfall, SynthRequest,
+    SynthResult, Target, ToolVersions, Toolset, YosysOut,
 };
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -36,6 +36,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
     let s = setup(req)?;
     let (synthesized, yosys_s, io_wrapper) = synthesize(&s, req)?;
     let yosys_cells = synthesized.cells;
+    let modules = synthesized.modules;
     let io_bits: u64 = synthesized.ports.iter().map(|p| p.width).sum();
     let demand = Demand::from_cells(s.device.family, &yosys_cells, io_bits);
     let shortfalls = demand.shortfalls(&s.device);
@@ -70,7 +71,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
             met: f.achieved >= f.constraint,
         })
         .collect();
-    let files = output_files(io_wrapper.is_some());
+    let files = output_files(io_wrapper.is_some(), !modules.is_empty());
     let result = SynthResult {
         top: s.top,
         target: s.target,
@@ -91,6 +92,7 @@ pub fn try_run(req: &SynthRequest) -> Result<Outcome> {
         seed: req.seed,
         yosys_cells,
         utilisation: pnr.utilization,
+        modules,
         runtime: Some(Runtime { yosys_s, nextpnr_s }),
         files,
     };
@@ -176,7 +178,7 @@ fn setup(req: &SynthRequest) -> Result<Setup> {
 /// says so), again inside a scan wrapper. Returns the last run's cells and ports, the seconds of
 /// all runs, and the wrapper.
 fn synthesize(s: &Setup, req: &SynthRequest) -> Result<(YosysOut, f64, Option<IoWrapper>)> {
-    let (synthesized, yosys_s) = run_yosys(s, req, &s.sources, &s.top)?;
+    let (synthesized, yosys_s) = run_yosys(s, req, &s.sources, &s.top, req.per_module)?;
     let core_bits: u64 = synthesized.ports.iter().map(|p| p.width).sum();
     let wrap = match req.io_wrap {
         IoWrap::Never => false,
@@ -190,26 +192,37 @@ fn synthesize(s: &Setup, req: &SynthRequest) -> Result<(YosysOut, f64, Option<Io
     crate::util::write_atomic(&s.out_dir.join(io_wrap::WRAPPER_FILE), text.as_bytes())?;
     let mut wrapped_sources = s.sources.clone();
     wrapped_sources.push(s.rel_out.join(io_wrap::WRAPPER_FILE).display().to_string());
-    let (wrapped, seconds) = run_yosys(s, req, &wrapped_sources, io_wrap::WRAPPER_TOP)?;
+    let (mut wrapped, seconds) = run_yosys(s, req, &wrapped_sources, io_wrap::WRAPPER_TOP, false)?;
+    // The rows per module are the design's own: the wrapper is not one of its modules.
+    wrapped.modules = synthesized.modules;
     Ok((wrapped, yosys_s + seconds, Some(info)))
 }
 
-/// One Yosys run of `sources` with top module `top`: its cells and ports, and its seconds.
+/// The per-module statistics of the design (without a scan wrapper) in the output directory.
+const MODULE_STAT_FILE: &str = "yosys-stat-modules.json";
+
+/// One Yosys run of `sources` with top module `top`: its cells and ports (and, with
+/// `per_module`, its resources per module), and its seconds.
 fn run_yosys(
     s: &Setup,
     req: &SynthRequest,
     sources: &[String],
     top: &str,
+    per_module: bool,
 ) -> Result<(YosysOut, f64)> {
     let netlist = s.out_dir.join("netlist.json");
     let stat = s.out_dir.join("yosys-stat.json");
     let yosys_log = s.out_dir.join("yosys.log");
+    let module_stat = s.out_dir.join(MODULE_STAT_FILE);
     let script = yosys_script(
         sources,
         top,
         s.target,
         &s.rel_out.join("netlist.json"),
         &s.rel_out.join("yosys-stat.json"),
+        per_module
+            .then(|| s.rel_out.join(MODULE_STAT_FILE))
+            .as_deref(),
     );
     // The log goes through Yosys's own -l: YoWASP's console output stops after the first ABC call.
     let yosys_args: Vec<String> = vec![
@@ -220,6 +233,7 @@ fn run_yosys(
         script,
     ];
     let _ = std::fs::remove_file(&stat);
+    let _ = std::fs::remove_file(&module_stat);
     let run = tools::run_logged(
         &s.tools.yosys,
         &yosys_args,
@@ -241,7 +255,24 @@ fn run_yosys(
     }
     let cells = parse::yosys_cells(&parse::read_json_file(&stat)?, top, &stat)?;
     let ports = parse::netlist_ports(&parse::read_json_file(&netlist)?, top, &netlist)?;
-    Ok((YosysOut { cells, ports }, run.seconds))
+    let modules = if per_module {
+        modules::from_stat(
+            &parse::read_json_file(&module_stat)?,
+            top,
+            s.device.family,
+            &module_stat,
+        )?
+    } else {
+        Vec::new()
+    };
+    Ok((
+        YosysOut {
+            cells,
+            ports,
+            modules,
+        },
+        run.seconds,
+    ))
 }
 
 /// What nextpnr gave: its report and seconds, or the resources packing found short.
@@ -316,7 +347,7 @@ fn found_by(stage: &str, io_wrapper: &Option<IoWrapper>) -> String {
 }
 
 /// The files of a finished run, by role (synth.json's `files`).
-fn output_files(wrapped: bool) -> BTreeMap<String, String> {
+fn output_files(wrapped: bool, per_module: bool) -> BTreeMap<String, String> {
     let mut files: BTreeMap<String, String> = [
         ("netlist", "netlist.json"),
         ("yosys_stat", "yosys-stat.json"),
@@ -331,6 +362,9 @@ fn output_files(wrapped: bool) -> BTreeMap<String, String> {
     .collect();
     if wrapped {
         files.insert("io_wrapper".into(), io_wrap::WRAPPER_FILE.into());
+    }
+    if per_module {
+        files.insert("yosys_stat_modules".into(), MODULE_STAT_FILE.into());
     }
     files
 }

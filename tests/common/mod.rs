@@ -2,6 +2,8 @@
 //! clean up after themselves, fixtures, and one skip policy for missing external tools.
 #![allow(dead_code)]
 
+pub mod json_schema;
+
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Command;
