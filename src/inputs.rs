@@ -190,8 +190,9 @@ impl<'de> Deserialize<'de> for TrainJson {
 /// The most time steps a train may have: the hardware counts steps in 16 bits.
 pub const MAX_TRAIN_STEPS: u32 = u16::MAX as u32;
 
-/// Bytes the dense trains of a file may take in memory.
-const MAX_TRAIN_BYTES: u128 = 2 << 30;
+/// Bytes the dense trains of a file may take in memory: a few bytes of events can stand for
+/// a large T x N, so the dense size is checked before it is allocated.
+pub const MAX_TRAIN_BYTES: u128 = 512 << 20;
 
 impl InputFile {
     /// Read an input file: values (checked as [`InputSet::read`] does) or trains (checked

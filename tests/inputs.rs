@@ -28,9 +28,18 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// report.json, checked against the published schema (a report without labels has nulls
+/// where the accuracies would be).
 fn report(out: &Path) -> serde_json::Value {
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let errors = common::json_schema::validate(&schema, &schema, &v, "report");
+    assert!(errors.is_empty(), "{errors:#?}");
     v.get("data").cloned().unwrap_or(v)
 }
 

@@ -24,7 +24,7 @@ mod mutate;
 use engine::{Input, Outcome, Target};
 use lifb_hdl::format::{self, AnyNetwork};
 use lifb_hdl::import::{import_parts, Arch};
-use lifb_hdl::inputs::InputSet;
+use lifb_hdl::inputs::{InputFile, InputSet, TrainRules};
 use lifb_hdl::ir::random::{random_network, RandomSpec};
 use lifb_hdl::ir::{FloatNetwork, IntNetwork, Layer, Network};
 use lifb_hdl::nir::{self, ImportOptions, Preset};
@@ -592,6 +592,48 @@ fn run_inputs(x: &[Vec<u8>]) -> Outcome {
     }
 }
 
+// ---------------------------------------------------------------- the input-train reader
+
+fn trains_target() -> Target {
+    let seeds: Vec<Input> = [
+        (r#"{"steps": 3, "trains": [[[0, 1, 2], [3, 0, 0], [0, 0, 15]]], "labels": [1]}"#, 3),
+        (r#"{"trains": [{"events": [[0, 1, 2], [2, 3, 1], [3, 0, 3]]}, [[1,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,2]]]}"#, 4),
+        (r#"{"steps": 2, "trains": [{"events": []}, {"events": [[1, 63, 7]]}], "labels": [0, 9]}"#, 64),
+        (r#"{"samples": [[0.5, 1.0]], "labels": [2]}"#, 2),
+    ]
+    .iter()
+    .map(|(json, n)| vec![json.as_bytes().to_vec(), n.to_string().into_bytes()])
+    .collect();
+    Target {
+        name: "trains",
+        parts: &["inputs.json", "input_len.txt"],
+        seeds,
+        mutate: mutate_inputs,
+        run: run_trains,
+    }
+}
+
+fn run_trains(x: &[Vec<u8>]) -> Outcome {
+    let n: usize = String::from_utf8_lossy(&x[1]).trim().parse().unwrap_or(4);
+    let rules = TrainRules {
+        inputs: n,
+        max: 15,
+        input_bits: 4,
+        steps_given: None,
+        steps_default: 4,
+    };
+    match InputFile::parse(&x[0], &rules, &"fuzz.json") {
+        Ok(InputFile::Trains(t)) => {
+            // What was accepted has T x N counts per sample, each within the input width.
+            assert!(t.counts.iter().all(|c| c.len() == t.steps as usize * n));
+            assert!(t.counts.iter().flatten().all(|&c| c <= 15));
+            Outcome::Ok
+        }
+        Ok(InputFile::Values(_)) => Outcome::Ok,
+        Err(e) => Outcome::Err(e),
+    }
+}
+
 // ---------------------------------------------------------------- the campaigns
 
 fn check(st: &engine::Stats, name: &str) {
@@ -639,6 +681,13 @@ fn fuzz_state_dict_importer() {
 }
 
 #[test]
+fn fuzz_input_trains() {
+    let _one = engine::lock();
+    let st = engine::campaign(&trains_target(), "fuzz_input_trains", 20000);
+    check(&st, "trains");
+}
+
+#[test]
 fn fuzz_input_sets() {
     let _one = engine::lock();
     let st = engine::campaign(&inputs_target(), "fuzz_input_sets", 40000);
@@ -660,6 +709,11 @@ fn seeds_are_accepted() {
     }
     for s in &inputs_target().seeds {
         assert!(matches!(run_inputs(s), Outcome::Ok));
+    }
+    for s in &trains_target().seeds {
+        if let Outcome::Err(e) = run_trains(s) {
+            panic!("{e}");
+        }
     }
     let t = nir_target();
     let ok = t
@@ -821,6 +875,7 @@ fn regressions_are_refused_within_bounds() {
             "nir" => nir_target(),
             "state-dict" => state_dict_target(),
             "inputs" => inputs_target(),
+            "trains" => trains_target(),
             o => panic!("unknown target {o}"),
         };
         let input = engine::load_input(dir, t.parts);
@@ -867,6 +922,7 @@ fn replay() {
         "nir" => nir_target(),
         "state-dict" => state_dict_target(),
         "inputs" => inputs_target(),
+        "trains" => trains_target(),
         o => panic!("unknown target {o}"),
     };
     let input = engine::load_input(&dir, t.parts);
