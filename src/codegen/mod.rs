@@ -8,6 +8,7 @@ mod hex;
 pub mod integration;
 pub mod manifest;
 pub mod plan;
+pub mod rtl;
 
 pub use manifest::Manifest;
 pub use plan::{plan, EngineKind, EnginePlan, LeakImpl, Plan};
@@ -101,6 +102,18 @@ pub const HDL_FIFO: &str = include_str!("../../hdl/lifb_fifo.v");
 pub const HDL_ROM: &str = include_str!("../../hdl/lifb_rom.v");
 pub const HDL_PRIENC: &str = include_str!("../../hdl/lifb_prienc.v");
 
+pub const HDL_FIRE_UNIT: &str = include_str!("../../hdl/lifb_fire_unit.v");
+pub const HDL_ACC_LANES: &str = include_str!("../../hdl/lifb_acc_lanes.v");
+
+/// The hand-written modules every design includes, as (file name, text), in a fixed order.
+pub const HDL_MODULES: [(&str, &str); 5] = [
+    ("lifb_fifo.v", HDL_FIFO),
+    ("lifb_rom.v", HDL_ROM),
+    ("lifb_prienc.v", HDL_PRIENC),
+    ("lifb_acc_lanes.v", HDL_ACC_LANES),
+    ("lifb_fire_unit.v", HDL_FIRE_UNIT),
+];
+
 #[derive(Template)]
 #[template(path = "engine.v", escape = "none")]
 struct EngineTpl<'a> {
@@ -108,50 +121,11 @@ struct EngineTpl<'a> {
     index: usize,
     desc: &'a str,
     module: &'a str,
-    kind: &'a str,
-    n: usize,
-    p: usize,
-    passes: usize,
-    q: usize,
-    r: usize,
-    words: usize,
-    pw: usize,
-    sw: usize,
-    fw: usize,
-    wi: usize,
-    ai: usize,
-    iw: usize,
-    cw: usize,
-    oiw: usize,
-    ocw: usize,
-    vw: usize,
-    wb: usize,
-    xw: usize,
-    accw: usize,
-    mb: usize,
-    hw: usize,
-    k: usize,
-    e: usize,
-    pe: usize,
-    jw: usize,
-    lw: usize,
-    lb: usize,
-    rw: usize,
-    last_n: usize,
-    w_depth: usize,
-    w_aw: usize,
+    /// The engine's named parameters (the localparams of the generated wrapper).
+    g: rtl::EngineParams,
     w_slices: &'a [(usize, usize, String)],
     n_file: &'a str,
-    n_block: u8,
-    leak: &'a str,
-    leak_shift: u32,
-    leak_d: u32,
-    leak_f: u32,
-    leak_dw: usize,
-    reset_zero: bool,
     const_in: bool,
-    vmax_lit: String,
-    vmin_lit: String,
 }
 
 struct TopEngine {
@@ -205,74 +179,16 @@ struct HarnessTpl<'a> {
     fifos: usize,
 }
 
-/// Signed literal of `bits` bits holding `v` (two's complement, hex).
-fn slit(bits: usize, v: i64) -> String {
-    let mask = if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    };
-    format!("{bits}'sh{:x}", (v as u64) & mask)
-}
-
 fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
-    let (leak, leak_shift, leak_d, leak_f, leak_dw) = match e.leak {
-        LeakImpl::None => ("none", 0, 0, 0, 1),
-        LeakImpl::Shift(s) => ("shift", s, 0, 0, 1),
-        LeakImpl::Mul { d, f } => ("mul", 0, d, f, plan::bits_u(d as u64)),
-    };
-    let v_max = (1i64 << (e.mb - 1)) - 1;
-    let v_min = -(1i64 << (e.mb - 1));
     let t = EngineTpl {
         version: env!("CARGO_PKG_VERSION"),
         index: i,
         desc: &e.desc,
         module: &e.module,
-        kind: e.kind.name(),
-        n: e.n,
-        p: e.p,
-        passes: e.passes,
-        q: e.q,
-        r: e.r,
-        words: e.words,
-        pw: e.pw,
-        sw: plan::clog2(e.r),
-        fw: plan::bits_u(e.words as u64),
-        wi: plan::clog2(e.words),
-        ai: e.ai,
-        iw: e.iw,
-        cw: e.cw,
-        oiw: e.oiw,
-        ocw: e.ocw,
-        vw: e.vw,
-        wb: e.wb,
-        xw: e.wb + e.cw,
-        accw: e.accw,
-        mb: e.mb,
-        hw: e.hw,
-        k: e.k,
-        e: e.e,
-        pe: e.q * e.e,
-        jw: e.jw,
-        lw: e.lw,
-        lb: e.lb,
-        rw: e.rw,
-        last_n: e.n - (e.passes - 1) * e.p,
-        w_depth: e.n_in * e.passes,
-        w_aw: e.w_aw,
+        g: rtl::EngineParams::of(e),
         w_slices: &e.w_slices,
         n_file: &e.n_file,
-        // a wide neuron ROM of many fire units is cheaper in block RAM than in logic
-        n_block: u8::from(e.words * e.q * e.lb >= 8192),
-        leak,
-        leak_shift,
-        leak_d,
-        leak_f,
-        leak_dw,
-        reset_zero: e.reset_zero,
         const_in: e.const_in,
-        vmax_lit: slit(e.mb, v_max),
-        vmin_lit: slit(e.mb, v_min),
     };
     t.render()
         .map(|s| s + "\n")
@@ -384,9 +300,9 @@ pub fn generate_with_fifo_depth(
             engine_verilog(e, i)?.into_bytes(),
         ));
     }
-    files.push(("lifb_fifo.v".into(), HDL_FIFO.as_bytes().to_vec()));
-    files.push(("lifb_rom.v".into(), HDL_ROM.as_bytes().to_vec()));
-    files.push(("lifb_prienc.v".into(), HDL_PRIENC.as_bytes().to_vec()));
+    for (name, text) in HDL_MODULES {
+        files.push((name.into(), text.as_bytes().to_vec()));
+    }
     for (i, e) in p.engines.iter().enumerate() {
         let (w, n) = hex::engine_roms(&net, &p, i)?;
         for (text, (_, _, name)) in w.into_iter().zip(&e.w_slices) {

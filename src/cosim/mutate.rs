@@ -75,10 +75,13 @@ pub enum Target {
     Engine,
     /// templates/top.v: lifb_top.v.
     Top,
-    /// hdl/lifb_fifo.v, hdl/lifb_prienc.v, hdl/lifb_rom.v.
+    /// hdl/lifb_fifo.v, hdl/lifb_prienc.v, hdl/lifb_rom.v, hdl/lifb_acc_lanes.v,
+    /// hdl/lifb_fire_unit.v (one file shared by every engine of the design).
     Fifo,
     Prienc,
     Rom,
+    Lanes,
+    FireUnit,
     /// The neuron ROM of engine 0: add `1 << shift` to word 0 (shift = membrane bits: the
     /// first threshold of unit 0; 0: its bias).
     NeuronWord {
@@ -96,6 +99,8 @@ impl Target {
             Target::Fifo => "hdl/lifb_fifo.v",
             Target::Prienc => "hdl/lifb_prienc.v",
             Target::Rom => "hdl/lifb_rom.v",
+            Target::Lanes => "hdl/lifb_acc_lanes.v",
+            Target::FireUnit => "hdl/lifb_fire_unit.v",
             Target::NeuronWord { .. } => "neuron ROM (.hex)",
             Target::WeightWord => "weight ROM (.hex)",
         }
@@ -108,6 +113,8 @@ impl Target {
             Target::Fifo => Some(codegen::HDL_FIFO),
             Target::Prienc => Some(codegen::HDL_PRIENC),
             Target::Rom => Some(codegen::HDL_ROM),
+            Target::Lanes => Some(codegen::HDL_ACC_LANES),
+            Target::FireUnit => Some(codegen::HDL_FIRE_UNIT),
             _ => None,
         }
     }
@@ -121,6 +128,8 @@ impl Target {
             Target::Fifo => name == "lifb_fifo.v",
             Target::Prienc => name == "lifb_prienc.v",
             Target::Rom => name == "lifb_rom.v",
+            Target::Lanes => name == "lifb_acc_lanes.v",
+            Target::FireUnit => name == "lifb_fire_unit.v",
             Target::NeuronWord { .. } | Target::WeightWord => false,
         }
     }
@@ -139,6 +148,42 @@ pub struct Mutant {
     pub what: &'static str,
     /// Why the mutant cannot be observed, when it cannot.
     pub equivalent: Option<&'static str>,
+    /// For a mutant of an hdl/ module (whose every branch is in the file): the branch its text
+    /// lives in, which some engine of the design must elaborate.
+    pub branch: Option<Branch>,
+}
+
+/// A generate branch of hdl/lifb_fire_unit.v or hdl/lifb_acc_lanes.v, and which engines use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Branch {
+    /// A neuron layer (LIFB or group), not a current readout.
+    Neuron,
+    LifbZeroReset,
+    LifbSubtractReset,
+    LeakShift,
+    LeakMul,
+    /// Two accumulator banks (not the constant-input engine).
+    TwoBanks,
+    /// One-bit input counts (shift and add).
+    OneBitCounts,
+    /// Counts of three or more bits (the multiplier).
+    Multiplier,
+}
+
+impl Branch {
+    fn generated(self, e: &codegen::EnginePlan) -> bool {
+        let lifb = e.kind == codegen::EngineKind::Lifb;
+        match self {
+            Branch::Neuron => e.kind != codegen::EngineKind::Current,
+            Branch::LifbZeroReset => lifb && e.reset_zero,
+            Branch::LifbSubtractReset => lifb && !e.reset_zero,
+            Branch::LeakShift => matches!(e.leak, codegen::LeakImpl::Shift(_)),
+            Branch::LeakMul => matches!(e.leak, codegen::LeakImpl::Mul { .. }),
+            Branch::TwoBanks => !e.const_in,
+            Branch::OneBitCounts => e.cw == 1,
+            Branch::Multiplier => e.cw > 2,
+        }
+    }
 }
 
 const fn m(
@@ -157,7 +202,14 @@ const fn m(
         class,
         what,
         equivalent: None,
+        branch: None,
     }
+}
+
+/// A mutant of an hdl/ module's branch `b`.
+const fn on(mut x: Mutant, b: Branch) -> Mutant {
+    x.branch = Some(b);
+    x
 }
 
 const fn eq(mut x: Mutant, why: &'static str) -> Mutant {
@@ -167,13 +219,14 @@ const fn eq(mut x: Mutant, why: &'static str) -> Mutant {
 
 /// The catalogue.
 pub fn catalogue() -> Vec<Mutant> {
+    use Branch::*;
     use Class::*;
     use Target::*;
     vec![
         // comparisons
-        m("cmp-fire-gt", Engine, Comparison, "assign fired[k] = !d[", "assign fired[k] = (h > th) && !d[", "a neuron fires on H > threshold instead of H >= threshold"),
-        m("cmp-fire-inverted", Engine, Comparison, "assign fired[k] = !d[", "assign fired[k] = d[", "a neuron fires below its threshold"),
-        m("cmp-unit-ok", Engine, Comparison, "wire unit_ok = (f_pass != LAST_PASS) || (u < ", "wire unit_ok = (f_pass != LAST_PASS) || (u <= ", "a unit beyond the last neuron of a partial pass fires (one unit per lane)"),
+        on(m("cmp-fire-gt", FireUnit, Comparison, "assign fired[k] = !d[", "assign fired[k] = (h > th) && !d[", "a neuron fires on H > threshold instead of H >= threshold"), Neuron),
+        on(m("cmp-fire-inverted", FireUnit, Comparison, "assign fired[k] = !d[", "assign fired[k] = d[", "a neuron fires below its threshold"), Neuron),
+        m("cmp-unit-ok", Engine, Comparison, "assign unit_ok = (f_pass != LAST_PASS) || (u < ", "assign unit_ok = (f_pass != LAST_PASS) || (u <= ", "a unit beyond the last neuron of a partial pass fires (one unit per lane)"),
         m("cmp-unit-ok-group", Engine, Comparison, "(u_lane < ", "(u_lane <= ", "a lane beyond P in a partial unit group fires"),
         m("cmp-argmax-lt", Top, Argmax, "if (score[am_i_k] > score[am_best_k])", "if (score[am_i_k] < score[am_best_k])", "argmax picks the smallest score"),
         // counters and indices
@@ -181,9 +234,9 @@ pub fn catalogue() -> Vec<Mutant> {
         m("cnt-acc-last-step", Engine, Counter, "wire a_last_step = (a_step == steps_m1);", "wire a_last_step = (a_step == steps_m1 - 16'd1);", "the accumulator stops one step early"),
         m("cnt-step-by-two", Engine, Counter, "step <= step + 16'd1;", "step <= step + 16'd2;", "the fire step counter advances by two"),
         m("cnt-pass-no-wrap", Engine, Counter, "a_pass <= a_last ? ", "a_pass <= 1'b0 ? ", "the weight pass counter runs through its power of two instead of wrapping after the last pass (cycle budget: the extra passes write outside the accumulators)"),
-        m("cnt-burst-first-only", Engine, Counter, "if (fired[i]) begin", "if (fired[0]) begin", "a burst counts every threshold once the first is reached (subtract reset)"),
-        m("cnt-burst-first-only-zero", Engine, Counter, "if (fired[i]) c = c + ", "if (fired[0]) c = c + ", "a burst counts every threshold once the first is reached (zero reset)"),
-        m("cnt-burst-skip-first", Engine, Counter, "for (i = 0; i < ", "for (i = 1; i < ", "the burst count ignores the first threshold"),
+        on(m("cnt-burst-first-only", FireUnit, Counter, "if (fired[i]) begin", "if (fired[0]) begin", "a burst counts every threshold once the first is reached (subtract reset)"), LifbSubtractReset),
+        on(m("cnt-burst-first-only-zero", FireUnit, Counter, "if (fired[i]) c = c + ", "if (fired[0]) c = c + ", "a burst counts every threshold once the first is reached (zero reset)"), LifbZeroReset),
+        on(m("cnt-burst-skip-first", FireUnit, Counter, "for (i = 0; i < ", "for (i = 1; i < ", "the burst count ignores the first threshold"), LifbZeroReset),
         m("cnt-readout-step", Top, Counter, "end else if (ro_step == steps_m1) begin", "end else if (ro_step == steps_m1 - 16'd1) begin", "the readout takes its argmax one step early"),
         m("cnt-steps-m1", Top, Counter, "steps_m1 <= steps - 16'd1;", "steps_m1 <= steps;", "the design runs T + 1 steps"),
         m("cnt-scores-kept", Top, Counter, "ro_argmax <= 1'b0;\n                for (c = 0; c < ", "ro_argmax <= 1'b0;\n                for (c = 0; c < 0 && c < ", "the class scores are not cleared at start (only by reset)"),
@@ -193,21 +246,21 @@ pub fn catalogue() -> Vec<Mutant> {
         m("idx-pending-clear", Engine, Index, "(pend_mask & ~pe_onehot)", "(pend_mask & pe_onehot)", "sending an event clears the other pending events"),
         m("idx-fifo-read-ptr", Fifo, Index, "assign rd_data  = mem[rptr[AW-1:0]];", "assign rd_data  = mem[wptr[AW-1:0]];", "the FIFO reads at its write pointer"),
         m("idx-rom-addr", Rom, Index, "q <= mem[addr];\n        end\n    endgenerate", "q <= mem[addr + 1'b1];\n        end\n    endgenerate", "a (logic) ROM reads the next word"),
-        m("idx-subtract-theta0", Engine, SubtractReset, "v_next = d[i*", "v_next = d[0*", "the subtract reset always removes the first threshold"),
+        on(m("idx-subtract-theta0", FireUnit, SubtractReset, "v_sub = d[i*", "v_sub = d[0*", "the subtract reset always removes the first threshold"), LifbSubtractReset),
         // bank selects
         m("bank-acc", Engine, BankSelect, "wire a_bank = a_step[0];", "wire a_bank = 1'b0;", "every step accumulates into bank 0"),
         m("bank-fire", Engine, BankSelect, "wire f_bank = step[0];", "wire f_bank = ~step[0];", "the fire process reads the other bank"),
-        m("bank-lane-read", Engine, BankSelect, "= f_bank ? rd1 : rd0;", "= f_bank ? rd0 : rd1;", "the lanes hand the fire process the wrong bank"),
-        m("bank-add", Engine, BankSelect, "wire a1_add = c_valid && c_bank;", "wire a1_add = c_valid && !c_bank;", "bank 1 adds the products meant for bank 0"),
+        on(m("bank-lane-read", Lanes, BankSelect, "= fire_bank ? rd1 : rd0;", "= fire_bank ? rd0 : rd1;", "the lanes hand the fire process the wrong bank"), TwoBanks),
+        on(m("bank-add", Lanes, BankSelect, "assign a1_add = add && add_bank;", "assign a1_add = add && !add_bank;", "bank 1 adds the products meant for bank 0"), TwoBanks),
         m("bank-eos", Engine, BankSelect, "eos_bank <= a_bank;", "eos_bank <= ~a_bank;", "the end of a step marks the other bank complete"),
         m("bank-next-full", Engine, BankSelect, "wire next_full = full[~f_bank];", "wire next_full = full[f_bank];", "the fire process checks the bank it just fired"),
         m("bank-never-cleared", Engine, BankSelect, "wire clear_now = compute_now && f_sub_last;", "wire clear_now = 1'b0;", "a fired bank keeps its sums into the next step"),
         // saturation
-        m("sat-top-dropped", Engine, Saturation, "h = h_hi ? ", "h = 1'b0 ? ", "H wraps instead of saturating at the top bound"),
-        m("sat-bottom-dropped", Engine, Saturation, "h_lo ? ", "1'b0 ? ", "H wraps instead of saturating at the bottom bound"),
-        m("sat-top-minus-one", Engine, Saturation, " : h_lo ? ", " - 2'sd1 : h_lo ? ", "the top saturation value is one too low"),
-        m("sat-bottom-plus-one", Engine, Saturation, " : h_sum[", " + 2'sd1 : h_sum[", "the bottom saturation value is one too high"),
-        m("sat-top-detect", Engine, Saturation, "wire h_hi = !h_sum[", "wire h_hi = h_sum[", "overflow at the top bound is detected on negative sums instead"),
+        on(m("sat-top-dropped", FireUnit, Saturation, "h = h_hi ? ", "h = 1'b0 ? ", "H wraps instead of saturating at the top bound"), Neuron),
+        on(m("sat-bottom-dropped", FireUnit, Saturation, "h_lo ? ", "1'b0 ? ", "H wraps instead of saturating at the bottom bound"), Neuron),
+        on(m("sat-top-minus-one", FireUnit, Saturation, " : h_lo ? ", " - 2'sd1 : h_lo ? ", "the top saturation value is one too low"), Neuron),
+        on(m("sat-bottom-plus-one", FireUnit, Saturation, " : h_sum[", " + 2'sd1 : h_sum[", "the bottom saturation value is one too high"), Neuron),
+        on(m("sat-top-detect", FireUnit, Saturation, "wire h_hi = !h_sum[", "wire h_hi = h_sum[", "overflow at the top bound is detected on negative sums instead"), Neuron),
         // ROM words
         m("hex-threshold-plus-one", NeuronWord { threshold: true }, HexWord, "", "", "the first threshold of neuron 0 (engine 0) is one higher"),
         m("hex-bias-plus-one", NeuronWord { threshold: false }, HexWord, "", "", "the bias of neuron 0 (engine 0) is one higher"),
@@ -242,26 +295,26 @@ pub fn catalogue() -> Vec<Mutant> {
         m("argmax-tie-high", Top, Argmax, "if (score[am_i_k] > score[am_best_k])", "if (score[am_i_k] >= score[am_best_k])", "a tie goes to the higher class"),
         m("argmax-score-sub", Top, Argmax, "score[ro_cls] <= score[ro_cls] + ro_add;", "score[ro_cls] <= score[ro_cls] - ro_add;", "the class scores subtract the output counts"),
         // resets
-        m("zero-reset-bursts-only", Engine, ZeroReset, "v_next = fired[0] ? ", "v_next = fired[1] ? ", "the zero reset happens only for bursts of two or more"),
-        m("zero-reset-dropped", Engine, ZeroReset, "v_next = fired[0] ? ", "v_next = 1'b0 ? ", "the zero reset never happens"),
-        m("subtract-reset-dropped", Engine, SubtractReset, "v_next = d[i*", "v_next = h; // d[i*", "the subtract reset never happens"),
+        on(m("zero-reset-bursts-only", FireUnit, ZeroReset, "v_upd = fired[0] ? ", "v_upd = fired[1] ? ", "the zero reset happens only for bursts of two or more"), LifbZeroReset),
+        on(m("zero-reset-dropped", FireUnit, ZeroReset, "v_upd = fired[0] ? ", "v_upd = 1'b0 ? ", "the zero reset never happens"), LifbZeroReset),
+        on(m("subtract-reset-dropped", FireUnit, SubtractReset, "v_sub = d[i*", "v_sub = h; // d[i*", "the subtract reset never happens"), LifbSubtractReset),
         // leak
-        m("leak-mul-sign", Engine, Leak, "v_lk = v_old - v_sh[", "v_lk = v_old + v_sh[", "the (multiplied) leak adds instead of subtracting"),
-        m("leak-mul-dropped", Engine, Leak, "v_lk = v_old - v_sh[", "v_lk = v_old; // v_sh[", "the (multiplied) leak is dropped"),
-        m("leak-mul-logical-shift", Engine, Leak, "v_sh = v_prod >>> ", "v_sh = v_prod >> ", "the leak's floor shift is logical (wrong for negative V)"),
-        m("leak-shift-dropped", Engine, Leak, "v_lk = v_old - (v_old >>> ", "v_lk = v_old; // (v_old >>> ", "the (shift) leak is dropped"),
-        m("leak-shift-logical", Engine, Leak, "v_lk = v_old - (v_old >>> ", "v_lk = v_old - (v_old >> ", "the (shift) leak shifts logically (wrong for negative V)"),
+        on(m("leak-mul-sign", FireUnit, Leak, "v_lk = v_old - v_sh[", "v_lk = v_old + v_sh[", "the (multiplied) leak adds instead of subtracting"), LeakMul),
+        on(m("leak-mul-dropped", FireUnit, Leak, "v_lk = v_old - v_sh[", "v_lk = v_old; // v_sh[", "the (multiplied) leak is dropped"), LeakMul),
+        on(m("leak-mul-logical-shift", FireUnit, Leak, "v_sh = v_prod >>> ", "v_sh = v_prod >> ", "the leak's floor shift is logical (wrong for negative V)"), LeakMul),
+        on(m("leak-shift-dropped", FireUnit, Leak, "v_lk = v_old - (v_old >>> ", "v_lk = v_old; // (v_old >>> ", "the (shift) leak is dropped"), LeakShift),
+        on(m("leak-shift-logical", FireUnit, Leak, "v_lk = v_old - (v_old >>> ", "v_lk = v_old - (v_old >> ", "the (shift) leak shifts logically (wrong for negative V)"), LeakShift),
         // arithmetic
-        m("arith-acc-sub", Engine, Arithmetic, "? rd0 + prod :", "? rd0 - prod :", "the accumulator subtracts the products"),
-        m("arith-mul-add", Engine, Arithmetic, "prod_x = cnt_x * w_x;", "prod_x = cnt_x + w_x;", "count * weight becomes count + weight"),
-        m("arith-shift-add", Engine, Arithmetic, " ? (w_x <<< ", " ? (w_x <<< 1 + ", "the shift-and-add product shifts the first partial product once too far"),
+        m("arith-acc-sub", Lanes, Arithmetic, "? rd0 + prod :", "? rd0 - prod :", "the accumulator subtracts the products"),
+        on(m("arith-mul-add", Lanes, Arithmetic, "prod_x = cnt_x * w_x;", "prod_x = cnt_x + w_x;", "count * weight becomes count + weight"), Multiplier),
+        on(m("arith-shift-add", Lanes, Arithmetic, " ? (w_x <<< ", " ? (w_x <<< 1 + ", "the shift-and-add product shifts the first partial product once too far"), OneBitCounts),
         // equivalent by argument
         eq(
             m("eq-acc-last-step-late", Engine, Counter, "wire a_last_step = (a_step == steps_m1);", "wire a_last_step = (a_step == steps_m1 + 16'd1);", "the accumulator stays on after the last step"),
             "a_on only lets input beats in; the protocol sends none after the T-th end-of-step beat, and start clears a_on before the next sample",
         ),
         eq(
-            m("eq-neuron-prefetch", Engine, Index, "(f_word == LAST_WORD || f_word == WORDS)", "(f_word == WORDS)", "after the last fire word the neuron ROM prefetches word WORDS instead of word 0"),
+            m("eq-neuron-prefetch", Engine, Index, "(f_word == LAST_WORD || f_word == ALL_WORDS)", "(f_word == ALL_WORDS)", "after the last fire word the neuron ROM prefetches word WORDS instead of word 0"),
             "that prefetch is never used: no word is computed after the last one, and word 0 of the next step is addressed while f_word = WORDS (n_addr_w = 0 then)",
         ),
         eq(
@@ -427,6 +480,16 @@ pub fn apply(design: &Design, mutant: &Mutant) -> Result<Design> {
                     mutant.find,
                     t.source()
                 )));
+            }
+            if let Some(b) = mutant.branch {
+                if !design.plan.engines.iter().any(|e| b.generated(e)) {
+                    return Err(Error::tool(format!(
+                        "mutant {}: its text {:?} from {} lies in the {b:?} branch, which no engine of this design elaborates (the branch is not generated for this model)",
+                        mutant.id,
+                        mutant.find,
+                        t.source()
+                    )));
+                }
             }
             let mut hits = 0;
             for (n, b) in d.files.iter_mut() {
