@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod quant;
 pub mod report;
 pub mod scale;
+pub mod study;
 pub mod synth;
 #[cfg(feature = "train")]
 pub mod train;

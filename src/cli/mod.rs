@@ -34,6 +34,7 @@ mod mutate;
 mod progress;
 mod quantize;
 mod simulate;
+mod study;
 mod sweep;
 mod synth;
 mod train;
@@ -89,6 +90,8 @@ pub enum Command {
     Sweep(Box<sweep::Args>),
     /// Measure golden-model throughput.
     Bench(bench::Args),
+    /// The results study: train and measure a grid of networks, summarize with error bars.
+    Study(study::Args),
     /// Verification campaign: co-simulate many random networks (sharded like a sweep).
     Verify(verify::Args),
 }
@@ -166,6 +169,7 @@ pub fn main() -> i32 {
         Command::Flow(a) => flow::run(a),
         Command::Sweep(a) => sweep::run(*a),
         Command::Bench(a) => bench::run(a),
+        Command::Study(a) => study::run(a),
         Command::Verify(a) => verify::run(a),
     };
     // Output still buffered is flushed here; its failure is reported like any other.

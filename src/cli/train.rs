@@ -241,61 +241,14 @@ pub fn run(a: Args) -> Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "model".into());
-    let mut float = trained
-        .net
-        .export(&name, cfg.qat.as_ref())
-        .map_err(train::ce)?;
-    // The authoritative figure: the golden float simulator on the test set.
-    let acc = crate::data::eval::float_accuracy(&float, &test_ds, cfg.steps, cfg.input_bits)?;
+    let (float, acc) = train::model::float_model(&trained, &cfg, &name, &test_ds)?;
     errln!(
         "golden float model: {:.2}% on {} {} test images",
         100.0 * acc,
         test_ds.len(),
         a.data.name()
     );
-    let meta = &mut float.meta;
-    meta.insert("dataset".into(), a.data.name().into());
-    meta.insert("steps".into(), cfg.steps.into());
-    meta.insert(
-        "test_images".into(),
-        serde_json::Value::from(test_ds.len() as u64),
-    );
-    meta.insert(
-        "float_test_accuracy".into(),
-        serde_json::Value::from(round4(acc)),
-    );
-    if let Some(b) = cfg.input_bits {
-        meta.insert("input_bits".into(), b.into());
-    }
-    meta.insert(
-        "train_config".into(),
-        serde_json::to_value(&cfg).map_err(|e| Error::tool(e.to_string()))?,
-    );
-    meta.insert(
-        "train_history".into(),
-        // Loss and accuracy per epoch only: timings would make the file differ between runs.
-        serde_json::Value::Array(
-            trained
-                .history
-                .iter()
-                .map(|h| {
-                    serde_json::json!({
-                        "epoch": h.epoch,
-                        "loss": round4(h.loss),
-                        "train_accuracy": round4(h.train_accuracy),
-                        "test_accuracy": round4(h.test_accuracy),
-                        "qat": h.qat,
-                    })
-                })
-                .collect(),
-        ),
-    );
     crate::format::save(&float, &a.output)?;
     errln!("wrote {}", a.output.display());
     Ok(())
-}
-
-#[cfg(feature = "train")]
-fn round4(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }

@@ -8,7 +8,7 @@ use crate::ir::IntNetwork;
 
 /// Input events of engine `ei` at step `t` (non-zero encoded inputs, or the previous layer's
 /// non-zero counts); 0 for the constant-input engine after step 0.
-fn events_in(
+pub fn events_in(
     net: &IntNetwork,
     e: &EnginePlan,
     ei: usize,

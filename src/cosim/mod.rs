@@ -370,7 +370,8 @@ fn entry_problem(dir: &Path, exe: &Path, key: &str, uid: u32) -> Option<String> 
     }
 }
 
-/// What `verilator --version` prints (the build cache and the result cache key on it).
+/// What `verilator --version` prints (the report names it; the build cache and the result cache
+/// key on it).
 pub fn verilator_version() -> Result<String> {
     let out = Command::new("verilator")
         .arg("--version")

@@ -4,7 +4,7 @@
 
 use super::sweep_shard;
 use super::SynthVerdict;
-use super::{synth_request, synthesize, InputSource, Progress};
+use super::{synth_request, synthesize, Progress};
 use crate::codegen::{Form, Lanes};
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};
@@ -30,7 +30,7 @@ pub struct ModelSweep {
     pub forms: Vec<Form>,
     pub cosim_images: usize,
     /// The samples co-simulated (the first `cosim_images` of them).
-    pub inputs: InputSource,
+    pub inputs: super::InputSource,
     pub steps: Option<u32>,
     pub weight_bits: Option<u32>,
     pub input_bits: Option<u32>,

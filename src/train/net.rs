@@ -88,9 +88,16 @@ pub enum TLayer {
     },
 }
 
+/// Spike readout: the initial logit range 0..=4 of every neuron type and T (the range raw counts
+/// had for LIF at T = 4, a setting that trained well with both neurons).
+pub const INITIAL_LOGIT_RANGE: f32 = 4.0;
+
 pub struct TrainNet {
     pub cfg: NetConfig,
     pub layers: Vec<TLayer>,
+    /// Spike readout only: the learned log-temperature s of the logits exp(s) * counts / (T * B)
+    /// (`logits`). Training-only: the argmax, and so the exported network, does not depend on it.
+    pub log_temperature: Option<Var>,
 }
 
 /// Parameters as the forward pass uses them (fake-quantized during quantization-aware training).
@@ -238,7 +245,19 @@ impl TrainNet {
                 }
             }
         }
-        Ok(TrainNet { cfg, layers })
+        let log_temperature = match cfg.readout {
+            ReadoutKind::Spikes => Some(Var::from_tensor(&Tensor::full(
+                INITIAL_LOGIT_RANGE.ln(),
+                1,
+                dev,
+            )?)?),
+            ReadoutKind::Current => None,
+        };
+        Ok(TrainNet {
+            cfg,
+            layers,
+            log_temperature,
+        })
     }
 
     /// Every variable in a fixed order (checkpoints rely on it), with whether it is trained and
@@ -259,6 +278,9 @@ impl TrainNet {
                 }
                 TLayer::Pool { .. } | TLayer::Flatten => {}
             }
+        }
+        if let Some(s) = &self.log_temperature {
+            v.push((s.clone(), true, false));
         }
         v
     }
@@ -437,11 +459,18 @@ impl TrainNet {
         readout.ok_or_else(|| candle_core::Error::Msg("steps must be >= 1".into()))
     }
 
-    /// Logits for the cross-entropy: mean current per step, or summed spike counts.
+    /// Logits for the cross-entropy: the mean current per step, or the spike counts as a
+    /// fraction of their maximum T * B times a learned temperature exp(s). Raw summed counts
+    /// (0..=T*B) made the softmax ever sharper with T and B (a Fashion-MNIST run at T = 8, B = 3
+    /// stalled from its first epoch) and flat for LIF at T = 1 (0..=1); normalized, every neuron
+    /// and T starts from the same logit range (`INITIAL_LOGIT_RANGE`) and training sets the
+    /// sharpness.
     pub fn logits(&self, readout: &Tensor, steps: u32) -> Result<Tensor> {
-        match self.cfg.readout {
-            ReadoutKind::Current => readout.affine(1.0 / steps as f64, 0.0),
-            ReadoutKind::Spikes => Ok(readout.clone()),
+        match &self.log_temperature {
+            Some(s) => readout
+                .affine(1.0 / (steps as f64 * self.cfg.max_burst as f64), 0.0)?
+                .broadcast_mul(&s.as_tensor().exp()?),
+            None => readout.affine(1.0 / steps as f64, 0.0),
         }
     }
 
