@@ -11,9 +11,9 @@ use crate::ir::{Encoding, IntNetwork, Network};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 
-/// The samples of a run (a sweep plan carries it).
+/// The samples of a run (a sweep plan records it).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
 pub enum InputSource {
     /// The test split of a data set: `kind` (None: the model's own, from its meta "dataset", else
     /// by its input size), fetched sets under `dir`.

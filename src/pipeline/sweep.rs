@@ -4,7 +4,7 @@
 
 use super::sweep_shard;
 use super::SynthVerdict;
-use super::{synth_request, synthesize, InputSource, Progress};
+use super::{synth_request, synthesize, Progress};
 use crate::codegen::{Form, Lanes};
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};

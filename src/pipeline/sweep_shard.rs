@@ -147,8 +147,8 @@ struct Loaded {
     int: IntNetwork,
     steps: u32,
     inputs: Vec<Vec<u32>>,
-    /// "20 digits images", "8 random samples (seed 1)".
-    inputs_what: String,
+    /// "20 mnist-sample images", "8 random samples (seed 1)".
+    inputs_text: String,
     model_sha256: String,
     /// sha256 of the integer inputs and the steps.
     inputs_sha256: String,
@@ -175,7 +175,7 @@ fn load(o: &ModelSweep) -> Result<Loaded> {
     Ok(Loaded {
         int,
         steps,
-        inputs_what: samples.describe(),
+        inputs_text: samples.describe(),
         inputs: samples.int,
         model_sha256,
         inputs_sha256: crate::util::sha256_plain_hex(&bytes),
@@ -335,7 +335,7 @@ pub fn run_shard(
         device(o),
         owned.len(),
         plan.points.len(),
-        l.inputs_what,
+        l.inputs_text,
         plan.steps
     ));
 
