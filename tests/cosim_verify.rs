@@ -456,12 +456,10 @@ fn escaped_fault_classes_are_caught() {
         lifb_hdl::codegen::generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();
     let clean = cosim_design(&clean_design, &inputs, &opts).unwrap();
     assert!(clean.failure().is_none(), "{:?}", clean.failure());
-    let mb = net.fixed.as_ref().unwrap().membrane_bits as usize;
-    let vmax = format!("{mb}'sh{:x}", (1u64 << (mb - 1)) - 1);
-    let vmin = format!("{mb}'sh{:x}", 1u64 << (mb - 1));
     let engine = |n: &str| n.starts_with("lifb_top_l") && n.ends_with(".v");
     let top = |n: &str| n == "lifb_top.v";
     let fifo = |n: &str| n == "lifb_fifo.v";
+    let fire_unit = |n: &str| n == "lifb_fire_unit.v";
     let stmt = |l: &str, s: &str| format!("{}{s}", &l[..l.len() - l.trim_start().len()]);
     type Mutant<'a> = (
         &'a str,
@@ -478,18 +476,15 @@ fn escaped_fault_classes_are_caught() {
         ),
         (
             "positive saturation value off by one",
-            &engine,
+            &fire_unit,
             "h = h_hi ?",
-            Box::new(|l| {
-                let lower = format!("{mb}'sh{:x}", (1u64 << (mb - 1)) - 2);
-                l.replace(&format!("h_hi ? {vmax}"), &format!("h_hi ? {lower}"))
-            }),
+            Box::new(|l| l.replace("h_hi ? V_MAX", "h_hi ? V_MAX - 2'sd1")),
         ),
         (
             "saturation dropped",
-            &engine,
+            &fire_unit,
             "h = h_hi ?",
-            Box::new(|l| l.replace(&format!("h_hi ? {vmax} : h_lo ? {vmin} : "), "")),
+            Box::new(|l| l.replace("h_hi ? V_MAX : h_lo ? V_MIN : ", "")),
         ),
         (
             "out_value forced to 0",
