@@ -107,18 +107,16 @@ pub fn all(r: &Results) -> Vec<(String, String)> {
 fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     let raw = (hi - lo).max(1e-9) / n as f64;
     let mag = 10f64.powf(raw.log10().floor());
+    // A relative tolerance: (0.9 - 0.3) / 3 is 0.20000000000000004 in f64, and 0.2 must do.
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
-        .find(|s| *s >= raw)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
         .unwrap_or(10.0 * mag);
-    let mut v = Vec::new();
-    let mut t = (lo / step).ceil() * step;
-    while t <= hi + 1e-9 * step {
-        v.push(t);
-        t += step;
-    }
-    v
+    // Integer multiples of the step (no drift from repeated addition).
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 fn plot(
@@ -298,10 +296,14 @@ mod tests {
 
     #[test]
     fn ticks_cover_the_range_with_round_steps() {
-        assert_eq!(
-            ticks(96.0, 98.5, 5),
-            vec![96.0, 96.5, 97.0, 97.5, 98.0, 98.5]
-        );
-        assert_eq!(ticks(0.3, 0.9, 3), vec![0.4, 0.6000000000000001, 0.8]);
+        let close = |got: Vec<f64>, want: &[f64]| {
+            assert_eq!(got.len(), want.len(), "{got:?} against {want:?}");
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-9, "{got:?} against {want:?}");
+            }
+        };
+        close(ticks(96.0, 98.5, 5), &[96.0, 96.5, 97.0, 97.5, 98.0, 98.5]);
+        close(ticks(0.3, 0.9, 3), &[0.4, 0.6, 0.8]);
+        close(ticks(0.0, 1.0, 4), &[0.0, 0.5, 1.0]);
     }
 }
