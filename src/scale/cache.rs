@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 const MAGIC: &str = "lifb-hdl result 1";
 /// An entry larger than this is not one of ours.
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
+/// Reads of an entry before it counts as damaged (a concurrent rename makes one read fail).
+const READ_ATTEMPTS: u32 = 8;
 
 /// What a lookup found.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,15 +116,21 @@ impl ResultCache {
     pub fn get(&mut self, key: &str) -> Result<Lookup> {
         check_key(key)?;
         let path = self.entry_path(key);
-        let bytes = match crate::util::read_limited(&path, MAX_ENTRY_BYTES) {
-            Ok(b) => b,
-            Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => {
-                self.stats.misses += 1;
-                return Ok(Lookup::Miss);
-            }
-            Err(e) => {
-                // unreadable or over the limit: not an entry we can trust
-                return Ok(self.corrupt(&path, e.message));
+        // A concurrent writer renames a whole new entry over the old one; a read that meets the
+        // rename (the file changed between its check and its open) is tried again.
+        let mut attempt = 0;
+        let bytes = loop {
+            match crate::util::read_limited(&path, MAX_ENTRY_BYTES) {
+                Ok(b) => break b,
+                Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => {
+                    self.stats.misses += 1;
+                    return Ok(Lookup::Miss);
+                }
+                Err(_) if attempt < READ_ATTEMPTS => attempt += 1,
+                Err(e) => {
+                    // unreadable or over the limit every time: not an entry we can trust
+                    return Ok(self.corrupt(&path, e.message));
+                }
             }
         };
         match parse_entry(&bytes, key) {
