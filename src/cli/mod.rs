@@ -264,6 +264,35 @@ pub(crate) fn model_steps<T>(net: &crate::ir::Network<T>, given: Option<u32>) ->
 }
 
 /// The samples of flow and sweep: a built-in data set, an input set file, or random samples.
+/// `--emit`, `--shards`, `--image`: the job file that runs a sweep plan's or a campaign's shards.
+#[derive(clap::Args, Debug)]
+pub struct EmitArgs {
+    /// Print a job file that runs the shards: an sbatch array script (slurm) or an Indexed Job
+    /// manifest (k8s). `sweep plan` still writes its plan; `verify` runs nothing.
+    #[arg(long, value_enum)]
+    pub emit: Option<crate::scale::emit::JobKind>,
+    /// Shards in the emitted job file.
+    #[arg(long, default_value_t = 4, requires = "emit")]
+    pub shards: usize,
+    /// Container image for --emit k8s.
+    #[arg(long, default_value = "lifb-hdl:latest", requires = "emit")]
+    pub image: String,
+}
+
+impl EmitArgs {
+    /// `--shards`, within 1..=[`crate::scale::MAX_SHARDS`].
+    pub fn checked_shards(&self) -> crate::error::Result<usize> {
+        if !(1..=crate::scale::MAX_SHARDS).contains(&self.shards) {
+            return Err(crate::error::Error::bad_input(format!(
+                "--shards must be 1..={}, got {}",
+                crate::scale::MAX_SHARDS,
+                self.shards
+            )));
+        }
+        Ok(self.shards)
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputSourceArgs {
     /// Evaluation images from a built-in data set (default: the shipped sample of the model's

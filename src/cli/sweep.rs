@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::sweep::{self, HdlSweep, ModelSweep};
 use crate::pipeline::sweep_shard::{self, SweepPlan};
 use crate::scale::cache::ResultCache;
-use crate::scale::emit::{self, JobKind, JobSpec};
+use crate::scale::emit::{self, JobSpec};
 use crate::scale::Shard;
 use crate::synth::{Backend, Target};
 use std::path::PathBuf;
@@ -56,16 +56,8 @@ pub struct PlanArgs {
     /// The plan file to write.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Also print a job file that runs the plan's shards: an sbatch array script (slurm) or an
-    /// Indexed Job manifest (k8s).
-    #[arg(long, value_enum)]
-    pub emit: Option<JobKind>,
-    /// Shards in the emitted job file (1..=number of points makes sense).
-    #[arg(long, default_value_t = 4, requires = "emit")]
-    pub shards: usize,
-    /// Container image for --emit k8s.
-    #[arg(long, default_value = "lifb-hdl:latest", requires = "emit")]
-    pub image: String,
+    #[command(flatten)]
+    pub job: super::EmitArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -237,12 +229,8 @@ fn plan(p: PlanArgs) -> Result<()> {
         .model_in(&o.model, "--model")
         .file_out(Some(&p.output), "plan (-o)")
         .check()?;
-    if p.emit.is_some() && !(1..=crate::scale::MAX_SHARDS).contains(&p.shards) {
-        return Err(Error::bad_input(format!(
-            "--shards must be 1..={}, got {}",
-            crate::scale::MAX_SHARDS,
-            p.shards
-        )));
+    if p.job.emit.is_some() {
+        p.job.checked_shards()?;
     }
     let plan = sweep_shard::plan(&o)?;
     crate::util::write_atomic(&p.output, &plan.to_json())?;
@@ -253,7 +241,7 @@ fn plan(p: PlanArgs) -> Result<()> {
         o.model.display(),
         o.out.display()
     );
-    match p.emit {
+    match p.job.emit {
         None => outln!("{said}"),
         Some(kind) => {
             // the job file is the output; what was written goes to standard error
@@ -261,7 +249,7 @@ fn plan(p: PlanArgs) -> Result<()> {
             let plan_arg = p.output.display().to_string();
             let spec = JobSpec {
                 name: "lifb-sweep".into(),
-                shards: p.shards,
+                shards: p.job.shards,
                 shard_command: vec![
                     "lifb-hdl".into(),
                     "sweep".into(),
@@ -276,7 +264,7 @@ fn plan(p: PlanArgs) -> Result<()> {
                     "--plan".into(),
                     plan_arg,
                 ],
-                image: p.image,
+                image: p.job.image,
             };
             out!("{}", emit::render(kind, &spec));
         }

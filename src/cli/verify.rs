@@ -35,16 +35,9 @@ pub struct Args {
     /// Verilator build cache (default target/lifb-cosim, or $LIFB_COSIM_CACHE).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// Instead of running, print a job file that runs the campaign's shards: an sbatch array
-    /// script (slurm) or an Indexed Job manifest (k8s).
-    #[arg(long, value_enum)]
-    pub emit: Option<JobKind>,
-    /// Shards in the emitted job file.
-    #[arg(long, default_value_t = 4, requires = "emit")]
-    pub shards: usize,
-    /// Container image for --emit k8s.
-    #[arg(long, default_value = "lifb-hdl:latest", requires = "emit")]
-    pub image: String,
+    // With --emit the campaign does not run: the job file that runs its shards is printed.
+    #[command(flatten)]
+    pub job: super::EmitArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -65,7 +58,7 @@ pub fn run(a: Args) -> Result<()> {
         return merge(m);
     }
     let networks = a.random_networks.expect("required by clap");
-    if let Some(kind) = a.emit {
+    if let Some(kind) = a.job.emit {
         return emit_job(&a, kind, networks);
     }
     let shard = Shard::resolve(a.shard.as_deref())?;
@@ -178,17 +171,11 @@ fn merge(m: MergeArgs) -> Result<()> {
 }
 
 fn emit_job(a: &Args, kind: JobKind, networks: u64) -> Result<()> {
-    if !(1..=crate::scale::MAX_SHARDS).contains(&a.shards) {
-        return Err(Error::bad_input(format!(
-            "--shards must be 1..={}, got {}",
-            crate::scale::MAX_SHARDS,
-            a.shards
-        )));
-    }
+    let shards = a.job.checked_shards()?;
     let out = a.out.display().to_string();
     let spec = JobSpec {
         name: "lifb-verify".into(),
-        shards: a.shards,
+        shards,
         shard_command: vec![
             "lifb-hdl".into(),
             "verify".into(),
@@ -208,7 +195,7 @@ fn emit_job(a: &Args, kind: JobKind, networks: u64) -> Result<()> {
             "--out".into(),
             out,
         ],
-        image: a.image.clone(),
+        image: a.job.image.clone(),
     };
     out!("{}", emit::render(kind, &spec));
     Ok(())
