@@ -2,7 +2,7 @@
 //! workspace and threads against fresh single runs: every count, membrane and current equal.
 
 use lifb_hdl::golden::kernels::{
-    dense_counts_i32, dense_i32, lifb_layer_i32, padded, pair_rows, PAIR_MAX_STRIDE,
+    columns, dense_counts_i32, dense_i32, lifb_layer_i32, padded, NARROW,
 };
 use lifb_hdl::golden::neuron::{lifb_step, Fixed};
 use lifb_hdl::golden::{IntSim, TraceOptions};
@@ -106,10 +106,10 @@ proptest! {
         dense_i32(&mut acc, &bias, &wt, stride, &idx, &val, w_max + 1);
         prop_assert_eq!(&acc[..n_out], &expected[..]);
         prop_assert!(acc[n_out..].iter().all(|&a| a == 0), "padding columns stay zero");
-        if stride <= PAIR_MAX_STRIDE {
-            let pairs = pair_rows(&wt, stride);
+        if stride <= NARROW {
+            let cols = columns(&wt, stride);
             let mut acc2 = Vec::new();
-            if dense_counts_i32(&mut acc2, &bias, &pairs, stride, &values) {
+            if dense_counts_i32(&mut acc2, &bias, &cols, stride, &values) {
                 prop_assert_eq!(&acc2[..n_out], &expected[..]);
             } else {
                 let active = values.iter().filter(|&&v| v != 0).count();
@@ -140,6 +140,43 @@ proptest! {
         }
         for threads in [1, 3] {
             prop_assert_eq!(&sim.classify_all(&inputs, 0, steps, threads).unwrap(), &fresh_classes);
+        }
+    }
+
+    /// The fast classification path (integer perceptrons of dense and LIFB layers, constant
+    /// input coding) against the reference path: the same class and readout for every input,
+    /// on random networks whose widths cover narrow and wide layers, padding lanes and chunks,
+    /// bursts up to 8, both resets and currents that saturate the membrane.
+    #[test]
+    fn fast_path_equals_reference(seed in any::<u64>(), steps in 1u32..9, density in 0.0f64..=1.0) {
+        let spec = RandomSpec {
+            max_inputs: 300,
+            max_width: 90,
+            max_hidden: 3,
+            max_burst: 8,
+            current_readout: false,
+            conv: false,
+        };
+        let net = random_network(seed, &spec);
+        let sim = IntSim::new(&net).unwrap();
+        // Every such network with a constant coding takes the fast path (none is skipped).
+        prop_assert_eq!(sim.has_fast_path(), net.input.encoding.is_constant());
+        let inputs = random_inputs(&net, seed ^ 0xfa57, 6, density);
+        let (mut fast, mut reference) = (sim.workspace(), sim.workspace());
+        for (s, x) in inputs.iter().enumerate() {
+            let class = sim.classify_in(&mut fast, x, s as u64, steps).unwrap();
+            let want = sim.classify_reference(&mut reference, x, s as u64, steps).unwrap();
+            prop_assert_eq!(class, want, "class of input {}", s);
+            prop_assert_eq!(fast.readout(), reference.readout(), "readout of input {}", s);
+            let traced = sim.run(x, s as u64, steps, TraceOptions { counts: true, membranes: false }).unwrap();
+            prop_assert_eq!(&traced.readout[..], fast.readout());
+        }
+        for threads in [1, 2] {
+            let classes = sim.classify_all(&inputs, 0, steps, threads).unwrap();
+            for (s, x) in inputs.iter().enumerate() {
+                let want = sim.classify_reference(&mut reference, x, s as u64, steps).unwrap();
+                prop_assert_eq!(classes[s], want);
+            }
         }
     }
 }

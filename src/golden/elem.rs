@@ -2,8 +2,10 @@
 //! numbers (current arithmetic, the neuron update, input encoding), and the synaptic inner loop.
 
 use super::encode;
+use super::fast;
 use super::kernels;
 use super::neuron::{group_step, group_step_float, lifb_step, lifb_step_float, Fixed};
+use super::sim::{Sim, Workspace};
 use crate::error::{Error, Result};
 use crate::ir::{self, Elem, Leak, Network, Reset};
 use std::ops::{Add, AddAssign, Mul};
@@ -79,16 +81,32 @@ pub trait SimElem: Elem + Add<Output = Self> + AddAssign + Mul<Output = Self> {
         val: &[Self],
         w_abs_max: f64,
     );
-    /// As `dense`, from the counts of every input (zero or not) and the weights paired by
-    /// `kernels::pair_rows`, where that is faster; false (nothing done) where it is not.
+    /// As `dense`, from the counts of every input (zero or not) and the weight columns of
+    /// `kernels::columns`, where that is faster; false (nothing done) where it is not.
     fn dense_counts(
         _acc: &mut Vec<Self>,
         _bias: &[Self],
-        _wt_pairs: &[[Self::W; 2]],
+        _cols: &[Self::W],
         _stride: usize,
         _counts: &[u32],
     ) -> bool {
         false
+    }
+    /// The plan of the fast classification path for `sim` (`golden::fast`), where it has one.
+    fn fast_plan(_sim: &Sim<Self>) -> Option<fast::Plan> {
+        None
+    }
+    /// Classify one checked input by the fast path, if `sim` has a plan: the predicted class,
+    /// with the readout left in `ws`; None (nothing done) otherwise.
+    #[inline(always)]
+    fn fast_classify(
+        _sim: &Sim<Self>,
+        _ws: &mut Workspace<Self>,
+        _input: &[Self::Input],
+        _sample: u64,
+        _steps: u32,
+    ) -> Option<usize> {
+        None
     }
     /// The LIFB update of a whole layer: `lifb` for every neuron, counts to `out`.
     #[allow(clippy::too_many_arguments)]
@@ -208,11 +226,32 @@ impl SimElem for i32 {
     fn dense_counts(
         acc: &mut Vec<i32>,
         bias: &[i32],
-        wt_pairs: &[[i16; 2]],
+        cols: &[i16],
         stride: usize,
         counts: &[u32],
     ) -> bool {
-        kernels::dense_counts_i32(acc, bias, wt_pairs, stride, counts)
+        kernels::dense_counts_i32(acc, bias, cols, stride, counts)
+    }
+    fn fast_plan(sim: &Sim<i32>) -> Option<fast::Plan> {
+        fast::Plan::new(sim)
+    }
+    #[inline(always)]
+    fn fast_classify(
+        sim: &Sim<i32>,
+        ws: &mut Workspace<i32>,
+        input: &[u32],
+        sample: u64,
+        steps: u32,
+    ) -> Option<usize> {
+        let plan = sim.fast.as_ref()?;
+        Some(plan.classify(
+            &sim.ops,
+            &mut ws.fast,
+            input,
+            sample,
+            steps,
+            &mut ws.readout,
+        ))
     }
     fn lifb_layer(
         k: &Fixed,

@@ -3,6 +3,7 @@
 pub mod bench;
 mod elem;
 pub mod encode;
+mod fast;
 pub mod kernels;
 pub mod neuron;
 pub mod sim;

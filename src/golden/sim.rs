@@ -3,6 +3,7 @@
 //! costs nothing. Layers chain with no delay within a step (docs/semantics.md).
 
 use super::elem::SimElem;
+use super::fast;
 use super::kernels;
 use super::step::{neuron, sum_pool, synapse, Events};
 use super::trace::{LayerTrace, SampleTrace};
@@ -12,14 +13,16 @@ use crate::ir::{self, Layer, Network, PoolKind, Reset, Shape};
 /// A compiled network, ready to simulate many samples.
 #[derive(Debug, Clone)]
 pub struct Sim<T: SimElem> {
-    ops: Vec<Op<T>>,
-    encoding: ir::Encoding,
+    pub(super) ops: Vec<Op<T>>,
+    pub(super) encoding: ir::Encoding,
     input_len: usize,
-    input_max: u32,
+    pub(super) input_max: u32,
     /// The layer-0 current is the same every step (direct or burst coding): compute it once.
     constant_first: bool,
     readout: Readout,
     classes: usize,
+    /// The fast classification path, for the integer perceptrons it covers (`fast::Plan`).
+    pub(super) fast: Option<fast::Plan>,
 }
 
 pub type IntSim = Sim<i32>;
@@ -56,8 +59,8 @@ pub(super) enum Op<T: SimElem> {
         bias: Vec<T>,
         /// The largest |weight|: it bounds the partial sums of the integer kernel.
         w_abs_max: f64,
-        /// `kernels::pair_rows(wt)` for narrow layers (empty for wide ones).
-        wt_pairs: Vec<[T::W; 2]>,
+        /// `kernels::columns(wt)` for narrow layers (empty for wide ones).
+        cols: Vec<T::W>,
     },
     Conv {
         win: Window,
@@ -143,8 +146,8 @@ impl<T: SimElem> Sim<T> {
                         .iter()
                         .map(|w| w.to_f64().abs())
                         .fold(0.0, f64::max);
-                    let wt_pairs = if stride <= kernels::PAIR_MAX_STRIDE {
-                        kernels::pair_rows(&wt, stride)
+                    let cols = if stride <= kernels::NARROW {
+                        kernels::columns(&wt, stride)
                     } else {
                         Vec::new()
                     };
@@ -154,7 +157,7 @@ impl<T: SimElem> Sim<T> {
                         wt,
                         bias,
                         w_abs_max,
-                        wt_pairs,
+                        cols,
                     }
                 }
                 Layer::Conv2d(c) => {
@@ -271,7 +274,7 @@ impl<T: SimElem> Sim<T> {
             Readout::Spikes { group, .. } => out_len / group,
             Readout::Currents => out_len,
         };
-        Ok(Sim {
+        let mut sim = Sim {
             ops,
             encoding: net.input.encoding,
             input_len: net.input.shape.len(),
@@ -279,7 +282,10 @@ impl<T: SimElem> Sim<T> {
             constant_first: net.input.encoding.is_constant(),
             readout,
             classes,
-        })
+            fast: None,
+        };
+        sim.fast = T::fast_plan(&sim);
+        Ok(sim)
     }
 
     pub fn classes(&self) -> usize {
@@ -373,6 +379,7 @@ impl<T: SimElem> Sim<T> {
             currents: Vec::new(),
             readout: vec![0.0; self.readout_len()],
             grouped: vec![0.0; self.classes],
+            fast: fast::Scratch::default(),
         }
     }
 
@@ -388,6 +395,27 @@ impl<T: SimElem> Sim<T> {
         Ok(self
             .run_in(ws, input, sample, steps, TraceOptions::default())?
             .0)
+    }
+
+    /// Whether [`Sim::classify_in`] takes the fast path (`golden::fast`) for this network.
+    pub fn has_fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// As [`Sim::classify_in`], never by the fast path: the reference the fast path is
+    /// tested against.
+    pub fn classify_reference(
+        &self,
+        ws: &mut Workspace<T>,
+        input: &[T::Input],
+        sample: u64,
+        steps: u32,
+    ) -> Result<usize> {
+        let opts = TraceOptions {
+            counts: true,
+            membranes: false,
+        };
+        Ok(self.run_in(ws, input, sample, steps, opts)?.0)
     }
 
     /// The predicted class of every input (sample number = `first_sample` + index), on
@@ -431,7 +459,9 @@ impl<T: SimElem> Sim<T> {
 
     /// One sample in `ws`: the predicted class and the layer traces `opts` asks for; the
     /// readout is left in `ws`. The body is compiled for AVX-512 and AVX2 besides the
-    /// portable build (the event scans and neuron loops vectorize), chosen at run time.
+    /// portable build (the event scans and neuron loops vectorize), chosen at run time by
+    /// `kernels::simd`. With no trace asked for, a network the fast path covers
+    /// (`golden::fast`) takes it.
     fn run_in(
         &self,
         ws: &mut Workspace<T>,
@@ -440,44 +470,37 @@ impl<T: SimElem> Sim<T> {
         steps: u32,
         opts: TraceOptions,
     ) -> Result<(usize, Vec<LayerTrace>)> {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if kernels::has_avx512() {
-                // SAFETY: the CPU has AVX-512 F, BW and VL (checked above).
-                return unsafe { self.run_in_avx512(ws, input, sample, steps, opts) };
-            }
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked above).
-                return unsafe { self.run_in_avx2(ws, input, sample, steps, opts) };
+        struct K<'a, T: SimElem> {
+            sim: &'a Sim<T>,
+            ws: &'a mut Workspace<T>,
+            input: &'a [T::Input],
+            sample: u64,
+            steps: u32,
+            opts: TraceOptions,
+        }
+        impl<T: SimElem> kernels::Simd for K<'_, T> {
+            type Out = Result<(usize, Vec<LayerTrace>)>;
+            #[inline(always)]
+            fn run(self) -> Self::Out {
+                let K {
+                    sim,
+                    ws,
+                    input,
+                    sample,
+                    steps,
+                    opts,
+                } = self;
+                sim.run_in_body(ws, input, sample, steps, opts)
             }
         }
-        self.run_in_body(ws, input, sample, steps, opts)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    unsafe fn run_in_avx512(
-        &self,
-        ws: &mut Workspace<T>,
-        input: &[T::Input],
-        sample: u64,
-        steps: u32,
-        opts: TraceOptions,
-    ) -> Result<(usize, Vec<LayerTrace>)> {
-        self.run_in_body(ws, input, sample, steps, opts)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn run_in_avx2(
-        &self,
-        ws: &mut Workspace<T>,
-        input: &[T::Input],
-        sample: u64,
-        steps: u32,
-        opts: TraceOptions,
-    ) -> Result<(usize, Vec<LayerTrace>)> {
-        self.run_in_body(ws, input, sample, steps, opts)
+        kernels::simd(K {
+            sim: self,
+            ws,
+            input,
+            sample,
+            steps,
+            opts,
+        })
     }
 
     #[inline(always)]
@@ -490,6 +513,12 @@ impl<T: SimElem> Sim<T> {
         opts: TraceOptions,
     ) -> Result<(usize, Vec<LayerTrace>)> {
         self.check_input(input, steps)?;
+        let recording = opts.counts || opts.membranes;
+        if !recording {
+            if let Some(class) = T::fast_classify(self, ws, input, sample, steps) {
+                return Ok((class, Vec::new()));
+            }
+        }
         let Workspace {
             v,
             prev,
@@ -502,11 +531,11 @@ impl<T: SimElem> Sim<T> {
             currents,
             readout,
             grouped,
+            fast: _,
         } = ws;
         v.iter_mut().for_each(|v| v.fill(T::Mem::default()));
         prev.iter_mut().for_each(|p| p.fill(0));
         readout.fill(0.0);
-        let recording = opts.counts || opts.membranes;
         let mut layers: Vec<LayerTrace> = Vec::new();
         if recording {
             for (i, op) in self.ops.iter().enumerate() {
@@ -563,11 +592,11 @@ impl<T: SimElem> Sim<T> {
                                 n_out,
                                 stride,
                                 bias,
-                                wt_pairs,
+                                cols,
                                 ..
                             } = op
                             {
-                                if T::dense_counts(currents, bias, wt_pairs, *stride, counts) {
+                                if T::dense_counts(currents, bias, cols, *stride, counts) {
                                     currents.truncate(*n_out);
                                     continue;
                                 }
@@ -643,9 +672,10 @@ pub struct Workspace<T: SimElem> {
     pooled_counts: Vec<u32>,
     pooled: Vec<T>,
     currents: Vec<T>,
-    readout: Vec<f64>,
+    pub(super) readout: Vec<f64>,
     /// The readout summed over each neuron's sub-units (grouped spike readouts only).
     grouped: Vec<f64>,
+    pub(super) fast: fast::Scratch,
 }
 
 impl<T: SimElem> Workspace<T> {
