@@ -99,6 +99,8 @@ pub(crate) use with_burst;
 /// Output columns handled per pass over the events: 128 i16 accumulators are 4 AVX-512 or
 /// 8 AVX2 registers, so they stay in registers while the events stream through.
 const WIDE: usize = 128;
+/// As [`WIDE`] with AVX-512: 256 i16 accumulators are 8 of its 32 registers.
+const WIDE_512: usize = 256;
 /// Weight rows are padded to a multiple of this many columns (one AVX2 register of i16).
 pub const LANE: usize = 16;
 
@@ -185,11 +187,18 @@ pub(crate) fn dense_i32_in(
         return;
     }
     let block = (i16::MAX as i64 / bound.max(1)) as usize;
+    // AVX-512 has registers for 256 i16 accumulators: one pass over the events per 256
+    // columns (the choice changes the order of the additions only, never the sums).
+    #[cfg(target_arch = "x86_64")]
+    let wide = stride >= WIDE_512 && has_avx512();
+    #[cfg(not(target_arch = "x86_64"))]
+    let wide = false;
     for (i, c) in idx.chunks(block).zip(val.chunks(block)) {
-        if c_max == 1 {
-            dense_columns::<true>(acc, wt, stride, i, c)
-        } else {
-            dense_columns::<false>(acc, wt, stride, i, c)
+        match (wide, c_max == 1) {
+            (true, true) => dense_columns::<WIDE_512, true>(acc, wt, stride, i, c),
+            (true, false) => dense_columns::<WIDE_512, false>(acc, wt, stride, i, c),
+            (false, true) => dense_columns::<WIDE, true>(acc, wt, stride, i, c),
+            (false, false) => dense_columns::<WIDE, false>(acc, wt, stride, i, c),
         }
     }
 }
@@ -197,7 +206,7 @@ pub(crate) fn dense_i32_in(
 /// One block of events whose i16 partial sums cannot overflow, column chunk by column chunk;
 /// `ONES`: every value is 1 (binary spikes or inputs), no multiplication.
 #[inline(always)]
-fn dense_columns<const ONES: bool>(
+fn dense_columns<const WIDTH: usize, const ONES: bool>(
     acc: &mut [i32],
     wt: &[i16],
     stride: usize,
@@ -205,6 +214,10 @@ fn dense_columns<const ONES: bool>(
     val: &[i32],
 ) {
     let mut col = 0;
+    while col + WIDTH <= stride {
+        chunk::<WIDTH, ONES>(&mut acc[col..col + WIDTH], wt, stride, col, idx, val);
+        col += WIDTH;
+    }
     while col + WIDE <= stride {
         chunk::<WIDE, ONES>(&mut acc[col..col + WIDE], wt, stride, col, idx, val);
         col += WIDE;
