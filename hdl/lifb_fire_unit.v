@@ -12,6 +12,11 @@
 // NEURON = "group":   THRESHOLDS binary sub-units sharing one membrane; fire_mask bit k = H reaches
 //                     threshold k (count is 1). Reset "zero": V = 0 if any fired; "subtract":
 //                     V = H minus the rho (RHO_BITS, unsigned) of every sub-unit that fired.
+//                     RHO_PREFIX = 1 (the generator proved every neuron's thresholds ascending, so
+//                     the sub-units that fire are always 0..c-1): the word holds the prefix sums
+//                     rho_0 + .. + rho_k instead, and V = H minus the prefix sum of the highest
+//                     sub-unit that fired - k parallel subtractions and a select, as the LIFB
+//                     subtract reset, instead of an adder chain after the comparisons.
 // NEURON = "current": no neuron: X = ACC + bias is the output (count = X, fire_mask = 1); no
 //                     membrane (STATE_BITS = 1, v_next = 0).
 // LEAK = "none" | "shift" (V - (V >>> LEAK_SHIFT)) | "mul" (V - ((V * LEAK_MUL) >>> LEAK_FRAC),
@@ -35,6 +40,7 @@ module lifb_fire_unit #(
     parameter SUM_BITS      = 10,
     parameter THRESHOLDS    = 1,
     parameter RHO_BITS      = 1,
+    parameter RHO_PREFIX    = 0,
     parameter COUNT_BITS    = 1,
     parameter EVENTS        = 1,
     parameter PARAM_BITS    = 16,
@@ -100,6 +106,9 @@ module lifb_fire_unit #(
         end
         if (IS_CURRENT && (EVENTS != 1 || STATE_BITS != 1 || COUNT_BITS > SUM_BITS)) begin : bad_current
             lifb_fire_unit_current_needs_EVENTS_1_STATE_BITS_1_COUNT_BITS_le_SUM_BITS bad();
+        end
+        if (RHO_PREFIX != 0 && RHO_PREFIX != 1) begin : bad_rho_prefix
+            lifb_fire_unit_RHO_PREFIX_must_be_0_or_1 bad();
         end
         if (WORDS < 1 || WORDS > (1 << WORD_BITS)) begin : bad_words
             lifb_fire_unit_WORDS_must_be_1_to_2pow_WORD_BITS bad();
@@ -212,6 +221,17 @@ module lifb_fire_unit #(
                 /* verilator lint_on UNUSEDSIGNAL */
                 if (!SUBTRACT) begin : zero
                     assign v_upd = (|fired) ? $signed({STATE_BITS{1'b0}}) : h;
+                end else if (RHO_PREFIX == 1) begin : subtract_prefix
+                    // the fired sub-units are 0..c-1: subtract the prefix sum of the highest one
+                    wire signed [STATE_BITS-1:0] h_x = {{(STATE_BITS - MB){h[MB-1]}}, h};
+                    reg signed [STATE_BITS-1:0] v_sub;
+                    integer i;
+                    always @(*) begin
+                        v_sub = h_x;
+                        for (i = 0; i < K; i = i + 1)
+                            if (fired[i]) v_sub = h_x - $signed({{(STATE_BITS - RHO_BITS){1'b0}}, s_nw[MB*K + RHO_BITS*i +: RHO_BITS]});
+                    end
+                    assign v_upd = v_sub;
                 end else begin : subtract
                     // subtract the rho of every sub-unit that fired
                     reg [STATE_BITS-1:0] removed;

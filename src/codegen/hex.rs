@@ -99,8 +99,11 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>
                     }
                     if g.reset == Reset::Subtract {
                         let row = param_row(g.rho.len(), e.k, shape, o);
+                        let mut prefix = 0i64;
                         for k in 0..e.k {
-                            word.push(g.rho[row * e.k + k] as i64, e.rw);
+                            let rho = g.rho[row * e.k + k] as i64;
+                            prefix += rho;
+                            word.push(if e.rho_prefix { prefix } else { rho }, e.rw);
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 
 use super::{Form, Lanes, Options};
 use crate::error::{Error, Result};
-use crate::ir::{layer_label, Encoding, IntNetwork, Layer, Leak, Reset};
+use crate::ir::{layer_label, Encoding, IntNetwork, Layer, Leak, LifGroup, Reset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -87,6 +87,9 @@ pub struct EnginePlan {
     pub n_file: String,
     pub leak: LeakImpl,
     pub reset_zero: bool,
+    /// A subtract-reset group whose thresholds ascend in every row: the sub-units that fire are
+    /// always a prefix 0..c-1, so the neuron ROM holds prefix sums of rho (one subtraction).
+    pub rho_prefix: bool,
     /// The input is the same every step (direct/burst encoding, first engine): accumulate once.
     pub const_in: bool,
     pub fifo_aw: usize,
@@ -167,6 +170,28 @@ fn rom_slices(module: &str, depth: usize, width: usize) -> Vec<(usize, usize, St
         .collect()
 }
 
+/// Every parameter row of the group has non-decreasing thresholds, so that H reaching threshold
+/// k means it reaches every threshold before it (the decoupling's ladder theta + (k-1) D does).
+pub fn thresholds_ascending(g: &LifGroup<i32>) -> bool {
+    let k = g.group as usize;
+    g.thresholds
+        .chunks(k)
+        .all(|row| row.windows(2).all(|w| w[0] <= w[1]))
+}
+
+/// The prefix sums rho_0 + .. + rho_k of every row of a group's rho, row after row.
+pub fn rho_prefix_sums(g: &LifGroup<i32>) -> Vec<i64> {
+    g.rho
+        .chunks(g.group as usize)
+        .flat_map(|row| {
+            row.iter().scan(0i64, |acc, &r| {
+                *acc += r as i64;
+                Some(*acc)
+            })
+        })
+        .collect()
+}
+
 /// Engine `ei`'s value of a per-engine list (`--lanes`, `--units`), capped at `all`; None = default.
 fn per_engine(list: &Lanes, flag: &str, ei: usize, all: usize) -> Result<Option<usize>> {
     let Lanes::List(v) = list else {
@@ -224,6 +249,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         let ei = engines.len();
         let neuron = net.layers.get(i + 1).filter(|l| l.is_neuron());
+        let mut rho_prefix = false;
         let (kind, k, e, ocw, leak, reset, max_out, rw, vw) = match neuron {
             None => (EngineKind::Current, 0, 1, 0, None, Reset::Zero, 0u64, 0, 1),
             Some(Layer::Lifb(n)) => {
@@ -242,13 +268,25 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             }
             Some(Layer::LifGroup(g)) => {
                 let gk = g.group as usize;
-                let rw = if g.rho.iter().all(|&r| r as i64 <= v_max) {
+                rho_prefix = g.reset == Reset::Subtract && thresholds_ascending(g);
+                // the neuron ROM holds each rho, or (rho_prefix) the prefix sums of every row
+                let (rho_max, removed_max) = if rho_prefix {
+                    let m = rho_prefix_sums(g).into_iter().max().unwrap_or(0);
+                    (m, m)
+                } else {
+                    let m = g.rho.iter().map(|&r| r as i64).max().unwrap_or(0);
+                    (m, gk as i64 * m)
+                };
+                let rw = if rho_max <= v_max {
                     mb - 1
+                } else if rho_prefix {
+                    bits_u(rho_max as u64)
                 } else {
                     31
                 };
                 let vw = match g.reset {
                     Reset::Zero => mb,
+                    Reset::Subtract if rho_prefix => bits_s(fx.v_min() - removed_max, fx.v_max()),
                     Reset::Subtract => {
                         bits_s(fx.v_min() - gk as i64 * ((1i64 << rw) - 1), fx.v_max())
                     }
@@ -363,6 +401,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             w_aw: clog2(d.in_features * passes),
             leak: leak_impl,
             reset_zero: reset == Reset::Zero,
+            rho_prefix,
             const_in: ei == 0 && net.input.encoding.is_constant(),
             fifo_aw: clog2(d.in_features + 2).clamp(2, 10),
         });
@@ -404,3 +443,38 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
 }
 
 pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 2 (pipeline drain and eos beat; +1 when the last word has events; +1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} R_e'(0) + W_e), R_e(t) = E_e(t)*ceil(N_e/P_e), W_e = max(sum_t R_e(t), T*words_e).";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(thresholds: Vec<i32>, rho: Vec<i32>) -> LifGroup<i32> {
+        LifGroup {
+            leak: Leak::Fixed { d: 0 },
+            group: 3,
+            thresholds,
+            rho,
+            reset: Reset::Subtract,
+        }
+    }
+
+    #[test]
+    fn ascending_thresholds_are_checked_row_by_row() {
+        // equal thresholds fire together, so they keep the prefix property
+        assert!(thresholds_ascending(&group(
+            vec![5, 7, 7, 1, 2, 3],
+            vec![1; 3]
+        )));
+        // the second row descends once
+        assert!(!thresholds_ascending(&group(
+            vec![5, 7, 9, 1, 3, 2],
+            vec![1; 3]
+        )));
+    }
+
+    #[test]
+    fn prefix_sums_restart_at_every_row() {
+        let g = group(vec![1, 2, 3], vec![4, 5, 6, 1, 1, 1]);
+        assert_eq!(rho_prefix_sums(&g), vec![4, 9, 15, 1, 2, 3]);
+    }
+}

@@ -41,6 +41,7 @@ pub struct EngineParams {
     pub membrane_bits: usize,
     pub sum_bits: usize,
     pub rho_bits: usize,
+    pub rho_prefix: u8,
     pub param_bits: usize,
     // widths of counters and indices
     pub pass_bits: usize,
@@ -99,6 +100,7 @@ impl EngineParams {
             membrane_bits: e.mb,
             sum_bits: e.hw,
             rho_bits: e.rw.max(1),
+            rho_prefix: u8::from(e.rho_prefix),
             param_bits: e.lb,
             pass_bits: e.ai,
             pass_count_bits: e.pw,
