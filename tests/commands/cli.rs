@@ -1,9 +1,9 @@
 //! The command line end to end: exit codes (0 ok, 2 bad input), messages on stderr, no partial
 //! files left behind.
 
-mod common;
+use crate::common;
 
-use common::{bin, Scratch};
+use crate::common::{bin, Scratch};
 use lifb_hdl::format;
 use lifb_hdl::golden::Trace;
 use lifb_hdl::inputs::InputSet;
@@ -330,7 +330,7 @@ fn the_readme_step_by_step_commands_run_as_written() {
         "found only {} README commands",
         steps.len()
     );
-    let d = common::scratch("readme-steps");
+    let d = common::Scratch::new("readme-steps");
     #[cfg(unix)]
     std::os::unix::fs::symlink(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
@@ -353,7 +353,7 @@ fn the_readme_step_by_step_commands_run_as_written() {
                 common::skip("README synthesis step", "yosys is not installed");
                 continue;
             }
-            // the sweep's synthesis runs are covered by tests/sweep_cli.rs; here the sweep's
+            // the sweep's synthesis runs are covered by tests/commands/sweep_cli.rs; here the sweep's
             // arguments and its co-simulated variants
             "sweep" => args.extend(["--no-synth".into(), "--cosim-images".into(), "2".into()]),
             "bench" => args.extend(["--images".into(), "200".into()]),

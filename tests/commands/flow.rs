@@ -1,53 +1,31 @@
 //! `lifb-hdl flow` end to end on the shipped digits model: golden evaluation, generation,
 //! Verilator co-simulation, synthesis for the iCE40 UP5K, report and summary table.
 
-mod common;
-
-use std::process::Command;
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok()
-}
+use crate::common::{checked_report, have_tools, lifb, ok, Scratch};
 
 #[test]
 fn flow_on_the_digits_model() {
-    if !(have("verilator") && have("yosys") && have("nextpnr-ice40")) {
-        assert!(
-            std::env::var("LIFB_REQUIRE_EDA").as_deref() != Ok("1"),
-            "LIFB_REQUIRE_EDA=1 but verilator, yosys or nextpnr-ice40 is missing (run scripts/setup.sh)"
-        );
-        eprintln!("SKIPPED flow_on_the_digits_model: verilator/yosys/nextpnr-ice40 missing (run scripts/setup.sh)");
+    if !have_tools(&["verilator", "yosys", "nextpnr-ice40"]) {
         return;
     }
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("flow-digits");
-    let _ = std::fs::remove_dir_all(&out);
-    let o = Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-        .current_dir(root)
-        .args([
-            "flow",
-            "--model",
-            "examples/digits-lifb.json",
-            "--target",
-            "ice40-up5k",
-        ])
-        .args([
-            "--backend",
-            "debian",
-            "--form",
-            "native",
-            "--lanes",
-            "2,2",
-            "--cosim-images",
-            "30",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let out = Scratch::file("flow-digits", "out");
+    let stdout = ok(&lifb(&[
+        "flow",
+        "--model",
+        "examples/digits-lifb.json",
+        "--target",
+        "ice40-up5k",
+        "--backend",
+        "debian",
+        "--form",
+        "native",
+        "--lanes",
+        "2,2",
+        "--cosim-images",
+        "30",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
     for row in [
         "lifb-hdl flow summary",
         "accuracy integer",
@@ -58,19 +36,12 @@ fn flow_on_the_digits_model() {
     ] {
         assert!(stdout.contains(row), "summary lacks {row:?}:\n{stdout}");
     }
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    // The real report follows the published schema.
+    let report = checked_report(&out);
     let data = report.get("data").unwrap_or(&report);
     assert_eq!(data["verification"]["spike_exact"], true, "{report}");
     assert!(data["accuracy"]["integer"].as_f64().unwrap() > 0.9);
     assert!(data["cycles_per_image"].as_u64().unwrap() > 0);
-    // The real report follows the published schema.
-    let schema: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(std::path::Path::new(root).join("docs/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let errors = common::json_schema::validate(&schema, &schema, &report, "report");
-    assert!(errors.is_empty(), "{errors:#?}");
     // Resources per module: both engines, the FIFOs and the top's own logic, from the
     // hierarchy-keeping synthesis; their LUT4 sum is close to the flat synthesis's.
     let modules = report["synth"]["modules"].as_array().expect("modules");

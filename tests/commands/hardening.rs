@@ -4,6 +4,7 @@
 //! quickly with the documented exit code (2: bad input, 1: I/O failure, 0 for a closed pipe),
 //! never a panic (101) or an abort (134), and leave the inputs byte-identical with nothing stray.
 
+use crate::common::{example, Scratch};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,19 +18,6 @@ fn bin() -> Command {
         Some(b) => Command::new(b),
         None => Command::new(env!("CARGO_BIN_EXE_lifb-hdl")),
     }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hardening-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name)
 }
 
 /// Exit code, stdout and stderr of a run that must finish within `limit` (killed otherwise,
@@ -159,7 +147,7 @@ fn mkfifo(p: &Path) -> bool {
 
 #[test]
 fn fifos_devices_and_directories_as_input_files_are_refused_without_hanging() {
-    let d = scratch("fifo");
+    let d = Scratch::new("hardening-fifo");
     let (_, int) = models(&d);
     let fifo = d.join("pipe.json");
     if !mkfifo(&fifo) {
@@ -219,7 +207,7 @@ fn fifos_devices_and_directories_as_input_files_are_refused_without_hanging() {
 
 #[test]
 fn stdout_on_a_full_disk_fails_with_a_message_and_a_closed_pipe_is_quiet() {
-    let d = scratch("stdout");
+    let d = Scratch::new("hardening-stdout");
     let (f, _) = models(&d);
     let f = f.to_str().unwrap();
     if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
@@ -251,7 +239,7 @@ fn stdout_on_a_full_disk_fails_with_a_message_and_a_closed_pipe_is_quiet() {
 
 #[test]
 fn outputs_never_overwrite_inputs_or_each_other() {
-    let d = scratch("alias");
+    let d = Scratch::new("hardening-alias");
     let (f, i) = models(&d);
     let inputs = inputs_file(&d, 64, 2);
     std::fs::create_dir(d.join("adir")).unwrap();
@@ -366,7 +354,7 @@ fn outputs_never_overwrite_inputs_or_each_other() {
 
 #[test]
 fn huge_counts_are_refused_quickly() {
-    let d = scratch("huge");
+    let d = Scratch::new("hardening-huge");
     let (f, i) = models(&d);
     let inputs = inputs_file(&d, 64, 2);
     let (fs, is, ins) = (
@@ -504,7 +492,7 @@ fn huge_counts_are_refused_quickly() {
 
 #[test]
 fn checks_that_would_check_nothing_are_refused() {
-    let d = scratch("zero");
+    let d = Scratch::new("hardening-zero");
     let (f, i) = models(&d);
     let (fs, is) = (f.to_str().unwrap(), i.to_str().unwrap());
     let out = d.join("out.json");
@@ -569,7 +557,7 @@ fn checks_that_would_check_nothing_are_refused() {
 
 #[test]
 fn messages_name_the_file_once_and_help_links_real_docs() {
-    let d = scratch("msg");
+    let d = Scratch::new("hardening-msg");
     let missing = d.join("nope-model.json");
     let r = lifb(&["inspect", missing.to_str().unwrap()]);
     expect_bad(&r, "nope-model.json", "missing model");
@@ -625,7 +613,7 @@ fn messages_name_the_file_once_and_help_links_real_docs() {
 #[test]
 fn a_nir_file_declaring_huge_datasets_is_refused_in_bounded_memory() {
     use hdf5_writer::{DatasetBuilder, Hdf5Builder};
-    let d = scratch("nirbomb");
+    let d = Scratch::new("hardening-nirbomb");
     let mut b = Hdf5Builder::new();
     let s = |name: &str, v: &str| {
         DatasetBuilder::vlen_string_data(name, Vec::<u64>::new(), &[v]).unwrap()

@@ -1,45 +1,60 @@
 //! Inputs beyond the built-in data sets: `flow` on an imported model that has no data set, with
 //! random samples or an input set file, runs to its report, and the report says what was measured.
 
-mod common;
-
-use common::{bin, fixture, have_tool, Scratch};
+use crate::common::{checked_report, fixture, have_tool, Scratch, ROOT};
 use std::path::Path;
-use std::process::Output;
 
 /// The 32-input snnTorch-style NIR network (32-48-10), imported.
 fn imported_nir(dir: &Path) -> std::path::PathBuf {
     let model = dir.join("nir.json");
-    let o = bin()
-        .args(["import", "--preset", "snntorch", "--nir"])
-        .arg(fixture(&["nir", "snntorch_real.nir"]))
-        .arg("-o")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let nir = fixture(&["nir", "snntorch_real.nir"]);
+    let args = [
+        "import",
+        "--preset",
+        "snntorch",
+        "--nir",
+        s(&nir),
+        "-o",
+        s(&model),
+    ];
+    succeeds(&args);
     model
 }
 
-fn text(o: &Output) -> (String, String) {
+/// A path as an argument (scratch and fixture paths are UTF-8).
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// lifb-hdl run from the crate root: exit code, stdout, stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = crate::common::lifb(args);
     (
+        o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
 
-/// report.json, checked against the published schema (a report without labels has nulls
+/// A run that must succeed: stdout and stderr.
+fn succeeds(args: &[&str]) -> (String, String) {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, Some(0), "{args:?}: {stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// A run that must end with exit 2 (bad input, never a panic): stderr.
+fn refused(args: &[&str]) -> String {
+    let (code, _, stderr) = run(args);
+    assert_eq!(code, Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    stderr
+}
+
+/// report.json's data, checked against the published schema (a report without labels has nulls
 /// where the accuracies would be).
 fn report(out: &Path) -> serde_json::Value {
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
-    let schema: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let errors = common::json_schema::validate(&schema, &schema, &v, "report");
-    assert!(errors.is_empty(), "{errors:#?}");
+    let v = checked_report(out);
     v.get("data").cloned().unwrap_or(v)
 }
 
@@ -48,15 +63,8 @@ fn report(out: &Path) -> serde_json::Value {
 fn flow_on_a_model_without_a_data_set_names_inputs_and_random() {
     let dir = Scratch::new("inputs-flow-nodata");
     let model = imported_nir(&dir);
-    let o = bin()
-        .args(["flow", "--no-synth", "--model"])
-        .arg(&model)
-        .arg("--out")
-        .arg(dir.join("out"))
-        .output()
-        .unwrap();
-    let (_, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let out = dir.join("out");
+    let err = refused(&["flow", "--no-synth", "--model", s(&model), "--out", s(&out)]);
     assert!(
         err.contains("the model takes 32") && err.contains("--inputs FILE or --random N"),
         "{err}"
@@ -73,24 +81,24 @@ fn flow_with_random_samples_runs_an_imported_model_to_its_report() {
     let dir = Scratch::new("inputs-flow-random");
     let model = imported_nir(&dir);
     let out = dir.join("out");
-    let o = bin()
-        .args(["flow", "--no-synth", "--random", "6", "--seed", "3"])
-        .args([
-            "--cosim-images",
-            "4",
-            "--lanes",
-            "8",
-            "--steps",
-            "6",
-            "--model",
-        ])
-        .arg(&model)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let (stdout, _) = succeeds(&[
+        "flow",
+        "--no-synth",
+        "--random",
+        "6",
+        "--seed",
+        "3",
+        "--cosim-images",
+        "4",
+        "--lanes",
+        "8",
+        "--steps",
+        "6",
+        "--model",
+        s(&model),
+        "--out",
+        s(&out),
+    ]);
     for want in [
         "6 random samples (seed 3) (no labels: no accuracy)",
         "float = integer class",
@@ -135,18 +143,22 @@ fn flow_with_an_input_file_measures_accuracy_on_its_labels() {
     let file = dir.join("set.json");
     set.write(&file).unwrap();
     let out = dir.join("out");
-    let o = bin()
-        .args(["flow", "--no-synth", "--cosim-images", "2", "--lanes", "8"])
-        .args(["--steps", "4", "--inputs"])
-        .arg(&file)
-        .arg("--model")
-        .arg(&model)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let (stdout, _) = succeeds(&[
+        "flow",
+        "--no-synth",
+        "--cosim-images",
+        "2",
+        "--lanes",
+        "8",
+        "--steps",
+        "4",
+        "--inputs",
+        s(&file),
+        "--model",
+        s(&model),
+        "--out",
+        s(&out),
+    ]);
     assert!(stdout.contains("5 samples of set.json"), "{stdout}");
     assert!(stdout.contains("accuracy integer"), "{stdout}");
     let d = report(&out);
@@ -165,7 +177,7 @@ const DIGITS: &str = "examples/digits-lifb.json";
 const TRAINS: &str = "examples/digits-trains.json";
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(ROOT)
 }
 
 /// The digits model as flow quantizes it, and its integer inputs for the first two test images.
@@ -240,16 +252,16 @@ fn simulate_reads_dense_and_event_trains() {
     let model = dir.join("int.json");
     lifb_hdl::format::save(&int, &model).unwrap();
     let out = dir.join("trace.json");
-    let o = bin()
-        .current_dir(root())
-        .args(["simulate", "--membranes", "--inputs", TRAINS, "--model"])
-        .arg(&model)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}{stderr}");
+    let (stdout, _) = succeeds(&[
+        "simulate",
+        "--membranes",
+        "--inputs",
+        TRAINS,
+        "--model",
+        s(&model),
+        "-o",
+        s(&out),
+    ]);
     assert!(stdout.contains("2 samples x 4 steps"), "{stdout}");
     let got = lifb_hdl::golden::Trace::read(&out).unwrap();
     assert_eq!(steps, 4);
@@ -352,20 +364,13 @@ fn bad_train_files_exit_2_with_a_clear_message() {
     ];
     for (name, json, extra, want) in cases {
         let f = write(&dir, &format!("{name}.json"), &json);
-        let o = bin()
-            .current_dir(root())
-            .args(["simulate", "--model", DIGITS, "--inputs"])
-            .arg(&f)
-            .args(&extra)
-            .output()
-            .unwrap();
-        let (_, err) = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        let mut args = vec!["simulate", "--model", DIGITS, "--inputs", s(&f)];
+        args.extend(extra);
+        let err = refused(&args);
         assert!(
             err.contains(want) && err.contains(&format!("{name}.json")),
             "{name}: {err}"
         );
-        assert!(!err.contains("panicked"), "{name}: {err}");
     }
     // cosim refuses the same before building anything
     let f = write(
@@ -373,13 +378,7 @@ fn bad_train_files_exit_2_with_a_clear_message() {
         "too-large-cosim.json",
         &format!("{{\"trains\": [[{}]]}}", row(16)),
     );
-    let o = bin()
-        .current_dir(root())
-        .args(["cosim", "--model", DIGITS, "--inputs"])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+    refused(&["cosim", "--model", DIGITS, "--inputs", s(&f)]);
     // a rate-coded model takes no trains
     let (int, _, _) = digits();
     let mut rate = int.clone();
@@ -403,46 +402,44 @@ fn cosim_with_trains_is_spike_exact_and_needs_a_per_step_design() {
         (&rtl_static, vec![]),
         (&rtl_steps, vec!["--sim-inputs", TRAINS]),
     ] {
-        let o = bin()
-            .current_dir(root())
-            .args(["generate", "--lanes", "4", "--model", DIGITS, "--out"])
-            .arg(out)
-            .args(&extra)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", text(&o).1);
+        let mut args = vec![
+            "generate",
+            "--lanes",
+            "4",
+            "--model",
+            DIGITS,
+            "--out",
+            s(out),
+        ];
+        args.extend(extra);
+        succeeds(&args);
     }
-    let o = bin()
-        .current_dir(root())
-        .args(["cosim", "--model", DIGITS, "--inputs", TRAINS, "--hdl"])
-        .arg(&rtl_static)
-        .output()
-        .unwrap();
-    let (_, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = refused(&[
+        "cosim",
+        "--model",
+        DIGITS,
+        "--inputs",
+        TRAINS,
+        "--hdl",
+        s(&rtl_static),
+    ]);
     assert!(
         err.contains("per-step trains need a design generated for them")
             && err.contains("--sim-inputs"),
         "{err}"
     );
     if have_tool("iverilog") {
-        let o = bin()
-            .current_dir(root())
-            .args([
-                "cosim",
-                "--model",
-                DIGITS,
-                "--inputs",
-                TRAINS,
-                "--simulator",
-                "icarus",
-            ])
-            .arg("--hdl")
-            .arg(&rtl_steps)
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&o);
-        assert!(o.status.success(), "icarus: {stdout}{stderr}");
+        let (stdout, _) = succeeds(&[
+            "cosim",
+            "--model",
+            DIGITS,
+            "--inputs",
+            TRAINS,
+            "--simulator",
+            "icarus",
+            "--hdl",
+            s(&rtl_steps),
+        ]);
         assert!(stdout.contains("spike-exact"), "{stdout}");
     }
     if !have_tool("verilator") {
@@ -450,16 +447,11 @@ fn cosim_with_trains_is_spike_exact_and_needs_a_per_step_design() {
     }
     for extra in [
         vec!["--lanes", "4", "--stall"],
-        vec!["--hdl", rtl_steps.to_str().unwrap()],
+        vec!["--hdl", s(&rtl_steps)],
     ] {
-        let o = bin()
-            .current_dir(root())
-            .args(["cosim", "--model", DIGITS, "--inputs", TRAINS])
-            .args(&extra)
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&o);
-        assert!(o.status.success(), "{extra:?}: {stdout}{stderr}");
+        let mut args = vec!["cosim", "--model", DIGITS, "--inputs", TRAINS];
+        args.extend(extra);
+        let (stdout, _) = succeeds(&args);
         assert!(
             stdout.contains(
                 "co-simulation OK: 2 samples x 4 steps, every layer and step spike-exact"
@@ -477,24 +469,18 @@ fn flow_with_trains_runs_to_its_report() {
     }
     let dir = Scratch::new("inputs-flow-trains");
     let out = dir.join("out");
-    let o = bin()
-        .current_dir(root())
-        .args([
-            "flow",
-            "--no-synth",
-            "--lanes",
-            "4",
-            "--model",
-            DIGITS,
-            "--inputs",
-            TRAINS,
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}{stderr}");
+    let (stdout, stderr) = succeeds(&[
+        "flow",
+        "--no-synth",
+        "--lanes",
+        "4",
+        "--model",
+        DIGITS,
+        "--inputs",
+        TRAINS,
+        "--out",
+        s(&out),
+    ]);
     assert!(stdout.contains("spike-exact on 2 samples"), "{stdout}");
     assert!(
         stderr.contains(

@@ -1,9 +1,7 @@
 //! The import/export subcommands end to end: outputs written, warnings printed, bad input
 //! exits with code 2 and a message naming the problem.
 
-mod common;
-
-use common::{bin, Scratch};
+use crate::common::{bin, Scratch};
 use std::path::{Path, PathBuf};
 
 fn fixture(n: &str) -> PathBuf {

@@ -2,18 +2,17 @@
 //! a run from a named step on the artifacts an earlier run kept, and clean errors (exit 2) for
 //! bad step names and impossible ranges.
 
+use crate::common::{bin, have_tools, lifb, ok, Scratch, ROOT};
 use lifb_hdl::codegen::{self, plan::apply_form, Form};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::pipeline::{self, FlowOptions, Step, Verify};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 const DIGITS: &str = "examples/digits-lifb.json";
 
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pipeline-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A flow's output folder (not created) in a fresh scratch directory.
+fn scratch(name: &str) -> Scratch {
+    Scratch::file(&format!("pipeline-{name}"), "out")
 }
 
 fn options(out: &Path) -> FlowOptions {
@@ -23,10 +22,6 @@ fn options(out: &Path) -> FlowOptions {
     o.lanes_text = "2,2".into();
     o.codegen.lanes = codegen::Lanes::parse("2,2").unwrap();
     o
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok()
 }
 
 #[test]
@@ -114,7 +109,8 @@ fn digits_to_the_design_step_and_on_from_the_kept_artifacts() {
     assert_eq!(names, ["evaluate", "generate"]);
 
     // The kept design is read back (the form must match) when starting after generate.
-    let mut o3 = options(&scratch("form-mismatch"));
+    let out3 = scratch("form-mismatch");
+    let mut o3 = options(&out3);
     o3.from = Step::Cosim;
     o3.keep = Some(keep.clone());
     o3.codegen.form = Form::Decoupled;
@@ -122,8 +118,7 @@ fn digits_to_the_design_step_and_on_from_the_kept_artifacts() {
     assert_eq!(e.kind, ErrorKind::BadInput);
     assert!(e.message.contains("native form"), "{}", e.message);
 
-    if !have("verilator") {
-        eprintln!("SKIPPED the cosim and report steps: verilator missing (run scripts/setup.sh)");
+    if !have_tools(&["verilator"]) {
         return;
     }
     // From cosim to the report, without synthesis: report.json records the step times.
@@ -177,21 +172,13 @@ fn impossible_ranges_and_missing_artifacts_are_bad_input() {
 
 #[test]
 fn flow_cli_names_the_steps_and_refuses_a_bad_one_with_exit_2() {
-    let bin = env!("CARGO_BIN_EXE_lifb-hdl");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let o = Command::new(bin)
-        .current_dir(root)
-        .args(["flow", "--list-steps"])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = ok(&lifb(&["flow", "--list-steps"]));
     for s in pipeline::step_names() {
         assert!(text.contains(s), "{text}");
     }
     let out = scratch("cli-bad-step");
-    let o = Command::new(bin)
-        .current_dir(root)
+    let o = bin()
+        .current_dir(ROOT)
         .args(["flow", "--model", DIGITS, "--to", "synthesis", "--out"])
         .arg(&out)
         .output()
@@ -202,8 +189,8 @@ fn flow_cli_names_the_steps_and_refuses_a_bad_one_with_exit_2() {
     assert!(!out.exists(), "nothing written");
 
     // The CLI runs up to a named step: the RTL, no report.
-    let o = Command::new(bin)
-        .current_dir(root)
+    let o = bin()
+        .current_dir(ROOT)
         .args([
             "flow", "--model", DIGITS, "--lanes", "2,2", "--to", "generate",
         ])
@@ -234,8 +221,7 @@ fn synthesis_outcomes_are_sorted_once() {
     ))
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadInput);
-    if !(have("yosys") && have("nextpnr-ice40")) {
-        eprintln!("SKIPPED the timeout case: Debian yosys/nextpnr-ice40 missing");
+    if !have_tools(&["yosys", "nextpnr-ice40"]) {
         return;
     }
     let mut o = options(&out);

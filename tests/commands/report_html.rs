@@ -1,8 +1,8 @@
 //! report.json and report.html: content, determinism, and rendering in headless Chromium.
 
-mod common;
+use crate::common;
 
-use common::{eda_required, fixture, scratch, skip};
+use crate::common::{eda_required, fixture, read_json, skip, Scratch};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::report::{
     self, CyclePart, EpochPoint, LayerReport, ModeCounts, Raster, RasterLayer, ReportData,
@@ -183,17 +183,13 @@ fn sample_training() -> Vec<EpochPoint> {
         .collect()
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 /// report.json follows the published schema (docs/report.schema.json), which lists every field
 /// (no others allowed); the validator itself rejects what breaks the schema.
 #[test]
 fn report_json_follows_the_published_schema() {
     let schema = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"));
     let validate = |v: &Value| common::json_schema::validate(&schema, &schema, v, "report");
-    let dir = scratch("report_schema");
+    let dir = Scratch::new("report_schema");
     let mut full = sample_data();
     full.step_seconds = vec![report::StepTime {
         step: "cosim".into(),
@@ -251,7 +247,7 @@ fn report_json_follows_the_published_schema() {
 #[test]
 fn report_json_holds_data_and_derived_figures() {
     let d = sample_data();
-    let dir = scratch("report_json");
+    let dir = Scratch::new("report_json");
     let files = report::write(&d, &dir).unwrap();
     let v: Value = serde_json::from_slice(&std::fs::read(&files.json).unwrap()).unwrap();
     let fmax = d.synth.as_ref().unwrap().min_fmax_mhz().unwrap();
@@ -276,8 +272,8 @@ fn report_json_holds_data_and_derived_figures() {
 #[test]
 fn report_is_deterministic_and_escapes_names() {
     let d = sample_data();
-    let a = scratch("report_det_a");
-    let b = scratch("report_det_b");
+    let a = Scratch::new("report_det_a");
+    let b = Scratch::new("report_det_b");
     report::write(&d, &a).unwrap();
     report::write(&d, &b).unwrap();
     for f in ["report.json", "report.html"] {
@@ -312,7 +308,7 @@ fn report_is_deterministic_and_escapes_names() {
 #[test]
 fn partial_data_still_makes_a_page() {
     let d = ReportData::new("only a title");
-    let dir = scratch("report_partial");
+    let dir = Scratch::new("report_partial");
     report::write(&d, &dir).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("only a title") && html.contains("not run"));
@@ -331,7 +327,7 @@ fn partial_data_still_makes_a_page() {
 fn impossible_values_are_refused() {
     let mut d = sample_data();
     d.accuracy.rtl = Some(98.0);
-    let dir = scratch("report_bad");
+    let dir = Scratch::new("report_bad");
     let err = report::write(&d, &dir).unwrap_err();
     assert_eq!(err.kind, ErrorKind::BadInput);
     assert!(err.to_string().contains("rtl accuracy 98"), "{err}");
@@ -457,7 +453,7 @@ fn sweep_pareto_with_capacity_line_renders_in_headless_chromium() {
         );
         return;
     };
-    let dir = scratch("sweep_chromium");
+    let dir = Scratch::new("sweep_chromium");
     let sweep = sample_sweep();
     sweep.write(&dir).unwrap();
     let html = std::fs::read_to_string(dir.join("sweep.html")).unwrap();
@@ -556,7 +552,7 @@ fn report_renders_in_headless_chromium() {
         skip("report_renders_in_headless_chromium", "chromium not found");
         return;
     };
-    let dir = scratch("report_chromium");
+    let dir = Scratch::new("report_chromium");
     let files = report::write(&sample_data(), &dir).unwrap();
     // Measure the figures in the browser: a copy of the page with a probe that writes what it finds into the DOM.
     let html = std::fs::read_to_string(&files.html).unwrap();
@@ -642,7 +638,8 @@ addEventListener('load', () => {
         "header + 4 module rows"
     );
 
-    // A screenshot of the unmodified page, for people to look at (target/tmp/report_chromium/report.png).
+    // A screenshot of the unmodified page, for people to look at: kept as
+    // target/tmp/report_chromium.png when the scratch folder goes.
     let png = dir.join("report.png");
     let (ok, _, err) = chromium(
         &bin,
@@ -662,8 +659,10 @@ addEventListener('load', () => {
         "screenshot suspiciously small: {} bytes",
         bytes.len()
     );
+    let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_chromium.png");
+    std::fs::write(&kept, &bytes).unwrap();
     if eda_required() {
-        eprintln!("screenshot: {}", png.display());
+        eprintln!("screenshot: {}", kept.display());
     }
 }
 

@@ -3,28 +3,10 @@
 //! a verification campaign split into shards adds up to the unsharded campaign, and a case's
 //! reproducer replays with `lifb-hdl cosim`.
 
-mod common;
-
-use common::{bin, campaign_totals as totals, have_tool, scratch, sweep_rows};
+use crate::common::{
+    bin, campaign_totals as totals, have_tool, lifb, ok, sweep_rows, Scratch, ROOT,
+};
 use std::path::Path;
-use std::process::Output;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// Run from the crate root so that the Verilator build cache (target/lifb-cosim) is shared.
-fn lifb(args: &[&str]) -> Output {
-    bin().current_dir(ROOT).args(args).output().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    stdout
-}
 
 const MODEL: &str = "examples/digits-lifb.json";
 /// Two forms x three lane settings; "all" and "64,64" both give one lane per neuron (32, 10), so
@@ -46,7 +28,7 @@ fn sharded_sweep_merges_to_the_one_shot_sweep_and_reruns_from_the_cache() {
     if !have_tool("verilator") {
         return;
     }
-    let dir = scratch("scale_sweep");
+    let dir = Scratch::new("scale_sweep");
     let one = dir.join("one-shot");
     let sharded = dir.join("sharded");
     let cache = dir.join("cache");
@@ -163,7 +145,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn job_files_for_slurm_and_kubernetes() {
-    let dir = scratch("scale_emit");
+    let dir = Scratch::new("scale_emit");
     let plan = dir.join("plan.json");
     let plan_s = plan.display().to_string();
     let mut args = vec!["sweep", "plan"];
@@ -200,7 +182,7 @@ fn sharded_campaign_adds_up_to_the_unsharded_one() {
     if !have_tool("iverilog") {
         return;
     }
-    let dir = scratch("scale_verify");
+    let dir = Scratch::new("scale_verify");
     let whole = dir.join("whole").display().to_string();
     let parts = dir.join("parts").display().to_string();
     let campaign = |out: &str, shard: &str| {
@@ -241,7 +223,7 @@ fn a_reproducer_replays_its_case_with_cosim() {
     if !have_tool("iverilog") {
         return;
     }
-    let dir = scratch("scale_reproducer");
+    let dir = Scratch::new("scale_reproducer");
     // a case with a readout, stalls and a small FIFO, so the replay exercises every option
     let k = (0..200)
         .map(|i| campaign::case(4, i))
@@ -278,7 +260,7 @@ fn a_reproducer_replays_its_case_with_cosim() {
 
 #[test]
 fn the_plan_carries_the_input_choice() {
-    let dir = scratch("scale_plan_inputs");
+    let dir = Scratch::new("scale_plan_inputs");
     let plan = dir.join("plan.json");
     let plan_s = plan.display().to_string();
     let o = lifb(&[

@@ -3,12 +3,12 @@
 //! is byte-identical on regeneration; regeneration removes the previous generation's files and
 //! refuses a folder holding files it did not write unless --force.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::bin;
+use crate::common::bin;
 
 fn model() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/digits-lifb.json")
@@ -52,7 +52,7 @@ fn make(sim: &Path, target: Option<&str>) -> (bool, String) {
 
 #[test]
 fn make_passes_and_a_planted_fault_fails_with_the_difference_decoded() {
-    let dir = common::scratch("sim-folder-make");
+    let dir = common::Scratch::new("sim-folder-make");
     let rtl = dir.join("rtl");
     let (code, out) = generate(&rtl, &[]);
     assert_eq!(code, 0, "{out}");
@@ -135,7 +135,7 @@ fn files_under(d: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
 
 #[test]
 fn regeneration_is_byte_identical_removes_stale_files_and_refuses_foreign_ones() {
-    let dir = common::scratch("sim-folder-regen");
+    let dir = common::Scratch::new("sim-folder-regen");
     let (a, b) = (dir.join("a"), dir.join("b"));
     assert_eq!(generate(&a, &["--lanes", "all"]).0, 0);
     assert_eq!(generate(&b, &["--lanes", "all"]).0, 0);
@@ -191,7 +191,7 @@ fn regeneration_is_byte_identical_removes_stale_files_and_refuses_foreign_ones()
 
 #[test]
 fn files_f_lists_exactly_the_verilog_sources_and_the_core_names_them() {
-    let dir = common::scratch("sim-folder-integration");
+    let dir = common::Scratch::new("sim-folder-integration");
     let rtl = dir.join("rtl");
     let (code, out) = generate(&rtl, &[]);
     assert_eq!(code, 0, "{out}");
@@ -271,7 +271,7 @@ fn port_width(text: &str, name: &str) -> usize {
 
 #[test]
 fn the_axi_stream_wrapper_lints_and_classifies_like_the_golden_model() {
-    let dir = common::scratch("sim-folder-axis");
+    let dir = common::Scratch::new("sim-folder-axis");
     let rtl = dir.join("rtl");
     let (code, out) = generate(&rtl, &["--axis"]);
     assert_eq!(code, 0, "{out}");

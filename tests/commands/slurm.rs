@@ -4,30 +4,15 @@
 //! runs. Skipped with a message when no Slurm answers, unless LIFB_REQUIRE_SLURM=1 (then a
 //! failure).
 
-mod common;
-
-use common::{bin, campaign_totals, have_tool, scratch, sweep_rows};
+use crate::common::{
+    campaign_totals, have_tool, lifb, ok, skip_unless_required, sweep_rows, Scratch, ROOT,
+};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The whole test (both arrays) must finish within this; a stuck job is cancelled.
 const TIMEOUT: Duration = Duration::from_secs(150);
-
-fn lifb(args: &[&str]) -> Output {
-    bin().current_dir(ROOT).args(args).output().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    stdout
-}
 
 /// Why Slurm cannot run jobs here, if it cannot.
 fn slurm_problem() -> Option<String> {
@@ -46,10 +31,6 @@ fn slurm_problem() -> Option<String> {
             String::from_utf8_lossy(&o.stderr).trim()
         )
     })
-}
-
-fn required() -> bool {
-    std::env::var("LIFB_REQUIRE_SLURM").is_ok_and(|v| v == "1")
 }
 
 /// Submit a job file; returns the job id.
@@ -124,16 +105,14 @@ fn read_logs(logs: &Path) -> String {
 #[test]
 fn four_shard_arrays_on_slurm_equal_the_unsharded_runs() {
     if let Some(why) = slurm_problem() {
-        if required() {
-            panic!("{why} (LIFB_REQUIRE_SLURM=1, so this is a failure; run scripts/setup-slurm.sh as root)");
-        }
-        eprintln!("\n*** SKIPPED slurm: {why}. Run scripts/setup-slurm.sh as root (LIFB_REQUIRE_SLURM=1 makes this a failure). ***\n");
+        let setup = "scripts/setup-slurm.sh as root";
+        skip_unless_required("LIFB_REQUIRE_SLURM", "slurm", &why, setup);
         return;
     }
     if !have_tool("verilator") || !have_tool("iverilog") {
         return;
     }
-    let dir = scratch("slurm");
+    let dir = Scratch::new("slurm");
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let s = |p: &Path| p.display().to_string();

@@ -2,11 +2,8 @@
 //! seconds): every cell is trained and measured, a re-run trains nothing, the summary's mean and
 //! standard deviation are those of the cell files, the figures are written, and bad grid files
 //! are clear errors (exit 2) that write nothing.
-#![cfg(feature = "train")]
 
-mod common;
-
-use common::{bin, Scratch};
+use crate::common::{bin, Scratch};
 use serde_json::Value;
 use std::path::Path;
 

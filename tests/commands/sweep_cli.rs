@@ -1,9 +1,7 @@
 //! `lifb-hdl sweep --model`: the sweep generates, co-simulates and synthesizes its own variants of
-//! the shipped digits model (64-32-10). The `--hdl` mode is tested in tests/synth_cli.rs.
+//! the shipped digits model (64-32-10). The `--hdl` mode is tested in tests/hardware/synth_cli.rs.
 
-mod common;
-
-use common::{scratch, skip};
+use crate::common::{skip, Scratch};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -45,7 +43,7 @@ fn sweep_without_synthesis_measures_cycles_of_every_variant() {
         skip("sweep_no_synth", "verilator missing");
         return;
     }
-    let dir = scratch("sweep_no_synth");
+    let dir = Scratch::new("sweep_no_synth");
     let out = dir.join("out");
     let o = sweep(
         &[
@@ -117,7 +115,7 @@ fn sweep_without_synthesis_measures_cycles_of_every_variant() {
 
 #[test]
 fn sweep_refuses_bad_input_with_exit_2_and_writes_nothing() {
-    let dir = scratch("sweep_bad_input");
+    let dir = Scratch::new("sweep_bad_input");
     let out = dir.join("out");
     let model = ["--model", "examples/digits-lifb.json", "--no-synth"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -182,7 +180,7 @@ fn sweep_synthesizes_variants_and_plots_the_pareto_front() {
         skip("sweep_synth", "Debian yosys/nextpnr-ice40 missing");
         return;
     }
-    let dir = scratch("sweep_synth");
+    let dir = Scratch::new("sweep_synth");
     let out = dir.join("out");
     let o = sweep(
         &[

@@ -1,5 +1,5 @@
 //! Random integer networks of a given structure, for the co-simulation and codegen tests
-//! (tests/cosim_*.rs, tests/codegen_*.rs).
+//! (tests/hardware/cosim_*.rs, tests/hardware/codegen_*.rs).
 #![allow(dead_code)]
 
 use lifb_hdl::ir::{
@@ -172,12 +172,6 @@ pub fn digits_int(samples: usize) -> (IntNetwork, Vec<Vec<u32>>, u32) {
     let inputs = eval::int_inputs(&ds, input_bits);
     (int, inputs.into_iter().take(samples).collect(), steps)
 }
-
-// The one skip policy for missing tools lives in tests/common.
-#[path = "../common/mod.rs"]
-mod common;
-#[allow(unused_imports)] // each test binary uses a part
-pub use common::{bin, have_tool, Scratch};
 
 /// The base seed of the co-simulation stimulus (stalls, gaps, beat order, resets, initial
 /// values): LIFB_COSIM_SEED, else a fixed default so the suite is reproducible. Every failure

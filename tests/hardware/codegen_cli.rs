@@ -2,10 +2,10 @@
 //! Yosys 0.23 synthesis with the weight ROMs in block RAM, exit codes for refused networks and
 //! for mismatches.
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{bin, Scratch};
-use hw_common::{random_net, Neuron, Spec};
+use crate::common::{bin, Scratch};
+use crate::common::{random_net, Neuron, Spec};
 use lifb_hdl::ir::{Conv2d, Encoding, Layer, Reset};
 use std::path::Path;
 use std::process::Command;
@@ -76,7 +76,7 @@ fn generate_is_byte_identical_and_synthesizes() {
             manifest["model_hash"].as_str().unwrap(),
             lifb_hdl::format::model_hash(&lifb_hdl::format::load_integer(&model).unwrap()).unwrap()
         );
-        if form == "native" && hw_common::have_tool("yosys") {
+        if form == "native" && common::have_tool("yosys") {
             let files: Vec<String> = fa
                 .iter()
                 .filter(|(n, _)| n.ends_with(".v") && !n.contains('/'))
@@ -147,7 +147,7 @@ fn refused_layers_exit_2() {
 
 #[test]
 fn cosim_command_reports_cycles() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let dir = tmp("cosim");
@@ -160,7 +160,7 @@ fn cosim_command_reports_cycles() {
             .args([
                 "--random", "20", "--seed", "9", "--steps", "4", "--form", form, "--cache",
             ])
-            .arg(Path::new("target").join("lifb-cosim-test"))
+            .arg(common::cosim_cache())
             .output()
             .unwrap();
         let out = String::from_utf8_lossy(&o.stdout);

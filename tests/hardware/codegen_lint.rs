@@ -1,10 +1,10 @@
 //! The generated Verilog is lint-clean (Verilator -Wall, zero warnings), accepted by Icarus in
 //! Verilog-2005 mode, byte-identical when generated twice, and equal to the reviewed snapshots in
-//! tests/snapshots (`cargo insta review` after an intended change shows the difference).
+//! tests/hardware/snapshots (`cargo insta review` after an intended change shows the difference).
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{random_net, Neuron, Spec};
+use crate::common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, verilog_files, write, Form, Lanes, Options};
 use lifb_hdl::ir::{Encoding, Reset};
 use std::process::Command;
@@ -61,8 +61,8 @@ fn specs() -> Vec<(Spec, Lanes, Lanes)> {
 
 #[test]
 fn generated_verilog_is_lint_clean_and_deterministic() {
-    let have_verilator = hw_common::have_tool("verilator");
-    let have_iverilog = hw_common::have_tool("iverilog");
+    let have_verilator = common::have_tool("verilator");
+    let have_iverilog = common::have_tool("iverilog");
     for (si, (spec, lanes, units)) in specs().into_iter().enumerate() {
         for form in [Form::Native, Form::Decoupled] {
             let net = random_net(&spec, 100 + si as u64);
@@ -74,7 +74,7 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
             assert_eq!(a.files, b.files, "generation is not deterministic");
-            let dir = hw_common::Scratch::new(&format!("lint-{si}-{form}"));
+            let dir = common::Scratch::new(&format!("lint-{si}-{form}"));
             write(&a, &dir).unwrap();
             let files: Vec<String> = verilog_files(&a)
                 .map(|(n, _)| dir.join(n).display().to_string())
@@ -131,7 +131,7 @@ fn generated_rtl(net: &lifb_hdl::ir::IntNetwork, opts: &Options) -> String {
 
 #[test]
 fn generated_rtl_matches_the_reviewed_snapshots() {
-    let (digits, _, _) = hw_common::digits_int(0);
+    let (digits, _, _) = common::digits_int(0);
     for form in [Form::Native, Form::Decoupled] {
         let opts = Options {
             lanes: Lanes::List(vec![8, 0]),

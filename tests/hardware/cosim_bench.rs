@@ -1,11 +1,11 @@
 //! Co-simulation speed and cycles-per-inference figures for MLPs shaped like the example models
 //! (784-256-10 and 64-32-10). Not a pass/fail test: run it to print the figures recorded in
 //! docs/benchmarks.md:
-//!   cargo test --release --test cosim_bench -- --ignored --nocapture
+//!   cargo test --release --test hardware cosim_bench:: -- --ignored --nocapture
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{random_inputs, random_net, Neuron, Spec};
+use crate::common::{random_inputs, random_net, Neuron, Spec};
 use lifb_hdl::codegen::{Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, CosimOptions};
 use lifb_hdl::ir::{Encoding, Reset};
@@ -39,7 +39,7 @@ fn run(name: &str, spec: &Spec, samples: usize, steps: u32, lanes: Vec<usize>) {
 #[test]
 #[ignore]
 fn cosim_speed_and_cycles() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let mlp = |inputs, hidden, b| Spec {

@@ -2,11 +2,11 @@
 //! ROM, and an off-by-one in an engine's step counter each make co-simulation report a divergence,
 //! under the verification stimulus (stalls, gaps, random beat order, resets, random initial
 //! values; LIFB_COSIM_SEED sets the seed). The fault classes that escaped comparing counts only
-//! are in tests/cosim_verify.rs.
+//! are in tests/hardware/cosim_verify.rs.
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{random_net, Neuron, Spec};
+use crate::common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim_design, CosimOptions, Stimulus};
 use lifb_hdl::golden::{IntSim, TraceOptions};
@@ -35,8 +35,8 @@ fn options() -> CosimOptions {
             units: Lanes::List(vec![1, 2]),
             form: Form::Native,
         },
-        cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
-        stimulus: Stimulus::verify(hw_common::stim_seed()),
+        cache_dir: common::cosim_cache(),
+        stimulus: Stimulus::verify(common::stim_seed()),
         fifo_depth: None,
         cycle_margin: None,
     }
@@ -44,7 +44,7 @@ fn options() -> CosimOptions {
 
 fn setup() -> (IntNetwork, Vec<Vec<u32>>) {
     let net = random_net(&spec(), 7);
-    let inputs = hw_common::random_inputs(&net, 60, 5);
+    let inputs = common::random_inputs(&net, 60, 5);
     (net, inputs)
 }
 
@@ -102,7 +102,7 @@ fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &s
 
 #[test]
 fn corrupted_rom_word_is_caught() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let (net, inputs) = setup();
@@ -134,7 +134,7 @@ fn corrupted_rom_word_is_caught() {
 
 #[test]
 fn wrong_threshold_is_caught() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let (net, inputs) = setup();
@@ -167,7 +167,7 @@ fn wrong_threshold_is_caught() {
 
 #[test]
 fn step_counter_off_by_one_is_caught() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let (net, inputs) = setup();

@@ -3,28 +3,23 @@
 //! cycle counts and the same coverage counters (both are driven by one seeded stimulus and
 //! compared by one piece of code), and it catches planted faults too.
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{random_net, Neuron, Spec};
+use crate::common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate_with_fifo_depth, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim_design_with, cosim_with, CosimOptions, Simulator, Stimulus};
 use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 use lifb_hdl::ir::{Encoding, IntNetwork, Reset};
-use std::path::PathBuf;
-
-fn cache() -> PathBuf {
-    PathBuf::from("target").join("lifb-cosim-test")
-}
 
 fn have_both() -> bool {
-    hw_common::have_tool("iverilog") && hw_common::have_tool("verilator")
+    common::have_tool("iverilog") && common::have_tool("verilator")
 }
 
 fn opts(steps: u32, codegen: Options, fifo: usize, seed: u64) -> CosimOptions {
     CosimOptions {
         steps,
         codegen,
-        cache_dir: cache(),
+        cache_dir: common::cosim_cache(),
         stimulus: Stimulus::verify(seed),
         fifo_depth: Some(fifo),
         cycle_margin: None,
@@ -63,7 +58,7 @@ fn digits_example_same_verdict_as_verilator() {
     if !have_both() {
         return;
     }
-    let (net, inputs, steps) = hw_common::digits_int(12);
+    let (net, inputs, steps) = common::digits_int(12);
     let codegen = Options {
         lanes: Lanes::List(vec![16, 10]),
         units: Lanes::Default,
@@ -73,7 +68,7 @@ fn digits_example_same_verdict_as_verilator() {
         "digits",
         &net,
         &inputs,
-        &opts(steps, codegen, 4, hw_common::stim_seed()),
+        &opts(steps, codegen, 4, common::stim_seed()),
     );
     let c = &r.coverage;
     assert!(
@@ -98,7 +93,7 @@ fn random_structures_same_verdict_as_verilator() {
                 units: Lanes::List(vec![1 + (seed as usize) % 3]),
                 form,
             };
-            let o = opts(5, codegen, 4, hw_common::stim_seed() ^ seed);
+            let o = opts(5, codegen, 4, common::stim_seed() ^ seed);
             let r = cosim_with(Simulator::Icarus, &net, &inputs, &o)
                 .unwrap_or_else(|e| panic!("seed {seed} ({}): {e}", form.name()));
             assert_eq!(r.failure(), None, "seed {seed} ({} form)", form.name());
@@ -129,13 +124,13 @@ fn planted_faults_are_caught_by_icarus_too() {
         leak_frac_bits: 4,
     };
     let net = random_net(&spec, 7);
-    let inputs = hw_common::random_inputs(&net, 12, 5);
+    let inputs = common::random_inputs(&net, 12, 5);
     let codegen = Options {
         lanes: Lanes::List(vec![2, 0]),
         units: Lanes::List(vec![1, 2]),
         form: Form::Native,
     };
-    let o = opts(5, codegen.clone(), 2, hw_common::stim_seed());
+    let o = opts(5, codegen.clone(), 2, common::stim_seed());
     let clean = generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();
     let r = cosim_design_with(Simulator::Icarus, &clean, &inputs, &o).unwrap();
     assert_eq!(r.failure(), None);
@@ -173,15 +168,17 @@ fn planted_faults_are_caught_by_icarus_too() {
 /// The command line: `cosim --simulator icarus` passes a clean design and names the simulator.
 #[test]
 fn cosim_cli_runs_icarus() {
-    if !hw_common::have_tool("iverilog") {
+    if !common::have_tool("iverilog") {
         return;
     }
-    let dir = hw_common::Scratch::new("cosim-icarus");
+    let dir = common::Scratch::new("cosim-icarus");
     let net = random_network(3, &RandomSpec::default());
     let model = dir.join("model.json");
     lifb_hdl::format::save(&net, &model).unwrap();
-    let cache = std::fs::canonicalize(".").unwrap().join(cache());
-    let o = hw_common::bin()
+    let cache = std::fs::canonicalize(".")
+        .unwrap()
+        .join(common::cosim_cache());
+    let o = common::bin()
         .args(["cosim", "--model"])
         .arg(&model)
         .args([

@@ -1,7 +1,7 @@
 //! Random structures from `lifb_hdl::ir::random` (random widths, depths, encodings, readouts):
 //! each is its own Verilator build, so the count is small (LIFB_COSIM_STRUCTURES raises it).
 
-mod hw_common;
+use crate::common;
 
 use lifb_hdl::codegen::{Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, CosimOptions, Stimulus};
@@ -9,7 +9,7 @@ use lifb_hdl::ir::random::{random_inputs, random_network, RandomSpec};
 
 #[test]
 fn random_structures_match_golden() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let count: u64 = std::env::var("LIFB_COSIM_STRUCTURES")
@@ -25,8 +25,8 @@ fn random_structures_match_golden() {
             let opts = CosimOptions {
                 steps: 5,
                 codegen: Options { lanes, units, form },
-                cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-test"),
-                stimulus: Stimulus::verify(hw_common::stim_seed() ^ seed),
+                cache_dir: common::cosim_cache(),
+                stimulus: Stimulus::verify(common::stim_seed() ^ seed),
                 fifo_depth: Some(4),
                 cycle_margin: None,
             };

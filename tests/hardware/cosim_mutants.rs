@@ -6,7 +6,7 @@
 //!   lifb-hdl mutate --builtin --simulator icarus
 //!   lifb-hdl mutate --builtin --simulator verilator
 
-mod hw_common;
+use crate::common;
 
 use lifb_hdl::codegen::{generate, generate_with_fifo_depth};
 use lifb_hdl::cosim::mutate::{
@@ -14,11 +14,6 @@ use lifb_hdl::cosim::mutate::{
     catalogue, score, Class,
 };
 use lifb_hdl::cosim::Simulator;
-use std::path::PathBuf;
-
-fn cache() -> PathBuf {
-    PathBuf::from("target").join("lifb-cosim-test")
-}
 
 #[test]
 fn catalogue_is_large_unique_and_follows_the_sources() {
@@ -85,7 +80,7 @@ fn an_absent_text_is_an_error_and_words_carry() {
 /// that checks the cycle budget.
 #[test]
 fn representative_slice_is_caught_in_icarus() {
-    if !hw_common::have_tool("iverilog") {
+    if !common::have_tool("iverilog") {
         return;
     }
     let only: Vec<String> = [
@@ -112,7 +107,12 @@ fn representative_slice_is_caught_in_icarus() {
     .collect();
     let net = campaign_network();
     let inputs = campaign_inputs(&net, 24, 1);
-    let opts = campaign_options(8, campaign_codegen(), cache(), hw_common::stim_seed());
+    let opts = campaign_options(
+        8,
+        campaign_codegen(),
+        common::cosim_cache(),
+        common::stim_seed(),
+    );
     let out = campaign(Simulator::Icarus, &net, &inputs, &opts, &only, |o| {
         eprintln!(
             "{} ({:?}): caught {}: {}",
@@ -136,7 +136,7 @@ fn representative_slice_is_caught_in_icarus() {
 }
 
 fn run(args: &[&str]) -> (i32, String) {
-    let o = hw_common::bin().args(args).output().unwrap();
+    let o = common::bin().args(args).output().unwrap();
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
@@ -147,10 +147,12 @@ fn run(args: &[&str]) -> (i32, String) {
 /// unknown id is bad input; a model whose RTL lacks a mutated branch is an error naming it.
 #[test]
 fn mutate_cli() {
-    if !hw_common::have_tool("iverilog") {
+    if !common::have_tool("iverilog") {
         return;
     }
-    let cache = std::fs::canonicalize(".").unwrap().join(cache());
+    let cache = std::fs::canonicalize(".")
+        .unwrap()
+        .join(common::cosim_cache());
     let c = cache.to_str().unwrap();
     let (code, out) = run(&[
         "mutate",
@@ -184,14 +186,11 @@ fn mutate_cli() {
         "{out}"
     );
     // a model without a multiplied leak: the leak-mul mutants cannot be planted
-    let dir = hw_common::Scratch::new("mutate");
-    let (spec, _, _) = &hw_common::structures()[0];
+    let dir = common::Scratch::new("mutate");
+    let (spec, _, _) = &common::structures()[0];
     let mut spec = spec.clone();
-    spec.layers = vec![(
-        6,
-        hw_common::Neuron::Lifb(3, lifb_hdl::ir::Reset::Subtract, 0),
-    )];
-    let net = hw_common::random_net(&spec, 5);
+    spec.layers = vec![(6, common::Neuron::Lifb(3, lifb_hdl::ir::Reset::Subtract, 0))];
+    let net = common::random_net(&spec, 5);
     let model = dir.join("m.json");
     lifb_hdl::format::save(&net, &model).unwrap();
     let (code, out) = run(&[

@@ -2,25 +2,25 @@
 //! zero mismatches at every layer and step. LIFB_COSIM_NETWORKS raises the count (default 100).
 //! Networks of one structure share one Verilator build (the RTL text depends only on structure).
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{random_inputs, random_net, structures};
+use crate::common::{random_inputs, random_net, structures};
 use lifb_hdl::codegen::{plan::apply_form, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, CosimOptions, Coverage, Stimulus};
 
 #[test]
 fn random_networks_match_golden_in_both_forms() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let count: usize = std::env::var("LIFB_COSIM_NETWORKS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100);
-    let seed = hw_common::stim_seed();
+    let seed = common::stim_seed();
     let structs = structures();
     let steps = 6;
-    let cache = std::path::PathBuf::from("target").join("lifb-cosim-test");
+    let cache = common::cosim_cache();
     // coverage per (structure, form), and over everything
     let mut per: Vec<Coverage> = vec![Coverage::default(); structs.len() * 2];
     let mut all = Coverage::default();

@@ -3,28 +3,23 @@
 //! RTL folder, and directed corner cases (H exactly on every threshold, both saturation bounds,
 //! tied scores, a long T) under the verification stimulus.
 //!
-//! Calibration figures: cargo test --release --test cosim_verify -- --nocapture
+//! Calibration figures: cargo test --release --test hardware cosim_verify:: -- --nocapture
 
-mod hw_common;
+use crate::common;
 
-use hw_common::{random_inputs, random_net, structures};
+use crate::common::{random_inputs, random_net, structures};
 use lifb_hdl::codegen::{generate, Form, Lanes, Options};
 use lifb_hdl::cosim::{cosim, cosim_design, CosimOptions, Stimulus, DEFAULT_CYCLE_MARGIN};
 use lifb_hdl::ir::{
     Dense, Encoding, FixedPoint, InputSpec, IntNetwork, Layer, Leak, Lifb, Network, Reset, Shape,
 };
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-fn cache() -> PathBuf {
-    PathBuf::from("target").join("lifb-cosim-test")
-}
 
 fn quiet(steps: u32, codegen: Options) -> CosimOptions {
     CosimOptions {
         steps,
         codegen,
-        cache_dir: cache(),
+        cache_dir: common::cosim_cache(),
         stimulus: Stimulus::quiet(),
         fifo_depth: None,
         cycle_margin: Some(DEFAULT_CYCLE_MARGIN),
@@ -35,7 +30,7 @@ fn quiet(steps: u32, codegen: Options) -> CosimOptions {
 /// forms and on the digits model (the margin's calibration; prints measured / predicted).
 #[test]
 fn cycle_model_holds_within_the_budget() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let mut worst = 0f64;
@@ -74,7 +69,7 @@ fn cycle_model_holds_within_the_budget() {
             }
         }
     }
-    let (digits, inputs, steps) = hw_common::digits_int(40);
+    let (digits, inputs, steps) = common::digits_int(40);
     for form in [Form::Native, Form::Decoupled] {
         for lanes in [16usize, 32] {
             let codegen = Options {
@@ -97,10 +92,10 @@ fn cycle_model_holds_within_the_budget() {
 /// design slower but changes no spike: only the cycle budget catches it.
 #[test]
 fn handshake_bubble_fails_the_cycle_budget() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
-    let (net, inputs, steps) = hw_common::digits_int(40);
+    let (net, inputs, steps) = common::digits_int(40);
     let inputs = &inputs[..10];
     let codegen = Options {
         lanes: Lanes::List(vec![32, 10]),
@@ -152,15 +147,8 @@ fn handshake_bubble_fails_the_cycle_budget() {
     assert!(r.budget_violation.is_none() && r.budget_note.contains("not checked"));
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_lifb-hdl")
-}
-
 fn run(args: &[&str]) -> (i32, String) {
-    let o = std::process::Command::new(bin())
-        .args(args)
-        .output()
-        .unwrap();
+    let o = common::bin().args(args).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -173,10 +161,10 @@ fn run(args: &[&str]) -> (i32, String) {
 /// hex word is reported with exit 1; a folder of another model is refused with exit 2.
 #[test]
 fn cosim_hdl_verifies_the_files_on_disk() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
-    let dir = hw_common::Scratch::new("cosim-hdl");
+    let dir = common::Scratch::new("cosim-hdl");
     let (spec, _, _) = &structures()[0];
     let net = random_net(spec, 77);
     let model = dir.join("model.json");
@@ -198,7 +186,9 @@ fn cosim_hdl_verifies_the_files_on_disk() {
     let m = lifb_hdl::codegen::Manifest::parse(&mbytes).unwrap();
     assert_eq!(m.to_json().unwrap(), mbytes);
     assert_eq!(m.engines.len(), 2);
-    let cache = std::fs::canonicalize(".").unwrap().join(cache());
+    let cache = std::fs::canonicalize(".")
+        .unwrap()
+        .join(common::cosim_cache());
     let cosim_args = |extra: &[&str]| -> (i32, String) {
         let mut a = vec![
             "cosim",
@@ -350,13 +340,13 @@ fn corner_net(reset: Reset) -> (IntNetwork, Vec<Vec<u32>>) {
 /// exactly, both saturation bounds, every burst size, ties; zero divergences.
 #[test]
 fn directed_corners_match_and_are_reached() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     for reset in [Reset::Subtract, Reset::Zero] {
         let (net, inputs) = corner_net(reset);
         for form in [Form::Native, Form::Decoupled] {
-            let stimulus = Stimulus::verify(hw_common::stim_seed() ^ 0xC0);
+            let stimulus = Stimulus::verify(common::stim_seed() ^ 0xC0);
             let opts = CosimOptions {
                 steps: 300,
                 codegen: Options {
@@ -364,7 +354,7 @@ fn directed_corners_match_and_are_reached() {
                     units: Lanes::List(vec![2, 1]),
                     form,
                 },
-                cache_dir: cache(),
+                cache_dir: common::cosim_cache(),
                 stimulus: stimulus.clone(),
                 fifo_depth: Some(2),
                 cycle_margin: None,
@@ -433,7 +423,7 @@ fn mutate(
 /// under the verification stimulus on the directed-corner network.
 #[test]
 fn escaped_fault_classes_are_caught() {
-    if !hw_common::have_tool("verilator") {
+    if !common::have_tool("verilator") {
         return;
     }
     let (net, mut inputs) = corner_net(Reset::Subtract);
@@ -443,11 +433,11 @@ fn escaped_fault_classes_are_caught() {
         units: Lanes::List(vec![2, 1]),
         form: Form::Native,
     };
-    let stimulus = Stimulus::verify(hw_common::stim_seed() ^ 0xFA);
+    let stimulus = Stimulus::verify(common::stim_seed() ^ 0xFA);
     let opts = CosimOptions {
         steps: 12,
         codegen: codegen.clone(),
-        cache_dir: cache(),
+        cache_dir: common::cosim_cache(),
         stimulus: stimulus.clone(),
         fifo_depth: Some(2),
         cycle_margin: None,

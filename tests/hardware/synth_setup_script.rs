@@ -1,8 +1,6 @@
 //! scripts/setup-eda.sh: valid shell, clear usage errors, and idempotent (a second run changes nothing).
 
-mod common;
-
-use common::skip;
+use crate::common::skip;
 use std::path::PathBuf;
 use std::process::Command;
 

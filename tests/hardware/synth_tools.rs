@@ -1,9 +1,9 @@
 //! Synthesis of the hand-written fixtures with the real tools, on both back ends. Every number the driver
 //! reports is checked against the tools' own JSON files.
 
-mod common;
+use crate::common;
 
-use common::{fixture, scratch, skip};
+use crate::common::{fixture, read_json, skip, Scratch};
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::synth::{self, tools, Backend, Family, SynthRequest, SynthResult, Target};
 use serde_json::Value;
@@ -17,10 +17,6 @@ fn tools_present(test: &str, backend: Backend, family: Family) -> bool {
             false
         }
     }
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
 fn u(v: &Value) -> u64 {
@@ -113,7 +109,7 @@ fn synth_lif_rom(backend: Backend, test: &str) {
     if !tools_present(test, backend, Family::Ice40) {
         return;
     }
-    let out = scratch(test);
+    let out = Scratch::new(test);
     let req = SynthRequest::new(
         fixture(&["synth", "lif_rom"]),
         Target::Ice40Up5k,
@@ -160,7 +156,7 @@ fn ecp5_layer_with_yowasp() {
     if !tools_present(test, Backend::Yowasp, Family::Ecp5) {
         return;
     }
-    let out = scratch(test);
+    let out = Scratch::new(test);
     let req = SynthRequest::new(
         fixture(&["synth", "lif_layer"]),
         Target::Ecp5_25k,
@@ -182,7 +178,7 @@ fn design_that_does_not_fit_names_the_numbers() {
     if !tools_present(test, Backend::Auto, Family::Ice40) {
         return;
     }
-    let out = scratch(test);
+    let out = Scratch::new(test);
     let mut req = SynthRequest::new(
         fixture(&["synth", "too_big"]),
         Target::Ice40Up5k,
@@ -258,7 +254,7 @@ fn venv_search_ignores_the_parents_of_the_current_folder() {
 
 #[test]
 fn no_top_module_is_bad_input() {
-    let dir = scratch("no_top");
+    let dir = Scratch::new("no_top");
     std::fs::copy(
         fixture(&["synth", "too_big", "big_ram.v"]),
         dir.join("big_ram.v"),
@@ -272,7 +268,7 @@ fn no_top_module_is_bad_input() {
 
 #[test]
 fn bad_manifest_is_bad_input() {
-    let dir = scratch("bad_manifest");
+    let dir = Scratch::new("bad_manifest");
     std::fs::write(dir.join("manifest.json"), r#"{"top": 3}"#).unwrap();
     std::fs::write(dir.join("a.v"), "module a; endmodule\n").unwrap();
     let req = SynthRequest::new(&dir, Target::Ice40Up5k, Backend::Auto, dir.join("out"));
@@ -292,7 +288,7 @@ fn too_many_ports_are_measured_in_a_scan_wrapper() {
     }
     let hdl = fixture(&["synth", "wide_ports"]);
     // Without the wrapper: 106 port bits against 39 pins, with the numbers.
-    let out = scratch(test);
+    let out = Scratch::new(test);
     let mut req = SynthRequest::new(&hdl, Target::Ice40Up5k, Backend::Debian, &out);
     req.io_wrap = synth::IoWrap::Never;
     let err = synth::run(&req).unwrap_err();
@@ -320,7 +316,7 @@ fn too_many_ports_are_measured_in_a_scan_wrapper() {
     assert_eq!(r.resources.flip_flops.used, 40 + w.added_flip_flops);
     // The core logic survived the wrapper: the same design unwrapped on the HX8K (206 pins) has the same
     // carry chain and no more LUTs.
-    let bare_out = scratch("wide_ports_hx8k_bare");
+    let bare_out = Scratch::new("wide_ports_hx8k_bare");
     let mut bare = SynthRequest::new(&hdl, Target::Ice40Hx8k, Backend::Debian, &bare_out);
     bare.io_wrap = synth::IoWrap::Never;
     let bare = synth::run(&bare).unwrap();
@@ -378,9 +374,9 @@ fn digits_model_on_up5k(backend: Backend, test: &str) {
         ..Default::default()
     };
     let design = lifb_hdl::codegen::generate(&int, &gen).unwrap();
-    let rtl = scratch(&format!("{test}-rtl"));
+    let rtl = Scratch::new(&format!("{test}-rtl"));
     lifb_hdl::codegen::write(&design, &rtl).unwrap();
-    let out = scratch(test);
+    let out = Scratch::new(test);
     let r = synth::run(&SynthRequest::new(&rtl, Target::Ice40Up5k, backend, &out))
         .unwrap_or_else(|e| panic!("{test}: {e}"));
     eprintln!("{}", r.summary());

@@ -1,9 +1,7 @@
 //! The native model format: lossless round trips, and clear errors (never a panic) on truncated,
 //! corrupted or inconsistent files.
 
-mod common;
-
-use common::Scratch;
+use crate::common::Scratch;
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::format::{self, AnyNetwork};
 use lifb_hdl::ir::random::{random_network, RandomSpec};

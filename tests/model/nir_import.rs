@@ -2,9 +2,10 @@
 //! imports, simulates to the reference spikes stored beside it (computed with the exporter's own
 //! update equations), refusals name node and type, corrupt files give clear errors, never panics.
 
+use crate::common::nir_reference;
 use lifb_hdl::error::ErrorKind;
 use lifb_hdl::format::AnyNetwork;
-use lifb_hdl::golden::{Sim, TraceOptions};
+use lifb_hdl::golden::Sim;
 use lifb_hdl::ir::Reset;
 use lifb_hdl::nir::{import_bytes, import_file, Compare, ImportOptions, Preset};
 use rand::{Rng, SeedableRng};
@@ -75,38 +76,20 @@ fn every_fixture_simulates_to_its_reference_spikes() {
             AnyNetwork::Integer(_) => panic!("a NIR fixture imports as a float network"),
         };
         let sim = Sim::<f32>::new(&net).unwrap();
-        let steps = reference["steps"].as_u64().unwrap() as u32;
-        for (si, sample) in reference["samples"].as_array().unwrap().iter().enumerate() {
-            let input: Vec<f32> = sample["input"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect();
-            let opts = TraceOptions {
-                counts: true,
-                membranes: false,
-            };
-            let trace = sim.run(&input, si as u64, steps, opts).unwrap();
-            let ref_layers = sample["layers"].as_array().unwrap();
+        let steps = nir_reference::steps(&reference);
+        for (si, sample) in nir_reference::samples(&reference).iter().enumerate() {
+            let trace = nir_reference::simulate(&sim, &sample.input, si, steps);
+            let ref_layers = &sample.layers;
             assert_eq!(
                 trace.layers.len(),
                 ref_layers.len(),
                 "{}: neuron layer count",
                 nir.display()
             );
-            for (lt, rl) in trace.layers.iter().zip(ref_layers) {
-                let node = rl["node"].as_str().unwrap();
-                let rc = rl["counts"].as_array().unwrap();
+            for (lt, (node, rc)) in trace.layers.iter().zip(ref_layers) {
                 assert_eq!(lt.counts.len(), rc.len());
                 for (step, (got, want)) in lt.counts.iter().zip(rc).enumerate() {
-                    let want: Vec<u32> = want
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|x| x.as_u64().unwrap() as u32)
-                        .collect();
-                    for (n, (g, w)) in got.iter().zip(&want).enumerate() {
+                    for (n, (g, w)) in got.iter().zip(want).enumerate() {
                         assert_eq!(
                             g,
                             w,
@@ -119,15 +102,9 @@ fn every_fixture_simulates_to_its_reference_spikes() {
                     assert_eq!(got.len(), want.len());
                 }
             }
-            let want_readout: Vec<f64> = sample["readout"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
             assert_eq!(
-                trace.readout,
-                want_readout,
+                Some(&trace.readout),
+                sample.readout.as_ref(),
                 "{}: sample {si}: readout",
                 nir.display()
             );
@@ -156,28 +133,10 @@ fn strict_threshold_matters_on_ties() {
         panic!()
     };
     let sim = Sim::<f32>::new(&net).unwrap();
-    let sample = &reference["samples"][0];
-    let input: Vec<f32> = sample["input"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    let t = sim
-        .run(
-            &input,
-            0,
-            8,
-            TraceOptions {
-                counts: true,
-                membranes: false,
-            },
-        )
-        .unwrap();
-    let want = &sample["layers"][0]["counts"];
-    let got = serde_json::to_value(&t.layers[0].counts).unwrap();
+    let sample = &nir_reference::samples(&reference)[0];
+    let t = nir_reference::simulate(&sim, &sample.input, 0, 8);
     assert_ne!(
-        &got, want,
+        t.layers[0].counts, sample.layers[0].1,
         "as-ge must differ from the strict reference on ties"
     );
 }
@@ -198,26 +157,10 @@ fn snntorch_reset_convention_matters() {
     };
     let sim = Sim::<f32>::new(&net).unwrap();
     let mut differs = false;
-    for (si, sample) in reference["samples"].as_array().unwrap().iter().enumerate() {
-        let input: Vec<f32> = sample["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
-        let t = sim
-            .run(
-                &input,
-                si as u64,
-                8,
-                TraceOptions {
-                    counts: true,
-                    membranes: false,
-                },
-            )
-            .unwrap();
-        for (lt, rl) in t.layers.iter().zip(sample["layers"].as_array().unwrap()) {
-            differs |= serde_json::to_value(&lt.counts).unwrap() != rl["counts"];
+    for (si, sample) in nir_reference::samples(&reference).iter().enumerate() {
+        let t = nir_reference::simulate(&sim, &sample.input, si, 8);
+        for (lt, (_, counts)) in t.layers.iter().zip(&sample.layers) {
+            differs |= lt.counts != *counts;
         }
     }
     assert!(differs);
@@ -401,36 +344,14 @@ fn realistic_snntorch_export_agreement() {
         panic!()
     };
     let sim = Sim::<f32>::new(&net).unwrap();
-    let steps = reference["steps"].as_u64().unwrap() as u32;
+    let steps = nir_reference::steps(&reference);
     let (mut same, mut total, mut spikes, mut first_diff) = (0u64, 0u64, 0u64, None);
     let mut same_class = 0;
-    let samples = reference["samples"].as_array().unwrap();
+    let samples = nir_reference::samples(&reference);
     for (si, sample) in samples.iter().enumerate() {
-        let input: Vec<f32> = sample["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
-        let t = sim
-            .run(
-                &input,
-                si as u64,
-                steps,
-                TraceOptions {
-                    counts: true,
-                    membranes: false,
-                },
-            )
-            .unwrap();
-        for (li, (lt, rl)) in t
-            .layers
-            .iter()
-            .zip(sample["layers"].as_array().unwrap())
-            .enumerate()
-        {
-            let want: Vec<Vec<u32>> = serde_json::from_value(rl["counts"].clone()).unwrap();
-            for (step, (g, w)) in lt.counts.iter().zip(&want).enumerate() {
+        let t = nir_reference::simulate(&sim, &sample.input, si, steps);
+        for (li, (lt, (_, want))) in t.layers.iter().zip(&sample.layers).enumerate() {
+            for (step, (g, w)) in lt.counts.iter().zip(want).enumerate() {
                 for (n, (a, b)) in g.iter().zip(w).enumerate() {
                     total += 1;
                     spikes += *b as u64;
@@ -442,8 +363,8 @@ fn realistic_snntorch_export_agreement() {
                 }
             }
         }
-        let want: Vec<f64> = serde_json::from_value(sample["readout"].clone()).unwrap();
-        same_class += (lifb_hdl::golden::argmax(&want) == t.predicted) as usize;
+        let want = sample.readout.as_ref().expect("readout");
+        same_class += (lifb_hdl::golden::argmax(want) == t.predicted) as usize;
     }
     let agreement = same as f64 / total as f64;
     eprintln!(

@@ -3,7 +3,7 @@
 //! deterministic; and, when Python with the `nir` package is available, the files open with
 //! it and carry the expected node types, shapes and parameters.
 
-mod common;
+use crate::common;
 
 use lifb_hdl::format::AnyNetwork;
 use lifb_hdl::ir::*;
@@ -305,7 +305,10 @@ print("nir-check-ok")
 #[test]
 fn exported_files_open_with_the_python_nir_package() {
     let Some(py) = python_with_nir() else {
-        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        crate::common::skip(
+            "exported_files_open_with_the_python_nir_package",
+            "no Python with the nir package",
+        );
         return;
     };
     let dir = common::Scratch::new("nir-py");
@@ -452,7 +455,10 @@ json.dump(results, sys.stdout)
 #[test]
 fn exported_networks_run_the_same_in_an_independent_nir_simulator() {
     let Some(py) = python_with_nir() else {
-        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        crate::common::skip(
+            "exported_networks_run_the_same_in_an_independent_nir_simulator",
+            "no Python with the nir package",
+        );
         return;
     };
     use lifb_hdl::golden::{Sim, TraceOptions};
@@ -571,7 +577,10 @@ fn decoupled_lifb_network_runs_on_a_lif_only_nir_simulator() {
     // LIFB network -> pure-LIF form (lifb_hdl::decouple) -> NIR -> an independent LIF-only NIR
     // simulation: its spikes are the decoupled network's, and its group sums the LIFB counts.
     let Some(py) = python_with_nir() else {
-        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        crate::common::skip(
+            "decoupled_lifb_network_runs_on_a_lif_only_nir_simulator",
+            "no Python with the nir package",
+        );
         return;
     };
     use lifb_hdl::golden::{Sim, TraceOptions};
@@ -658,7 +667,10 @@ fn exported_integer_networks_run_the_same_in_the_nir_simulator_when_the_leak_is_
     // d = 0 (no leak): NIR's IF with v_threshold = theta - 1/2 and reset_amount = theta is exact
     // for integer membranes (as long as none saturates; 24-bit membranes here).
     let Some(py) = python_with_nir() else {
-        eprintln!("SKIPPED: no Python with the nir package (scripts/setup-python.sh installs it)");
+        crate::common::skip(
+            "exported_integer_networks_run_the_same_in_the_nir_simulator_when_the_leak_is_exact",
+            "no Python with the nir package",
+        );
         return;
     };
     use lifb_hdl::golden::{Sim, TraceOptions};

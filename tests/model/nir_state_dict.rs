@@ -2,6 +2,7 @@
 //! the NIR fixtures (same weights, framework equations), BrainCog LIFNode networks reproduce a
 //! reference computed here with BrainCog's equations, BurstLIFNode is refused with the reason.
 
+use crate::common::nir_reference;
 use lifb_hdl::format::AnyNetwork;
 use lifb_hdl::golden::{Sim, TraceOptions};
 use lifb_hdl::import::{import_parts, Arch};
@@ -68,36 +69,11 @@ fn nir_param(file: &Value, node: &str, p: &str) -> (Vec<usize>, Vec<f64>) {
 
 fn check_against_reference(net: &lifb_hdl::ir::FloatNetwork, reference: &serde_json::Value) {
     let sim = Sim::<f32>::new(net).unwrap();
-    let steps = reference["steps"].as_u64().unwrap() as u32;
-    for (si, sample) in reference["samples"].as_array().unwrap().iter().enumerate() {
-        let input: Vec<f32> = sample["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
-        let t = sim
-            .run(
-                &input,
-                si as u64,
-                steps,
-                TraceOptions {
-                    counts: true,
-                    membranes: false,
-                },
-            )
-            .unwrap();
-        for (li, (lt, rl)) in t
-            .layers
-            .iter()
-            .zip(sample["layers"].as_array().unwrap())
-            .enumerate()
-        {
-            assert_eq!(
-                serde_json::to_value(&lt.counts).unwrap(),
-                rl["counts"],
-                "sample {si}, neuron layer {li}"
-            );
+    let steps = nir_reference::steps(reference);
+    for (si, sample) in nir_reference::samples(reference).iter().enumerate() {
+        let t = nir_reference::simulate(&sim, &sample.input, si, steps);
+        for (li, (lt, (_, counts))) in t.layers.iter().zip(&sample.layers).enumerate() {
+            assert_eq!(&lt.counts, counts, "sample {si}, neuron layer {li}");
         }
     }
 }

@@ -1,9 +1,7 @@
 //! Training end to end on the 8x8 digits set (seconds): the loss falls, the golden float model
 //! beats chance by far, an interrupted and resumed run equals an uninterrupted one, and the
 //! trained model quantizes and decouples with the expected agreement.
-#![cfg(feature = "train")]
-
-mod common;
+use crate::common;
 
 use lifb_hdl::data::{self, eval, DataSetKind, Split};
 use lifb_hdl::ir::Reset;
