@@ -175,7 +175,11 @@ pub fn have_tool(tool: &str) -> bool {
 
 /// Whether all of these tools run; each missing one is reported by [`have_tool`].
 pub fn have_tools(tools: &[&str]) -> bool {
-    tools.iter().fold(true, |all, t| have_tool(t) && all)
+    let mut all = true;
+    for t in tools {
+        all &= have_tool(t);
+    }
+    all
 }
 
 /// sweep.json with each variant's RTL folder made relative to its sweep's output folder (so that
