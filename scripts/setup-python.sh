@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Python side of the tests: the `nir` package (with h5py and numpy; no torch) in .venv-nir.
-# tests/nir_roundtrip.rs finds it there (or via $LIFB_PYTHON) and checks that our exported NIR
+# tests/model/nir_roundtrip.rs finds it there (or via $LIFB_PYTHON) and checks that our exported NIR
 # files open with it; scripts/make-nir-fixtures.py uses it to regenerate tests/fixtures/nir/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A single-node Slurm cluster on this machine, for tests/slurm.rs (docs/scale-out.md): installs
+# A single-node Slurm cluster on this machine, for tests/commands/slurm.rs (docs/scale-out.md): installs
 # the Debian packages slurm-wlm and munge, writes /etc/slurm/slurm.conf for one node (this host,
 # 127.0.0.1, all its CPUs) and starts munged, slurmctld and slurmd. Needs root (or sudo).
 # Idempotent: when the node already answers, it only says so. Sources: Debian packages only.
@@ -50,7 +50,7 @@ cpus="$(nproc)"
 mem_mb="$(awk '/MemTotal/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)"
 conf="$(mktemp)"
 cat >"$conf" <<EOF
-$MARK: one node (this host) for tests/slurm.rs.
+$MARK: one node (this host) for tests/commands/slurm.rs.
 ClusterName=lifb
 SlurmctldHost=$node(127.0.0.1)
 SlurmUser=root

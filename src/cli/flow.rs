@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::pipeline::{self, FlowOptions, Step, Verify};
 use crate::synth::{Backend, Target};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -31,14 +31,8 @@ pub struct Args {
     /// Co-simulate this many of the evaluation samples in Verilator.
     #[arg(long, default_value_t = 100)]
     pub cosim_images: usize,
-    /// Time steps (default: the model's meta "steps", else 4).
-    #[arg(long)]
-    pub steps: Option<u32>,
-    /// Quantization for float models (defaults: what the model was trained for, from its meta).
-    #[arg(long)]
-    pub weight_bits: Option<u32>,
-    #[arg(long)]
-    pub input_bits: Option<u32>,
+    #[command(flatten)]
+    pub quant: super::StepsQuantArgs,
     /// Hardware neuron form: decoupled (LIF sub-units, the LIF-only route) or native LIFB.
     /// The native form is the default on FPGAs: one membrane and B comparators per neuron, and the
     /// next layer reads one weight per active neuron instead of one per sub-unit spike.
@@ -52,12 +46,8 @@ pub struct Args {
     /// lanes, at least one).
     #[arg(long)]
     pub units: Option<String>,
-    /// Skip synthesis (no fmax, resources or latency in microseconds).
-    #[arg(long)]
-    pub no_synth: bool,
-    /// Stop a synthesis tool run after this many seconds.
-    #[arg(long)]
-    pub synth_timeout: Option<u64>,
+    #[command(flatten)]
+    pub synth: super::SynthRunArgs,
     /// First step to run: quantize, decouple, evaluate, generate, cosim, synth or report. The
     /// artifacts of the steps before it are read from --keep DIR (kept there by an earlier run).
     #[arg(long, value_name = "STEP", default_value = "quantize")]
@@ -87,13 +77,13 @@ fn options(a: &Args) -> Result<FlowOptions> {
         inputs: a.samples.source(),
         limit: a.limit,
         cosim_images: a.cosim_images,
-        steps: a.steps,
-        weight_bits: a.weight_bits,
-        input_bits: a.input_bits,
+        steps: a.quant.steps,
+        weight_bits: a.quant.weight_bits,
+        input_bits: a.quant.input_bits,
         codegen: super::generate::options(a.lanes.as_deref(), a.units.as_deref(), a.form)?,
         lanes_text: a.lanes.clone().unwrap_or_else(pipeline::default_lanes_text),
-        synth: !a.no_synth,
-        synth_timeout: a.synth_timeout.map(Duration::from_secs),
+        synth: !a.synth.no_synth,
+        synth_timeout: a.synth.timeout(),
         from: Step::parse(&a.from).map_err(|e| e.context("--from"))?,
         to: Step::parse(&a.to).map_err(|e| e.context("--to"))?,
         keep: a.keep.clone(),

@@ -293,6 +293,38 @@ impl EmitArgs {
     }
 }
 
+/// `--steps`, `--weight-bits`, `--input-bits` of flow and sweep: the time steps, and the
+/// quantization of a float model.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StepsQuantArgs {
+    /// Time steps (default: the model's meta "steps", else 4).
+    #[arg(long)]
+    pub steps: Option<u32>,
+    /// Quantization for float models (defaults: what the model was trained for, from its meta).
+    #[arg(long)]
+    pub weight_bits: Option<u32>,
+    #[arg(long)]
+    pub input_bits: Option<u32>,
+}
+
+/// `--no-synth` and `--synth-timeout` of flow and sweep.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SynthRunArgs {
+    /// Skip synthesis: generate and co-simulate only (no logic cells, fmax or latency in
+    /// microseconds).
+    #[arg(long)]
+    pub no_synth: bool,
+    /// Stop a synthesis tool run after this many seconds.
+    #[arg(long)]
+    pub synth_timeout: Option<u64>,
+}
+
+impl SynthRunArgs {
+    pub(crate) fn timeout(&self) -> Option<std::time::Duration> {
+        self.synth_timeout.map(std::time::Duration::from_secs)
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputSourceArgs {
     /// Evaluation images from a built-in data set (default: the shipped sample of the model's

@@ -21,7 +21,6 @@ use crate::scale::emit::{self, JobSpec};
 use crate::scale::Shard;
 use crate::synth::{Backend, Target};
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -127,20 +126,10 @@ pub struct SweepArgs {
     pub cosim_images: usize,
     #[command(flatten)]
     pub samples: super::InputSourceArgs,
-    /// Time steps (default: the model's meta "steps", else 4).
-    #[arg(long)]
-    pub steps: Option<u32>,
-    /// Quantization for float models (defaults: what the model was trained for, from its meta).
-    #[arg(long)]
-    pub weight_bits: Option<u32>,
-    #[arg(long)]
-    pub input_bits: Option<u32>,
-    /// Only generate and co-simulate (no logic cells, fmax or latency in microseconds).
-    #[arg(long)]
-    pub no_synth: bool,
-    /// Stop a synthesis tool run after this many seconds.
-    #[arg(long)]
-    pub synth_timeout: Option<u64>,
+    #[command(flatten)]
+    pub quant: super::StepsQuantArgs,
+    #[command(flatten)]
+    pub synth: super::SynthRunArgs,
 }
 
 fn default_out(t: Target) -> PathBuf {
@@ -162,11 +151,11 @@ impl SweepArgs {
             forms: self.forms.clone(),
             cosim_images: self.cosim_images,
             inputs: self.samples.source(),
-            steps: self.steps,
-            weight_bits: self.weight_bits,
-            input_bits: self.input_bits,
-            synth: !self.no_synth,
-            synth_timeout: self.synth_timeout.map(Duration::from_secs),
+            steps: self.quant.steps,
+            weight_bits: self.quant.weight_bits,
+            input_bits: self.quant.input_bits,
+            synth: !self.synth.no_synth,
+            synth_timeout: self.synth.timeout(),
         })
     }
 }
@@ -200,7 +189,7 @@ pub fn run(a: Args) -> Result<()> {
                 target,
                 backend: a.backend,
                 out: a.out.clone().unwrap_or_else(|| default_out(target)),
-                synth_timeout: a.synth_timeout.map(Duration::from_secs),
+                synth_timeout: a.synth.timeout(),
             };
             (sweep::run_hdl(&o, &mut progress)?, o.out)
         }

@@ -3,31 +3,73 @@
 #![allow(dead_code)]
 
 pub mod json_schema;
+pub mod networks;
+pub mod nir_reference;
+
+#[allow(unused_imports)] // each test binary uses a part
+pub use networks::*;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The crate root (the folder of Cargo.toml).
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The lifb-hdl binary under test.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lifb-hdl"))
 }
 
+/// Run the binary from the crate root (so that relative example paths resolve and the
+/// Verilator build cache target/lifb-cosim is shared between runs).
+pub fn lifb(args: &[&str]) -> Output {
+    bin().current_dir(ROOT).args(args).output().unwrap()
+}
+
+/// The standard output of a run that must have succeeded; a failure shows both streams.
+pub fn ok(o: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// A run's report.json, checked against the published schema (docs/report.schema.json).
+pub fn checked_report(out: &Path) -> serde_json::Value {
+    let report = read_json(&out.join("report.json"));
+    let schema = read_json(&Path::new(ROOT).join("docs/report.schema.json"));
+    let errors = json_schema::validate(&schema, &schema, &report, "report");
+    assert!(errors.is_empty(), "{errors:#?}");
+    report
+}
+
+/// The Verilator build cache of the library-level co-simulation tests (relative to the crate
+/// root, which is the current folder of a test).
+pub fn cosim_cache() -> PathBuf {
+    PathBuf::from("target").join("lifb-cosim-test")
+}
+
+/// A shipped example (examples/NAME).
+pub fn example(name: &str) -> PathBuf {
+    Path::new(ROOT).join("examples").join(name)
+}
+
 pub fn fixture(parts: &[&str]) -> PathBuf {
-    let mut p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut p = Path::new(ROOT).join("tests/fixtures");
     for part in parts {
         p = p.join(part);
     }
     p
-}
-
-/// A fresh, empty directory for one test, under the target's temporary folder.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A fresh, empty directory in the system's temporary folder (`lifb-NAME-PID-N`), removed with
@@ -92,19 +134,25 @@ impl Drop for Scratch {
     }
 }
 
-/// True when the EDA tools must be present (CI after scripts/setup-eda.sh): a missing tool fails the test.
+/// True when the EDA tools must be present (CI after scripts/setup.sh): a missing tool fails the test.
 pub fn eda_required() -> bool {
     std::env::var("LIFB_REQUIRE_EDA").is_ok_and(|v| v == "1")
 }
 
-/// Skip a test loudly, or fail it when LIFB_REQUIRE_EDA=1.
+/// The one skip policy for a missing external tool (simulators, synthesis tools, Chromium, the
+/// Python nir package): the test says so loudly on stderr and passes, or fails when
+/// LIFB_REQUIRE_EDA=1 (CI, after scripts/setup.sh installed everything).
 pub fn skip(test: &str, why: &str) {
-    if eda_required() {
-        panic!(
-            "{test}: {why} (LIFB_REQUIRE_EDA=1, so this is a failure; run scripts/setup-eda.sh)"
-        );
+    skip_unless_required("LIFB_REQUIRE_EDA", test, why, "scripts/setup.sh");
+}
+
+/// [`skip`] for a dependency with its own requirement variable (`var`=1 makes a skip a failure)
+/// and its own setup command.
+pub fn skip_unless_required(var: &str, test: &str, why: &str, setup: &str) {
+    if std::env::var(var).is_ok_and(|v| v == "1") {
+        panic!("{test}: {why} ({var}=1, so this is a failure; run {setup})");
     }
-    eprintln!("\n*** SKIPPED {test}: {why}. Run scripts/setup-eda.sh to install it (LIFB_REQUIRE_EDA=1 makes this a failure). ***\n");
+    eprintln!("\n*** SKIPPED {test}: {why}. Run {setup} to install it ({var}=1 makes this a failure). ***\n");
 }
 
 /// Whether an external tool runs (`TOOL --version`, `-V` for iverilog); if not, the test is
@@ -123,6 +171,15 @@ pub fn have_tool(tool: &str) -> bool {
         skip(tool, &format!("{tool} is not installed"));
     }
     ok
+}
+
+/// Whether all of these tools run; each missing one is reported by [`have_tool`].
+pub fn have_tools(tools: &[&str]) -> bool {
+    let mut all = true;
+    for t in tools {
+        all &= have_tool(t);
+    }
+    all
 }
 
 /// sweep.json with each variant's RTL folder made relative to its sweep's output folder (so that

@@ -1,0 +1,175 @@
+//! The results study tool on a tiny grid (digits, 2 epochs, 2 seeds, T = 1 and 2, LIF and LIFB;
+//! seconds): every cell is trained and measured, a re-run trains nothing, the summary's mean and
+//! standard deviation are those of the cell files, the figures are written, and bad grid files
+//! are clear errors (exit 2) that write nothing.
+
+use crate::common::{bin, Scratch};
+use serde_json::Value;
+use std::path::Path;
+
+const TINY: &str = r#"{"data": ["digits"], "arch": ["64-32-10"],
+ "neurons": [{"burst": 1, "steps": [1, 2]}, {"burst": 3, "steps": [1, 2]}],
+ "seeds": [0, 1],
+ "recipe": {"epochs": 2, "qat_epochs": 1, "lr": 0.01, "batch": 128, "weight_bits": 4, "input_bits": 4}}"#;
+
+fn study(args: &[&str]) -> std::process::Output {
+    bin().arg("study").args(args).output().unwrap()
+}
+
+fn run(grid: &Path, out: &Path) -> std::process::Output {
+    study(&[
+        "run",
+        "--grid",
+        grid.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+fn cell_files(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(out.join("cells"))
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (p.display().to_string(), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn tiny_grid_runs_resumes_and_summarizes() {
+    let dir = Scratch::new("study");
+    let grid = dir.join("grid.json");
+    std::fs::write(&grid, TINY).unwrap();
+    let out = dir.join("out");
+
+    let first = run(&grid, &out);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout.contains("8 cells trained, 0 already done"),
+        "{stdout}"
+    );
+    let cells = cell_files(&out);
+    assert_eq!(cells.len(), 8);
+    assert!(
+        !out.join("models").read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".ckpt.safetensors")),
+        "finished cells leave no checkpoint behind"
+    );
+
+    // Resume: nothing is trained again and no result changes.
+    let second = run(&grid, &out);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success());
+    assert!(
+        stdout.contains("0 cells trained, 8 already done"),
+        "{stdout}"
+    );
+    assert_eq!(cell_files(&out), cells);
+
+    // The summary: one group per (neuron, T) with both seeds; mean and sample std recomputed
+    // from the cell files.
+    let results: Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let groups = results["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 4);
+    for g in groups {
+        let (b, t) = (g["burst"].as_u64().unwrap(), g["steps"].as_u64().unwrap());
+        assert_eq!(g["seeds"], serde_json::json!([0, 1]));
+        let accs: Vec<f64> = cells
+            .iter()
+            .map(|(_, bytes)| serde_json::from_slice::<Value>(bytes).unwrap())
+            .filter(|c| c["cell"]["burst"] == b && c["cell"]["steps"] == t)
+            .map(|c| 100.0 * c["integer_accuracy"].as_f64().unwrap())
+            .collect();
+        assert_eq!(accs.len(), 2);
+        let mean = (accs[0] + accs[1]) / 2.0;
+        let std = (accs[0] - accs[1]).abs() / 2f64.sqrt();
+        let s = &g["integer_accuracy"];
+        assert!((s["mean"].as_f64().unwrap() - mean).abs() < 1e-9, "{g}");
+        assert!((s["std"].as_f64().unwrap() - std).abs() < 1e-9, "{g}");
+        // The decoupled model is spike-exact with the integer model in every cell.
+        assert_eq!(g["decoupled_counts_mismatched"], 0);
+        assert!(g["decoupled_counts_compared"].as_u64().unwrap() > 0);
+        assert!(g["cycles"]["mean"].as_f64().unwrap() > 0.0);
+        assert!(g["synaptic_ops"]["mean"].as_f64().unwrap() > 0.0);
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert_eq!(md.lines().filter(|l| l.starts_with("| digits ")).count(), 4);
+    for fig in ["acc-vs-T", "acc-vs-cycles"] {
+        let svg = std::fs::read_to_string(out.join(format!("{fig}_digits_64-32-10.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        // One error bar per group, one marker per group, two neurons in the legend.
+        assert!(svg.matches("<line class=\"err\" x1").count() >= 4);
+        assert_eq!(svg.matches("<circle").count(), 4);
+        assert!(svg.contains("LIF B=1") && svg.contains("LIFB B=3"));
+    }
+    // `study report` alone regenerates the same files.
+    let before = std::fs::read(out.join("results.json")).unwrap();
+    let rep = study(&["report", "--out", out.to_str().unwrap()]);
+    assert!(rep.status.success());
+    assert_eq!(std::fs::read(out.join("results.json")).unwrap(), before);
+
+    // Another recipe in the same directory is refused, not mixed in.
+    std::fs::write(&grid, TINY.replace("\"epochs\": 2", "\"epochs\": 3")).unwrap();
+    let other = run(&grid, &out);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("another recipe"));
+}
+
+#[test]
+fn bad_grid_files_are_clear_errors() {
+    let dir = Scratch::new("study-bad");
+    let cases: &[(&str, &str)] = &[
+        (r#"{"data": ["digits"]}"#, "missing field"),
+        (&TINY.replace("\"seeds\"", "\"seed\""), "unknown field"),
+        (&TINY.replace("[0, 1]", "[]"), "\"seeds\" is empty"),
+        (&TINY.replace("[0, 1]", "[1, 1]"), "lists 1 twice"),
+        (
+            &TINY.replace("\"digits\"", "\"cifar\""),
+            "not one of digits",
+        ),
+        (
+            &TINY.replace("64-32-10", "784-256-10"),
+            "does not fit data set digits",
+        ),
+        (
+            &TINY.replace("\"qat_epochs\": 1", "\"qat_epochs\": 5"),
+            "exceeds",
+        ),
+        (
+            &TINY.replace("\"burst\": 3", "\"burst\": 0"),
+            "outside 1..=64",
+        ),
+        (&TINY.replace("[1, 2]}, {", "[0]}, {"), "outside 1..=256"),
+        ("not json", "grid file"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let grid = dir.join(format!("grid{i}.json"));
+        std::fs::write(&grid, text).unwrap();
+        let out = dir.join(format!("out{i}"));
+        let o = run(&grid, &out);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {err}");
+        assert!(
+            err.contains("grid file") && err.contains(want),
+            "case {i}: {err}"
+        );
+        assert!(!out.exists(), "case {i}: a bad grid writes nothing");
+    }
+    let o = run(&dir.join("missing.json"), &dir.join("out"));
+    assert_eq!(o.status.code(), Some(2));
+    let o = study(&["report", "--out", dir.join("nothing").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("study run"));
+}
