@@ -372,28 +372,48 @@ mod tests {
         }
     }
 
+    /// Forward equals candle's avg_pool2d; the gradient is g / k^2 on every input of a whole
+    /// window and 0 on the dropped trailing rows and columns. candle's own avg_pool2d backward
+    /// (nearest-neighbour upsampling) agrees only when k divides the map: for 7 -> 3 it sends
+    /// input column 2 to window 0 (floor(2 * 3 / 7)) although it belongs to window 1.
     #[test]
-    fn pooling_matches_candle_avg_pool2d_and_its_gradient() {
+    fn pooling_matches_candle_avg_pool2d_and_has_the_exact_gradient() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for &(h, w, k) in &[(4, 4, 2), (7, 7, 2), (6, 5, 3), (5, 5, 1)] {
+        for &(h, w, k) in &[(4, 4, 2), (7, 7, 2), (6, 5, 3), (5, 5, 1), (14, 14, 2)] {
             let x = Var::from_tensor(&rand_tensor(&mut rng, &[2, 3, h, w])).unwrap();
             let ours = avg_pool2d(x.as_tensor(), k).unwrap();
             let theirs = x.as_tensor().avg_pool2d(k).unwrap();
             close(&ours, &theirs, &format!("{h}x{w} k{k} forward"));
             let g = rand_tensor(&mut rng, theirs.dims());
             let ga = ours.mul(&g).unwrap().sum_all().unwrap().backward().unwrap();
-            let gb = theirs
-                .mul(&g)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            close(
-                ga.get(x.as_tensor()).unwrap(),
-                gb.get(x.as_tensor()).unwrap(),
-                &format!("{h}x{w} k{k} dx"),
-            );
+            let dx = ga.get(x.as_tensor()).unwrap();
+            let (ho, wo) = (h / k, w / k);
+            let gv = g.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let mut want = vec![0f32; 2 * 3 * h * w];
+            for p in 0..6 {
+                for y in 0..ho * k {
+                    for x in 0..wo * k {
+                        want[(p * h + y) * w + x] =
+                            gv[(p * ho + y / k) * wo + x / k] / (k * k) as f32;
+                    }
+                }
+            }
+            let want = Tensor::from_vec(want, (2, 3, h, w), &Device::Cpu).unwrap();
+            close(dx, &want, &format!("{h}x{w} k{k} dx"));
+            if h % k == 0 && w % k == 0 {
+                let gb = theirs
+                    .mul(&g)
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap();
+                close(
+                    dx,
+                    gb.get(x.as_tensor()).unwrap(),
+                    &format!("{h}x{w} k{k} candle dx"),
+                );
+            }
         }
     }
 }
