@@ -3,6 +3,7 @@
 //! quantization-aware fine-tuning, atomic checkpoints with resume. The result is an
 //! `ir::FloatNetwork` whose golden float simulation (`Sim<f32>`) runs the same neuron model.
 
+pub mod conv;
 pub mod model;
 pub mod net;
 pub mod optim;

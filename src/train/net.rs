@@ -83,7 +83,7 @@ pub enum TLayer {
         theta: Var,
         spacing: Var,
         op: SpikeCount,
-        /// Follows a Conv: parameters broadcast as [C, 1, 1].
+        /// Follows a Conv: parameters broadcast as [C, 1, 1, 1] over channel-major maps.
         spatial: bool,
     },
 }
@@ -108,7 +108,7 @@ enum ELayer {
     },
     Conv {
         w: Tensor,
-        /// [C, 1, 1]
+        /// [C]
         b: Tensor,
         padding: usize,
     },
@@ -319,10 +319,9 @@ impl TrainNet {
                         Some(s) => (fq::ste(&w, s[i].weight_step)?, fq::ste(&b, s[i].current)?),
                         None => (w, b),
                     };
-                    let c = b.dim(0)?;
                     ELayer::Conv {
                         w,
-                        b: b.reshape((c, 1, 1))?,
+                        b,
                         padding: *padding,
                     }
                 }
@@ -348,7 +347,7 @@ impl TrainNet {
                     };
                     let (th, sp) = if *spatial {
                         let c = th.dim(0)?;
-                        (th.reshape((c, 1, 1))?, sp.reshape((c, 1, 1))?)
+                        (th.reshape((c, 1, 1, 1))?, sp.reshape((c, 1, 1, 1))?)
                     } else {
                         (th, sp)
                     };
@@ -379,10 +378,14 @@ impl TrainNet {
         let mut first: Option<Tensor> = None;
         let mut readout: Option<Tensor> = None;
         let input = self.cfg.input;
+        // Conv blocks run on channel-major maps [C, N, H, W] (see conv.rs); Flatten turns them
+        // back into rows [N, C*H*W] in the IR's (c, y, x) order.
         let x = if input.is_flat() {
             x.clone()
         } else {
             x.reshape((x.dim(0)?, input.c, input.h, input.w))?
+                .transpose(0, 1)?
+                .contiguous()?
         };
         for _ in 0..steps {
             let mut cur = x.clone();
@@ -403,9 +406,7 @@ impl TrainNet {
                         };
                     }
                     ELayer::Conv { w, b, padding } => {
-                        let conv = |t: &Tensor| -> Result<Tensor> {
-                            t.conv2d(w, *padding, 1, 1, 1)?.broadcast_add(b)
-                        };
+                        let conv = |t: &Tensor| super::conv::conv2d(t, w, b, *padding);
                         cur = if li == 0 {
                             match &first {
                                 Some(f) => f.clone(),
@@ -419,8 +420,8 @@ impl TrainNet {
                             conv(&cur)?
                         };
                     }
-                    ELayer::Pool { kernel } => cur = cur.avg_pool2d(*kernel)?,
-                    ELayer::Flatten => cur = cur.flatten_from(1)?,
+                    ELayer::Pool { kernel } => cur = super::conv::avg_pool2d(&cur, *kernel)?,
+                    ELayer::Flatten => cur = cur.transpose(0, 1)?.flatten_from(1)?,
                     ELayer::Neuron { theta, spacing, op } => {
                         let h = match &v[li] {
                             Some(v) if lam == 1.0 => (v + &cur)?,
