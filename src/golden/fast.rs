@@ -7,7 +7,7 @@
 //!
 //! It computes exactly what `Sim::run` computes, which stays the reference: the same integer
 //! sums (wrapping in i32) and the same neuron update (`kernels::lane_step`, equal to
-//! `neuron::lifb_step` where it is used). tests/golden_kernels.rs compares the two on random
+//! `neuron::lifb_step` where it is used). tests/model/golden_kernels.rs compares the two on random
 //! networks and inputs, saturation included.
 
 use super::encode;

@@ -1,7 +1,7 @@
 //! The integer simulator's hot loops in vector form: the event-driven dense layer, the narrow
 //! dense layer over spike counts and the LIFB update of a whole layer. Each computes exactly
 //! what the scalar definition computes (`add_row_i16` per event, `neuron::lifb_step` per
-//! neuron; tests/golden_kernels.rs compares them on random inputs). They are plain Rust that
+//! neuron; tests/model/golden_kernels.rs compares them on random inputs). They are plain Rust that
 //! the compiler vectorizes; [`simd`] is the one place that compiles code for AVX-512 and AVX2
 //! besides the portable build and chooses at run time.
 
