@@ -4,7 +4,130 @@
 use super::{CosimOptions, CosimReport};
 use crate::codegen::{EngineKind, EnginePlan, Plan};
 use crate::golden::{encode, SampleTrace};
-use crate::ir::IntNetwork;
+use crate::ir::{IntNetwork, Layer};
+
+/// The currents X = bias + synapses of engine `e` for the arriving counts `u` (indexed as the
+/// engine's source: the previous layer's output or the encoded input), computed directly from
+/// the IR (pooling summed first): the reference the coverage and a current readout use.
+pub fn engine_currents(net: &IntNetwork, e: &EnginePlan, u: &[u32]) -> Vec<i64> {
+    // the synaptic layer's input vector (pooled when the engine routes through a pool)
+    let x_in: Vec<i64> = match &e.route {
+        Some(r) => {
+            let mut v = vec![0i64; r.dst.len()];
+            for (i, &c) in u.iter().enumerate() {
+                if c != 0 {
+                    if let Some(j) = r.flat(i) {
+                        v[j] += c as i64;
+                    }
+                }
+            }
+            v
+        }
+        None => u.iter().map(|&c| c as i64).collect(),
+    };
+    match &net.layers[e.syn_layer] {
+        Layer::Dense(d) => {
+            let mut x: Vec<i64> = (0..d.out_features)
+                .map(|n| d.bias.as_ref().map_or(0, |b| b[n] as i64))
+                .collect();
+            for (i, &c) in x_in.iter().enumerate() {
+                if c == 0 || i >= d.in_features {
+                    continue;
+                }
+                for (n, xn) in x.iter_mut().enumerate() {
+                    *xn += c * d.weight[n * d.in_features + i] as i64;
+                }
+            }
+            x
+        }
+        Layer::Conv2d(c) => {
+            let cv = e.conv.as_ref().expect("a conv engine");
+            let (h, w, hw) = (cv.y.len, cv.x.len, cv.positions());
+            let mut x: Vec<i64> = (0..e.n)
+                .map(|n| c.bias.as_ref().map_or(0, |b| b[n / hw] as i64))
+                .collect();
+            for (i, &cnt) in x_in.iter().enumerate() {
+                if cnt == 0 {
+                    continue;
+                }
+                let (ci, y, xx) = (i / (h * w), (i / w) % h, i % w);
+                for (oy, ox, ky, kx) in cv.walk(y, xx) {
+                    for o in 0..c.out_channels {
+                        let wt = c.weight
+                            [((o * c.in_channels + ci) * c.kernel[0] + ky) * c.kernel[1] + kx];
+                        x[o * hw + oy * cv.x.out + ox] += cnt * wt as i64;
+                    }
+                }
+            }
+            x
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The non-zero input events of engine `ei` at step `t` (source indices); none for the
+/// constant-input engine after step 0.
+fn event_indices(
+    net: &IntNetwork,
+    e: &EnginePlan,
+    ei: usize,
+    g: &SampleTrace,
+    input: &[u32],
+    s: usize,
+    t: usize,
+) -> Vec<usize> {
+    if ei == 0 {
+        if e.const_in && t > 0 {
+            return Vec::new();
+        }
+        let fx = net.fixed.as_ref().expect("integer network");
+        let mut u = Vec::new();
+        encode::encode_int(
+            net.input.encoding,
+            encode::at_step(net.input.encoding, input, net.input.shape.len(), t as u32),
+            fx.input_max(),
+            s as u64,
+            t as u32,
+            &mut u,
+        );
+        u.iter()
+            .enumerate()
+            .filter(|(_, &v)| v != 0)
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        g.layers[ei - 1].counts[t]
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c != 0)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Accumulator words engine `ei` reads in step `t` (the lower bounds' R_e(t)), and the cycles
+/// its accumulator process takes for them (an event with no word, a conv event whose taps all
+/// fall outside the map, still takes one cycle; an event the pool drops takes none).
+pub fn words_in(
+    net: &IntNetwork,
+    e: &EnginePlan,
+    ei: usize,
+    g: &SampleTrace,
+    input: &[u32],
+    s: usize,
+    t: usize,
+) -> (u64, u64) {
+    let (mut words, mut cycles) = (0u64, 0u64);
+    for i in event_indices(net, e, ei, g, input, s, t) {
+        if e.route.as_ref().is_some_and(|r| r.route(i).is_none()) {
+            continue;
+        }
+        let w = e.event_words(i);
+        words += w;
+        cycles += w.max(1);
+    }
+    (words, cycles)
+}
 
 /// Input events of engine `ei` at step `t` (non-zero encoded inputs, or the previous layer's
 /// non-zero counts); 0 for the constant-input engine after step 0.
@@ -56,7 +179,7 @@ pub(super) fn lower_bounds(
         let mut lb = 0u64;
         let mut first = 0u64;
         for t in 0..steps as usize {
-            let r = events_in(net, e, ei, g, input, s, t) * e.passes as u64;
+            let r = words_in(net, e, ei, g, input, s, t).0;
             lb += r;
             if t == 0 {
                 first = r;
@@ -81,15 +204,13 @@ fn fire_cycles(e: &EnginePlan, g: &SampleTrace, tap: Option<usize>, t: usize) ->
             let mut ev = 0u64;
             for u in 0..e.q {
                 let lane = grp * e.q + u;
-                let n = pass * e.p + lane;
-                if lane >= e.p || n >= e.n {
+                let Some(n) = e.neuron_at(pass, lane) else {
                     continue;
-                }
+                };
                 ev += match (e.kind, tap) {
                     (EngineKind::Current, _) | (_, None) => 1,
-                    (_, Some(k)) => g.layers[k].counts[t][n * e.e..(n + 1) * e.e]
-                        .iter()
-                        .filter(|&&c| c != 0)
+                    (_, Some(k)) => (0..e.e)
+                        .filter(|&j| g.layers[k].counts[t][super::check::event_of(e, n, j)] != 0)
                         .count() as u64,
                 };
             }
@@ -128,8 +249,10 @@ pub fn predict(
             if e.const_in && t > 0 {
                 acc_end[t] = acc_end[0];
             } else {
-                let r = events_in(net, e, ei, g, input, s, t) * e.passes as u64;
-                let mut start = init_done;
+                let r = words_in(net, e, ei, g, input, s, t).1;
+                // the event routing's register stage delays every event by a cycle
+                let lat = u64::from(e.route.is_some());
+                let mut start = init_done + lat;
                 if t > 0 {
                     start = start.max(acc_end[t - 1]);
                 }
@@ -140,7 +263,7 @@ pub fn predict(
                 if ei > 0 {
                     let (fs, fe) = prev_fire[t];
                     // events arrive through the FIFO while engine e-1 fires
-                    end = end.max(fs + 2 + r + 1).max(fe + 3);
+                    end = end.max(fs + 2 + lat + r + 1).max(fe + 3 + lat);
                 }
                 acc_end[t] = end;
             }

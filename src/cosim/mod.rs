@@ -603,7 +603,11 @@ fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
     let mut c = 1000 + p.input_len as u64 * steps as u64;
     for e in &p.engines {
         c += steps as u64
-            * (e.n_in as u64 * e.passes as u64 + e.words as u64 + (e.n * e.e) as u64 + 16);
+            * (e.route.as_ref().map_or(e.n_in, |r| r.src.len()) as u64
+                * e.max_event_words().max(1)
+                + e.words as u64
+                + (e.n * e.e) as u64
+                + 16);
     }
     // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free
     // cycle in 1 + p (b + 1) / 2 on average; twice that for safety, plus the held last beat

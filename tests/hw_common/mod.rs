@@ -10,6 +10,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
+#[path = "conv.rs"]
+pub mod conv;
+
 #[derive(Debug, Clone, Copy)]
 pub enum Neuron {
     /// LIFB with B, reset, leak d.
