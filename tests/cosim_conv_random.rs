@@ -105,3 +105,47 @@ fn conv_cycle_model_holds_within_the_budget() {
         eprintln!("structure {si}: {}", report.budget_note);
     }
 }
+
+/// Pools the routing cannot fold are refused with a clear error (exit 2 class), never lowered
+/// wrongly: overlapping windows, two pools in a row, a pool feeding no synaptic layer.
+#[test]
+fn unsupported_pools_are_refused_clearly() {
+    use lifb_hdl::codegen::plan;
+    use lifb_hdl::ir::{Layer, Pool, PoolKind};
+    let (spec, ..) = &conv_structures()[0];
+    let net = random_conv_net(spec, 1);
+    let pool_at = net
+        .layers
+        .iter()
+        .position(|l| matches!(l, Layer::Pool(_)))
+        .unwrap();
+    let refuse = |net: &lifb_hdl::ir::IntNetwork, want: &str| {
+        let e = plan(net, &Options::default()).unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
+        assert_eq!(e.exit_code(), 2, "{e}");
+    };
+    let mut overlap = net.clone();
+    overlap.layers[pool_at] = Layer::Pool(Pool {
+        kind: PoolKind::Sum,
+        kernel: [3, 3],
+        stride: [2, 2],
+    });
+    refuse(&overlap, "non-overlapping windows");
+    let mut chain = net.clone();
+    chain.layers.insert(
+        pool_at,
+        Layer::Pool(Pool {
+            kind: PoolKind::Sum,
+            kernel: [1, 1],
+            stride: [1, 1],
+        }),
+    );
+    refuse(&chain, "two pooling layers in a row");
+    // the trained-model shape (conv, lifb, pool, flatten, dense) plans, with the pool routed
+    let p = plan(&net, &Options::default()).unwrap();
+    assert!(p.engines[1]
+        .route
+        .as_ref()
+        .is_some_and(|r| r.pool == [2, 2]));
+    assert!(p.engines[0].conv.is_some() && p.engines[1].conv.is_none());
+}

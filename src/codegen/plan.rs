@@ -590,4 +590,5 @@ fn per_channel_params(l: &Layer<i32>, shape: Shape) -> bool {
     }
 }
 
-pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 2 (pipeline drain and eos beat; +1 when the last word has events; +1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} R_e'(0) + W_e), R_e(t) = E_e(t)*ceil(N_e/P_e), W_e = max(sum_t R_e(t), T*words_e).";
+/// The cycle model's prose formula lives with the model itself (`cosim::cycles`).
+pub use crate::cosim::cycles::CYCLE_FORMULA;

@@ -1,7 +1,10 @@
-//! Cycle accounting: the two lower bounds (docs/hardware.md, "Cycle count"), the cycle model's
-//! prediction of one sample's cycles, and the cycle budget (docs/hardware.md, "Cycle budget").
+//! Cycle accounting, in one place for dense and conv engines: the prose formula the manifest
+//! carries (`CYCLE_FORMULA`), the per-event cost (`words_in`, from `EnginePlan::event_words`),
+//! the two lower bounds (docs/hardware.md, "Cycle count"), the cycle model's prediction of one
+//! sample's cycles, the cycle budget (docs/hardware.md, "Cycle budget") and the harness's
+//! give-up limit (`cycle_limit`).
 
-use super::{CosimOptions, CosimReport};
+use super::{CosimOptions, CosimReport, Stimulus};
 use crate::codegen::{EngineKind, EnginePlan, Plan};
 use crate::golden::{encode, SampleTrace};
 use crate::ir::{IntNetwork, Layer};
@@ -324,3 +327,29 @@ pub(super) fn apply_budget(
         }
     );
 }
+
+/// Worst-case cycles of one sample (every input active, every neuron firing), doubled: the
+/// harness gives up after this many cycles, so a hung design is a failure, not a hang. With
+/// stalls, divided by the share of cycles the harness does not hold a handshake.
+pub(super) fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
+    let mut c = 1000 + p.input_len as u64 * steps as u64;
+    for e in &p.engines {
+        c += steps as u64
+            * (e.route.as_ref().map_or(e.n_in, |r| r.src.len()) as u64
+                * e.max_event_words().max(1)
+                + e.words as u64
+                + (e.n * e.e) as u64
+                + 16);
+    }
+    // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free
+    // cycle in 1 + p (b + 1) / 2 on average; twice that for safety, plus the held last beat
+    let slow = |p: f64, b: u32| 2.0 * (1.0 + p * (b as f64 + 1.0) / 2.0);
+    let factor = if stim.stalls() {
+        slow(stim.stall_prob, stim.stall_burst) * slow(stim.gap_prob, stim.gap_burst)
+    } else {
+        1.0
+    };
+    (4.0 * c as f64 * factor) as u64 + 4 * stim.stall_burst as u64
+}
+
+pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = sum over the E input events of max(1, words(event)) + 1, words = ceil(N/P) for a dense engine, valid taps ny*nx times channel groups ceil(Cout/P) for a conv engine, 0 for an event a pool drops (one weight word per cycle; 0 for the constant-input first engine after step 0; event routing adds one cycle of latency); fire_e(t) = F + 2 (pipeline drain and eos beat; +1 when the last word has events; +1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} R_e'(0) + W_e), R_e(t) = sum of words over the events of engine e in step t, W_e = max(sum_t R_e(t), T*words_e).";

@@ -358,6 +358,7 @@ pub fn conv_catalogue() -> Vec<Mutant> {
         m("conv-cg-weight", ConvEngine, BankSelect, "* CGROUPS\n                            + {{(32 - CG_BITS){1'b0}}, t_cg};", "* CGROUPS\n                            + {{(32 - CG_BITS){1'b0}}, t_cg ^ 1'b1};", "the weight word of the other channel group is read"),
         m("conv-bank-acc", ConvEngine, BankSelect, "wire a_bank = a_step[0];", "wire a_bank = 1'b0;", "every step accumulates into bank 0"),
         m("conv-unit-ok", ConvEngine, Comparison, "assign unit_ok = !f_cg_last || (u < ", "assign unit_ok = !f_cg_last || (u <= ", "a lane beyond the last channel of a partial channel group fires"),
+        m("conv-unit-ok-group", ConvEngine, Comparison, "assign unit_ok = !f_cg_last ? (u_lane < LANES) : (u_lane < ", "assign unit_ok = !f_cg_last ? (u_lane < LANES) : (u_lane <= ", "a lane beyond the last channel of a partial channel group fires (unit groups)"),
         m("conv-nrom-cg", ConvEngine, Index, "? {{(32 - CG_BITS){1'b0}}, f_cg_adv} * UNIT_GROUPS", "? {{(32 - CG_BITS){1'b0}}, f_cg} * UNIT_GROUPS", "the neuron ROM does not follow the channel group"),
         m("conv-event-position", ConvEngine, Index, "* POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos};", "* POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos} + 32'd1;", "every output event's position is one too high"),
         m("conv-in-ready", ConvEngine, Handshake, "assign rt_ready = a_can && (rt_eos || a_last);", "assign rt_ready = a_can;", "an event is taken before all its taps are walked"),
@@ -370,8 +371,9 @@ pub fn conv_catalogue() -> Vec<Mutant> {
 
 /// The conv campaign network: rate-coded 1x9x9 input (two accumulator banks everywhere);
 /// conv 1->5 k3 s2 p1 (5 channels over 2 lanes: a partial last channel group, per-channel
-/// parameters), conv 5->4 k3 s1 p2, a 2x2 sum pool on the odd 7x7 map (a dropped remainder row
-/// and column) folded into a dense 36->3 readout layer.
+/// parameters; unit groups of one unit), conv 5->4 k3 s1 p2 (4 channels over 3 lanes, one unit
+/// per lane: a partial last channel group without unit groups), a 2x2 sum pool on the odd 7x7
+/// map (a dropped remainder row and column) folded into a dense 36->3 readout layer.
 pub fn conv_campaign_network() -> IntNetwork {
     use crate::ir::{Conv2d, Pool, PoolKind};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0xC0_4417);
@@ -443,8 +445,8 @@ pub fn conv_campaign_network() -> IntNetwork {
 /// The lanes and fire units of the conv campaign design.
 pub fn conv_campaign_codegen() -> Options {
     Options {
-        lanes: Lanes::List(vec![2, 4, 3]),
-        units: Lanes::List(vec![1, 2, 3]),
+        lanes: Lanes::List(vec![2, 3, 3]),
+        units: Lanes::List(vec![1, 3, 3]),
         form: Form::Native,
     }
 }
