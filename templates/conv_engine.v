@@ -99,7 +99,8 @@ module {= module =} #(
     generate
         if (PASSES != POSITIONS * CGROUPS || (CGROUPS - 1) * LANES + LAST_CG_CHANNELS != NEURONS / POSITIONS
             || UNIT_GROUPS * UNITS < LANES || WORDS != PASSES * UNIT_GROUPS
-            || PENDING != UNITS * EVENTS || LAST_PASS_NEURONS < 1) begin : bad_sizes
+            || PENDING != UNITS * EVENTS || LAST_PASS_NEURONS < 1
+            || WEIGHT_DEPTH != CIN * KH * KW * CGROUPS) begin : bad_sizes
             lifb_conv_engine_sizes_disagree_NEURONS_LANES_PASSES_UNITS_WORDS_PENDING bad();
         end
     endgenerate

@@ -88,8 +88,7 @@ module {= top =} (
         .in_eos(f{= loop.index0 =}_data[{= e.src_iw + e.cw =}]),
         .in_index(f{= loop.index0 =}_data[{= e.src_iw + e.cw - 1 =}:{= e.cw =}]),
         .in_count(f{= loop.index0 =}_data[{= e.cw - 1 =}:0]),
-{% endmatch %}
-        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
+{% endmatch %}        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
         .out_eos(e{= loop.index0 =}_out_eos), .out_index(e{= loop.index0 =}_out_index),
         .out_count(e{= loop.index0 =}_out_count), .out_v(e{= loop.index0 =}_out_v),
         .busy(e{= loop.index0 =}_busy));
