@@ -107,14 +107,13 @@ impl EnginePlan {
     /// for a dense engine, valid taps x channel groups for a conv engine, 0 for an event the
     /// routing drops (a pooling remainder).
     pub fn event_words(&self, i: usize) -> u64 {
-        let (c, y, x) = match &self.route {
+        let (y, x) = match &self.route {
             Some(r) => match r.route(i) {
-                Some(v) => v,
+                Some((_, y, x)) => (y, x),
                 None => return 0,
             },
-            None => (0, 0, 0),
+            None => (0, 0),
         };
-        let _ = c;
         match &self.conv {
             Some(cv) => cv.event_words(y, x) as u64,
             None => self.passes as u64,
@@ -144,8 +143,8 @@ impl EnginePlan {
         let hw = self.plane();
         (n / hw / self.e) * hw + n % hw
     }
-    /// Neuron `o`'s channel-major (flat) index of the lane, pass order: (pass, lane) of a
-    /// neuron. Dense: pass = o / P, lane = o % P; conv: pass = position * CG + o_channel / P.
+    /// The neuron (its flat CHW index) that lane `lane` holds in accumulator entry `pass`, if
+    /// any. Dense: neuron pass * P + lane; conv: entry = position * CG + cg, channel cg * P + lane.
     pub fn neuron_at(&self, pass: usize, lane: usize) -> Option<usize> {
         match &self.conv {
             None => {
@@ -159,7 +158,7 @@ impl EnginePlan {
             }
         }
     }
-    /// Bits of the engine's accumulator-word counter width (the acc entry index).
+    /// The shape of the engine's neuron layer (CHW for a conv engine, flat for a dense one).
     pub fn shape_out(&self) -> Shape {
         match &self.conv {
             Some(c) => Shape::chw(c.cout, c.y.out, c.x.out),
