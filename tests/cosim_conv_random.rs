@@ -107,7 +107,7 @@ fn conv_cycle_model_holds_within_the_budget() {
 }
 
 /// Pools the routing cannot fold are refused with a clear error (exit 2 class), never lowered
-/// wrongly: overlapping windows, two pools in a row, a pool feeding no synaptic layer.
+/// wrongly: overlapping windows, and two pools in a row (the first feeds no synaptic layer).
 #[test]
 fn unsupported_pools_are_refused_clearly() {
     use lifb_hdl::codegen::plan;
@@ -140,7 +140,8 @@ fn unsupported_pools_are_refused_clearly() {
             stride: [1, 1],
         }),
     );
-    refuse(&chain, "two pooling layers in a row");
+    // the first pool of the two feeds no synaptic layer
+    refuse(&chain, "must feed a synaptic layer");
     // the trained-model shape (conv, lifb, pool, flatten, dense) plans, with the pool routed
     let p = plan(&net, &Options::default()).unwrap();
     assert!(p.engines[1]
