@@ -140,6 +140,7 @@ fn unsupported_pools_are_refused_clearly() {
             stride: [1, 1],
         }),
     );
+    chain.fixed.as_mut().unwrap().scales.push(1.0);
     // the first pool of the two feeds no synaptic layer
     refuse(&chain, "must feed a synaptic layer");
     // the trained-model shape (conv, lifb, pool, flatten, dense) plans, with the pool routed
