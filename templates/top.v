@@ -38,29 +38,57 @@ module {= top =} (
 {% for e in engines %}
     // engine {= loop.index0 =}: {= e.desc =}
     wire              f{= loop.index0 =}_valid, f{= loop.index0 =}_ready, f{= loop.index0 =}_wready;
-    wire [{= e.iw + e.cw =}:0] f{= loop.index0 =}_data;
+    wire [{= e.src_iw + e.cw =}:0] f{= loop.index0 =}_data;
     wire              e{= loop.index0 =}_out_valid, e{= loop.index0 =}_out_ready, e{= loop.index0 =}_out_eos, e{= loop.index0 =}_busy;
     wire [{= e.oiw - 1 =}:0] e{= loop.index0 =}_out_index;
     wire [{= e.ocw - 1 =}:0] e{= loop.index0 =}_out_count;
     wire [{= e.vw - 1 =}:0] e{= loop.index0 =}_out_v;
     assign cov_fifo_full[{= loop.index0 =}] = !f{= loop.index0 =}_wready;
 {% if loop.first %}    assign in_ready = f0_wready;
-    lifb_fifo #(.W({= e.iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo0 (
+    lifb_fifo #(.W({= e.src_iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo0 (
         .clk(clk), .rst(rst), .wr_valid(in_valid), .wr_ready(f0_wready),
         .wr_data({in_eos, in_index, in_value}),
         .rd_valid(f0_valid), .rd_ready(f0_ready), .rd_data(f0_data));
 {% else %}    assign e{= loop.index0 - 1 =}_out_ready = f{= loop.index0 =}_wready;
-    lifb_fifo #(.W({= e.iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo{= loop.index0 =} (
+    lifb_fifo #(.W({= e.src_iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo{= loop.index0 =} (
         .clk(clk), .rst(rst), .wr_valid(e{= loop.index0 - 1 =}_out_valid), .wr_ready(f{= loop.index0 =}_wready),
         .wr_data({e{= loop.index0 - 1 =}_out_eos, e{= loop.index0 - 1 =}_out_index, e{= loop.index0 - 1 =}_out_count}),
         .rd_valid(f{= loop.index0 =}_valid), .rd_ready(f{= loop.index0 =}_ready), .rd_data(f{= loop.index0 =}_data));
-{% endif %}    {= e.module =} eng{= loop.index0 =} (
+{% endif %}{% match e.route %}{% when Some with (rt) %}    // the pool in front of this engine: each event routed to its pooled index
+    wire              r{= loop.index0 =}_valid, r{= loop.index0 =}_ready, r{= loop.index0 =}_eos;
+    wire [{= e.iw - 1 =}:0] r{= loop.index0 =}_index;
+    wire [{= e.cw - 1 =}:0] r{= loop.index0 =}_count;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [{= rt.c_bits - 1 =}:0] r{= loop.index0 =}_c;
+    wire [{= rt.y_bits - 1 =}:0] r{= loop.index0 =}_y;
+    wire [{= rt.x_bits - 1 =}:0] r{= loop.index0 =}_x;
+    /* verilator lint_on UNUSEDSIGNAL */
+    lifb_event_route #(
+        .IN_BITS({= rt.in_bits =}), .COUNT_BITS({= e.cw =}), .WIDE({= rt.wide =}),
+        .C_BITS({= rt.c_bits =}), .Y_BITS({= rt.y_bits =}), .X_BITS({= rt.x_bits =}), .OUT_BITS({= rt.out_bits =}),
+        .SRC_HW({= rt.src_hw =}), .SRC_W({= rt.src_w =}),
+        .M_HW({= rt.m_hw =}), .S_HW({= rt.s_hw =}), .M_W({= rt.m_w =}), .S_W({= rt.s_w =}),
+        .M_PY({= rt.m_py =}), .S_PY({= rt.s_py =}), .M_PX({= rt.m_px =}), .S_PX({= rt.s_px =}),
+        .HP({= rt.hp =}), .WP({= rt.wp =})
+    ) route{= loop.index0 =} (
+        .clk(clk), .rst(rst), .in_valid(f{= loop.index0 =}_valid), .in_ready(f{= loop.index0 =}_ready),
+        .in_eos(f{= loop.index0 =}_data[{= e.src_iw + e.cw =}]),
+        .in_index(f{= loop.index0 =}_data[{= e.src_iw + e.cw - 1 =}:{= e.cw =}]),
+        .in_count(f{= loop.index0 =}_data[{= e.cw - 1 =}:0]),
+        .out_valid(r{= loop.index0 =}_valid), .out_ready(r{= loop.index0 =}_ready), .out_eos(r{= loop.index0 =}_eos),
+        .out_c(r{= loop.index0 =}_c), .out_y(r{= loop.index0 =}_y), .out_x(r{= loop.index0 =}_x),
+        .out_index(r{= loop.index0 =}_index), .out_count(r{= loop.index0 =}_count));
+    {= e.module =} eng{= loop.index0 =} (
+        .clk(clk), .rst(rst), .start(start), .steps_m1(steps_m1),
+        .in_valid(r{= loop.index0 =}_valid), .in_ready(r{= loop.index0 =}_ready),
+        .in_eos(r{= loop.index0 =}_eos), .in_index(r{= loop.index0 =}_index), .in_count(r{= loop.index0 =}_count),
+{% when None %}    {= e.module =} eng{= loop.index0 =} (
         .clk(clk), .rst(rst), .start(start), .steps_m1(steps_m1),
         .in_valid(f{= loop.index0 =}_valid), .in_ready(f{= loop.index0 =}_ready),
-        .in_eos(f{= loop.index0 =}_data[{= e.iw + e.cw =}]),
-        .in_index(f{= loop.index0 =}_data[{= e.iw + e.cw - 1 =}:{= e.cw =}]),
+        .in_eos(f{= loop.index0 =}_data[{= e.src_iw + e.cw =}]),
+        .in_index(f{= loop.index0 =}_data[{= e.src_iw + e.cw - 1 =}:{= e.cw =}]),
         .in_count(f{= loop.index0 =}_data[{= e.cw - 1 =}:0]),
-        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
+{% endmatch %}        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
         .out_eos(e{= loop.index0 =}_out_eos), .out_index(e{= loop.index0 =}_out_index),
         .out_count(e{= loop.index0 =}_out_count), .out_v(e{= loop.index0 =}_out_v),
         .busy(e{= loop.index0 =}_busy));

@@ -140,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
             e.desc,
             e.passes,
             e.q,
-            e.n_in * e.passes,
+            e.weight_depth(),
             e.p * e.wb
         );
     }

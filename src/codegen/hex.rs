@@ -3,7 +3,7 @@
 
 use super::plan::{EngineKind, Plan};
 use crate::error::Result;
-use crate::ir::{burst_threshold_int, param_row, IntNetwork, Layer, Reset, Shape};
+use crate::ir::{burst_threshold_int, param_row, IntNetwork, Layer, Reset};
 
 /// A little bit builder: push fields least significant first, then print as hex.
 struct Word {
@@ -41,42 +41,77 @@ impl Word {
 /// Weight ROM (one text per slice of the word, as planned) and neuron ROM of engine `ei`.
 pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>, String)> {
     let e = &p.engines[ei];
-    let d = match &net.layers[e.syn_layer] {
-        Layer::Dense(d) => d,
-        _ => unreachable!("planned engines start at a dense layer"),
-    };
     let mut w = vec![String::new(); e.w_slices.len()];
-    for i in 0..e.n_in {
-        for pass in 0..e.passes {
-            let mut word = Word::new();
-            for l in 0..e.p {
-                let o = pass * e.p + l;
-                let v = if o < e.n {
-                    d.weight[o * d.in_features + i] as i64
-                } else {
-                    0
-                };
-                word.push(v, e.wb);
-            }
-            for ((lo, width, _), text) in e.w_slices.iter().zip(w.iter_mut()) {
-                Word::hex_bits(&word.bits[*lo..lo + width], text);
-            }
+    let mut put = |word: Word| {
+        for ((lo, width, _), text) in e.w_slices.iter().zip(w.iter_mut()) {
+            Word::hex_bits(&word.bits[*lo..lo + width], text);
         }
-    }
-    let shape = Shape::flat(e.n);
+    };
+    let bias_of: Box<dyn Fn(usize) -> i64> = match &net.layers[e.syn_layer] {
+        Layer::Dense(d) => {
+            for i in 0..e.n_in {
+                for pass in 0..e.passes {
+                    let mut word = Word::new();
+                    for l in 0..e.p {
+                        let o = pass * e.p + l;
+                        let v = if o < e.n {
+                            d.weight[o * d.in_features + i] as i64
+                        } else {
+                            0
+                        };
+                        word.push(v, e.wb);
+                    }
+                    put(word);
+                }
+            }
+            Box::new(|o| d.bias.as_ref().map_or(0, |b| b[o] as i64))
+        }
+        Layer::Conv2d(c) => {
+            let cv = e.conv.as_ref().expect("a conv engine");
+            let [kh, kw] = c.kernel;
+            // word ((ci * KH + ky) * KW + kx) * CG + cg: lane l holds output channel cg * P + l
+            for ci in 0..c.in_channels {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        for cg in 0..cv.cg {
+                            let mut word = Word::new();
+                            for l in 0..e.p {
+                                let o = cg * e.p + l;
+                                let v = if o < c.out_channels {
+                                    c.weight[((o * c.in_channels + ci) * kh + ky) * kw + kx] as i64
+                                } else {
+                                    0
+                                };
+                                word.push(v, e.wb);
+                            }
+                            put(word);
+                        }
+                    }
+                }
+            }
+            let hw = cv.positions();
+            Box::new(move |o| c.bias.as_ref().map_or(0, |b| b[o / hw] as i64))
+        }
+        _ => unreachable!("planned engines start at a dense or conv2d layer"),
+    };
+    let shape = e.shape_out();
     let mut n = String::new();
-    // One word per fire word (pass, unit group g): unit u holds neuron pass * P + g * Q + u.
-    for fw in 0..e.words {
-        let (pass, g) = (fw / e.r, fw % e.r);
+    // One word per fire word (pass, unit group g): unit u holds the neuron of lane g * Q + u of
+    // the pass; a conv engine whose parameters are shared per channel has one word per
+    // (channel group, unit group) instead (the pass of position 0 stands for every position).
+    let rows: Vec<(usize, usize)> = match &e.conv {
+        Some(c) if c.per_channel => (0..c.cg * e.r).map(|w| (w / e.r, w % e.r)).collect(),
+        _ => (0..e.words).map(|w| (w / e.r, w % e.r)).collect(),
+    };
+    for (pass, g) in rows {
         let mut word = Word::new();
         for u in 0..e.q {
             let l = g * e.q + u;
-            let o = pass * e.p + l;
-            if l >= e.p || o >= e.n {
+            let Some(o) = e.neuron_at(pass, l) else {
                 word.push(0, e.lb);
                 continue;
-            }
-            let bias = d.bias.as_ref().map_or(0, |b| b[o] as i64);
+            };
+            let bias = bias_of(o);
             word.push(bias, e.mb);
             match (e.kind, e.neuron_layer.map(|i| &net.layers[i])) {
                 (EngineKind::Lifb, Some(Layer::Lifb(nl))) => {

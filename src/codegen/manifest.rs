@@ -134,7 +134,7 @@ impl Manifest {
             "in_eos",
             port("in", 1, Some("end-of-step beat, carries no event")),
         );
-        add("in_index", port("in", first.iw, None));
+        add("in_index", port("in", first.src_iw, None));
         add(
             "in_value",
             port("in", first.cw, Some("encoded input value u_i(t), non-zero")),
@@ -247,9 +247,9 @@ fn engine(e: &super::EnginePlan) -> Engine {
         output_count_bits: e.ocw,
         weight_rom: WeightRom {
             files: e.w_slices.iter().map(|s| s.2.clone()).collect(),
-            words: e.n_in * e.passes,
+            words: e.weight_depth(),
             word_bits: e.p * e.wb,
-            bits: e.n_in * e.passes * e.p * e.wb,
+            bits: e.weight_depth() * e.p * e.wb,
         },
         neuron_rom: NeuronRom {
             file: e.n_file.clone(),

@@ -4,6 +4,7 @@
 //! (weights, biases, thresholds) lives in the .hex files, so one Verilator build serves every
 //! network of the same structure.
 
+pub mod conv;
 mod hex;
 pub mod integration;
 pub mod manifest;
@@ -104,6 +105,8 @@ pub const HDL_PRIENC: &str = include_str!("../../hdl/lifb_prienc.v");
 
 pub const HDL_FIRE_UNIT: &str = include_str!("../../hdl/lifb_fire_unit.v");
 pub const HDL_ACC_LANES: &str = include_str!("../../hdl/lifb_acc_lanes.v");
+/// Event routing (decode and pooling); added to a design only when an engine routes.
+pub const HDL_EVENT_ROUTE: &str = include_str!("../../hdl/lifb_event_route.v");
 
 /// The hand-written modules every design includes, as (file name, text), in a fixed order.
 pub const HDL_MODULES: [(&str, &str); 5] = [
@@ -128,9 +131,30 @@ struct EngineTpl<'a> {
     const_in: bool,
 }
 
+#[derive(Template)]
+#[template(path = "conv_engine.v", escape = "none")]
+struct ConvEngineTpl<'a> {
+    version: &'a str,
+    index: usize,
+    desc: &'a str,
+    module: &'a str,
+    g: rtl::EngineParams,
+    c: rtl::ConvParams,
+    rt: rtl::RouteParams,
+    pooled: bool,
+    pool_desc: String,
+    w_slices: &'a [(usize, usize, String)],
+    n_file: &'a str,
+    const_in: bool,
+}
+
 struct TopEngine {
     desc: String,
     module: String,
+    /// Index width of the FIFO in front (the arriving events); routed through a
+    /// lifb_event_route in the top level (a dense engine after a pool) when `route` is set.
+    src_iw: usize,
+    route: Option<rtl::RouteParams>,
     iw: usize,
     cw: usize,
     oiw: usize,
@@ -180,6 +204,28 @@ struct HarnessTpl<'a> {
 }
 
 fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
+    if let (Some(c), Some(r)) = (&e.conv, &e.route) {
+        let mut g = rtl::EngineParams::of(e);
+        g.in_index_bits = e.src_iw;
+        let t = ConvEngineTpl {
+            version: env!("CARGO_PKG_VERSION"),
+            index: i,
+            desc: &e.desc,
+            module: &e.module,
+            c: rtl::ConvParams::of(e, c),
+            rt: rtl::RouteParams::of(r, e.src_iw),
+            pooled: r.pool != [1, 1],
+            pool_desc: format!("window {}x{}", r.pool[0], r.pool[1]),
+            g,
+            w_slices: &e.w_slices,
+            n_file: &e.n_file,
+            const_in: e.const_in,
+        };
+        return t
+            .render()
+            .map(|s| s + "\n")
+            .map_err(|err| Error::tool(format!("rendering engine {i}: {err}")));
+    }
     let t = EngineTpl {
         version: env!("CARGO_PKG_VERSION"),
         index: i,
@@ -217,7 +263,7 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
         form: form.name(),
         top: TOP,
         const_in: first.const_in,
-        in_iw: first.iw,
+        in_iw: first.src_iw,
         in_cw: first.cw,
         out_iw: last.oiw,
         out_vw: last.ocw,
@@ -228,6 +274,11 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
             .map(|e| TopEngine {
                 desc: e.desc.clone(),
                 module: e.module.clone(),
+                src_iw: e.src_iw,
+                route: match (&e.conv, &e.route) {
+                    (None, Some(r)) => Some(rtl::RouteParams::of(r, e.src_iw)),
+                    _ => None,
+                },
                 iw: e.iw,
                 cw: e.cw,
                 oiw: e.oiw,
@@ -302,6 +353,12 @@ pub fn generate_with_fifo_depth(
     }
     for (name, text) in HDL_MODULES {
         files.push((name.into(), text.as_bytes().to_vec()));
+    }
+    if p.engines.iter().any(|e| e.route.is_some()) {
+        files.push((
+            "lifb_event_route.v".into(),
+            HDL_EVENT_ROUTE.as_bytes().to_vec(),
+        ));
     }
     for (i, e) in p.engines.iter().enumerate() {
         let (w, n) = hex::engine_roms(&net, &p, i)?;

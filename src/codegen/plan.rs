@@ -2,9 +2,12 @@
 //! and the cycle model. Every width is derived from the declared fixed-point widths (not from the
 //! values), so networks of equal structure get identical RTL.
 
+use super::conv::{Axis, ConvPlan, RoutePlan};
 use super::{Form, Lanes, Options};
 use crate::error::{Error, Result};
-use crate::ir::{layer_label, Encoding, IntNetwork, Layer, Leak, LifGroup, Reset};
+use crate::ir::{
+    layer_label, param_row, Encoding, IntNetwork, Layer, Leak, LifGroup, PoolKind, Reset, Shape,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -93,6 +96,78 @@ pub struct EnginePlan {
     /// The input is the same every step (direct/burst encoding, first engine): accumulate once.
     pub const_in: bool,
     pub fifo_aw: usize,
+    /// A convolution engine's geometry (None: a dense engine).
+    pub conv: Option<ConvPlan>,
+    /// Event routing in front of the engine (decode and pooling; always for conv engines, for a
+    /// dense engine only after a pool).
+    pub route: Option<RoutePlan>,
+    /// Index width of the arriving events (the FIFO's index field): `iw` unless routed.
+    pub src_iw: usize,
+}
+
+impl EnginePlan {
+    /// Accumulator words (one per cycle) an input event with source index `i` costs: `passes`
+    /// for a dense engine, valid taps x channel groups for a conv engine, 0 for an event the
+    /// routing drops (a pooling remainder).
+    pub fn event_words(&self, i: usize) -> u64 {
+        let (y, x) = match &self.route {
+            Some(r) => match r.route(i) {
+                Some((_, y, x)) => (y, x),
+                None => return 0,
+            },
+            None => (0, 0),
+        };
+        match &self.conv {
+            Some(cv) => cv.event_words(y, x) as u64,
+            None => self.passes as u64,
+        }
+    }
+    /// Words of the weight ROM.
+    pub fn weight_depth(&self) -> usize {
+        match &self.conv {
+            Some(c) => c.cin * c.y.k * c.x.k * c.cg,
+            None => self.n_in * self.passes,
+        }
+    }
+    /// The most accumulator words one input event can cost.
+    pub fn max_event_words(&self) -> u64 {
+        match &self.conv {
+            Some(cv) => (cv.y.max_taps() * cv.x.max_taps() * cv.cg) as u64,
+            None => self.passes as u64,
+        }
+    }
+    /// Output positions per channel map (1 for a dense engine).
+    pub fn plane(&self) -> usize {
+        self.conv.as_ref().map_or(1, |c| c.positions())
+    }
+    /// The neuron an output event index belongs to: events are (channel * e + sub-unit) * plane
+    /// + position, neurons channel * plane + position (docs/semantics.md).
+    pub fn neuron_of_event(&self, n: usize) -> usize {
+        let hw = self.plane();
+        (n / hw / self.e) * hw + n % hw
+    }
+    /// The neuron (its flat CHW index) that lane `lane` holds in accumulator entry `pass`, if
+    /// any. Dense: neuron pass * P + lane; conv: entry = position * CG + cg, channel cg * P + lane.
+    pub fn neuron_at(&self, pass: usize, lane: usize) -> Option<usize> {
+        match &self.conv {
+            None => {
+                let o = pass * self.p + lane;
+                (lane < self.p && o < self.n).then_some(o)
+            }
+            Some(c) => {
+                let (pos, cg) = (pass / c.cg, pass % c.cg);
+                let ch = cg * self.p + lane;
+                (lane < self.p && ch < c.cout).then_some(ch * c.positions() + pos)
+            }
+        }
+    }
+    /// The shape of the engine's neuron layer (CHW for a conv engine, flat for a dense one).
+    pub fn shape_out(&self) -> Shape {
+        match &self.conv {
+            Some(c) => Shape::chw(c.cout, c.y.out, c.x.out),
+            None => Shape::flat(self.n),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,26 +302,79 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         Encoding::Rate { .. } => 1,
         Encoding::Burst { max_count } => max_count as u64,
     };
+    let shapes = net.shapes()?;
+    // a sum pool waiting for the synaptic layer it feeds: (layer, window, its input shape)
+    let mut pool: Option<(usize, [usize; 2], Shape)> = None;
     let mut i = 0;
     while i < net.layers.len() {
         let layer = &net.layers[i];
-        let d = match layer {
-            Layer::Dense(d) => d,
+        let in_shape = net.input_shape_of(&shapes, i);
+        // (in_features, out neurons, fan-in of one neuron, conv geometry)
+        let (n_in, n_out, fan_in, conv) = match layer {
+            Layer::Dense(d) => (d.in_features, d.out_features, d.in_features, None),
             Layer::Flatten => {
                 i += 1;
                 continue;
             }
-            Layer::Conv2d(_) => {
-                return Err(refuse(i, layer, "conv2d is not supported by the hardware generator yet; only dense (MLP) networks are"))
+            Layer::Conv2d(c) => {
+                let out = shapes[i];
+                let ax = |d: usize, len: usize, o: usize| Axis {
+                    len,
+                    k: c.kernel[d],
+                    s: c.stride[d],
+                    p: c.padding[d],
+                    out: o,
+                };
+                let cv = ConvPlan {
+                    cin: c.in_channels,
+                    cout: c.out_channels,
+                    y: ax(0, in_shape.h, out.h),
+                    x: ax(1, in_shape.w, out.w),
+                    cg: 0,
+                    last_cg_channels: 0,
+                    per_channel: true,
+                };
+                if c.padding[0] >= c.kernel[0] || c.padding[1] >= c.kernel[1] {
+                    return Err(refuse(i, layer, "the conv engine supports padding below the kernel size (0..K-1); a larger padding only adds outputs that see no input"));
+                }
+                (
+                    in_shape.len(),
+                    out.len(),
+                    c.in_channels * c.kernel[0] * c.kernel[1],
+                    Some(cv),
+                )
             }
-            Layer::Pool(_) => {
-                return Err(refuse(i, layer, "pooling is not supported by the hardware generator yet; only dense (MLP) networks are"))
+            Layer::Pool(p) => {
+                if p.kind != PoolKind::Sum {
+                    return Err(refuse(i, layer, "only sum pooling reaches hardware (quantize turns avg_pool2d into sum_pool2d)"));
+                }
+                if p.stride != p.kernel {
+                    return Err(refuse(i, layer, "the hardware routes events to their pooled index, which needs non-overlapping windows (stride equal to the kernel); retrain with stride = kernel"));
+                }
+                if pool.is_some() {
+                    return Err(refuse(i, layer, "two pooling layers in a row are not supported by the hardware generator; merge them into one window"));
+                }
+                let next = net.layers[i + 1..].iter().find(|l| !matches!(l, Layer::Flatten));
+                if !matches!(next, Some(Layer::Dense(_)) | Some(Layer::Conv2d(_))) {
+                    return Err(refuse(i, layer, "a pooling layer must feed a synaptic layer (dense or conv2d, after an optional flatten): the hardware folds the pooling into that layer's input routing, which is exact only because the synapses are linear in the counts"));
+                }
+                pool = Some((i, p.kernel, in_shape));
+                i += 1;
+                continue;
             }
             Layer::LifRecurrent(_) => {
                 return Err(refuse(i, layer, "lif_recurrent layers are not supported by the hardware generator; use the native form or lif_group (decouple to groups)"))
             }
-            _ => return Err(refuse(i, layer, "expected a dense layer here")),
+            _ => return Err(refuse(i, layer, "expected a dense or conv2d layer here")),
         };
+        let pooled = pool.take();
+        let window = pooled.map_or(1, |(_, k, _)| k[0] * k[1]);
+        let route = match (&conv, pooled) {
+            (_, Some((_, k, src))) => Some(RoutePlan::new(src, k)?),
+            (Some(_), None) => Some(RoutePlan::new(in_shape, [1, 1])?),
+            (None, None) => None,
+        };
+        let src_len = route.as_ref().map_or(n_in, |r| r.src.len());
         let ei = engines.len();
         let neuron = net.layers.get(i + 1).filter(|l| l.is_neuron());
         let mut rho_prefix = false;
@@ -314,10 +442,21 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         if vw > 64 {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
         }
-        let n = d.out_features;
-        let p = per_engine(&opts.lanes, "--lanes", ei, n)?
-            .unwrap_or(n.min(super::DEFAULT_LANES_PER_ENGINE));
-        let passes = n.div_ceil(p);
+        let n = n_out;
+        // conv engines spread output channels over the lanes
+        let lane_span = conv.as_ref().map_or(n, |c| c.cout);
+        let p = per_engine(&opts.lanes, "--lanes", ei, lane_span)?
+            .unwrap_or(lane_span.min(super::DEFAULT_LANES_PER_ENGINE));
+        let conv = conv.map(|mut c| {
+            c.cg = c.cout.div_ceil(p);
+            c.last_cg_channels = c.cout - (c.cg - 1) * p;
+            c.per_channel = neuron.is_none_or(|l| per_channel_params(l, shapes[i]));
+            c
+        });
+        let passes = match &conv {
+            Some(c) => c.positions() * c.cg,
+            None => n.div_ceil(p),
+        };
         // firing happens once per neuron and step, accumulating once per input event: a quarter
         // of the lanes keeps the fire process off the critical path at a quarter of its logic
         let q = per_engine(&opts.units, "--units", ei, p)?.unwrap_or((p / 4).max(1));
@@ -325,7 +464,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         let cw = bits_u(max_in);
         // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
         let bound =
-            (1u128 << (mb - 1)) + d.in_features as u128 * (1u128 << (wb - 1)) * max_in as u128;
+            (1u128 << (mb - 1)) + (fan_in * window) as u128 * (1u128 << (wb - 1)) * max_in as u128;
         let decl = bits_u(bound.min(u64::MAX as u128) as u64) + 1;
         // at least one bit more than a single product count * weight (wb + cw bits)
         let accw = decl.min(32).max(mb + 1).max(wb + cw + 1);
@@ -352,28 +491,49 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         let hw = vw.max(accw).max(mb) + 2;
         let module = format!("{}_l{ei}", super::TOP);
+        let syn = match (&conv, &net.layers[i]) {
+            (Some(c), Layer::Conv2d(l)) => format!(
+                "conv2d {}x{}x{} -> {}x{}x{} k{}x{} s{}x{} p{}x{}",
+                c.cin,
+                c.y.len,
+                c.x.len,
+                c.cout,
+                c.y.out,
+                c.x.out,
+                l.kernel[0],
+                l.kernel[1],
+                l.stride[0],
+                l.stride[1],
+                l.padding[0],
+                l.padding[1]
+            ),
+            _ => format!("dense {}x{}", n_in, n),
+        };
+        let syn = match pooled {
+            Some((pl, k, _)) => format!("sum_pool2d {}x{} (layer {pl}) + {syn}", k[0], k[1]),
+            None => syn,
+        };
         let desc = match neuron {
             Some(l) => format!(
-                "dense {}x{} + {} (layers {i}, {}), {p} lanes",
-                d.in_features,
-                n,
+                "{syn} + {} (layers {i}, {}), {p} lanes",
                 l.kind_name(),
                 i + 1
             ),
-            None => format!(
-                "dense {}x{} (layer {i}), current readout, {p} lanes",
-                d.in_features, n
-            ),
+            None => format!("{syn} (layer {i}), current readout, {p} lanes"),
+        };
+        let w_depth = match &conv {
+            Some(c) => c.cin * c.y.k * c.x.k * c.cg,
+            None => n_in * passes,
         };
         engines.push(EnginePlan {
-            w_slices: rom_slices(&module, d.in_features * passes, p * wb),
+            w_slices: rom_slices(&module, w_depth, p * wb),
             n_file: format!("{module}_n.hex"),
             module,
             desc,
             syn_layer: i,
             neuron_layer: neuron.map(|_| i + 1),
             kind,
-            n_in: d.in_features,
+            n_in,
             n,
             p,
             passes,
@@ -382,7 +542,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             words: passes * r,
             pw: bits_u(passes as u64),
             ai: clog2(passes),
-            iw: clog2(d.in_features),
+            iw: clog2(n_in),
             cw,
             max_in,
             oiw: clog2(n * e),
@@ -398,18 +558,21 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             lw: clog2(q),
             lb,
             rw,
-            w_aw: clog2(d.in_features * passes),
+            w_aw: clog2(w_depth),
             leak: leak_impl,
             reset_zero: reset == Reset::Zero,
             rho_prefix,
             const_in: ei == 0 && net.input.encoding.is_constant(),
-            fifo_aw: clog2(d.in_features + 2).clamp(2, 10),
+            fifo_aw: clog2(src_len + 2).clamp(2, 10),
+            src_iw: clog2(src_len),
+            conv,
+            route,
         });
         max_in = max_out;
         i += if neuron.is_some() { 2 } else { 1 };
     }
     if engines.is_empty() {
-        return Err(Error::bad_input("the network has no dense layer"));
+        return Err(Error::bad_input("the network has no dense or conv2d layer"));
     }
     for (list, flag) in [(&opts.lanes, "--lanes"), (&opts.units, "--units")] {
         if let Lanes::List(v) = list {
@@ -442,7 +605,31 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     })
 }
 
-pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = E*ceil(N/P) + 1 (E input events, one weight word per cycle; 0 for the constant-input first engine after step 0); fire_e(t) = F + 2 (pipeline drain and eos beat; +1 when the last word has events; +1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} R_e'(0) + W_e), R_e(t) = E_e(t)*ceil(N_e/P_e), W_e = max(sum_t R_e(t), T*words_e).";
+/// Whether a neuron layer's parameters are shared per channel (or by the whole layer) on this
+/// map, so that a conv engine's neuron ROM needs one word per channel group, not per position.
+fn per_channel_params(l: &Layer<i32>, shape: Shape) -> bool {
+    let hw = shape.h * shape.w;
+    if hw == 1 {
+        return true;
+    }
+    let ok = |len: usize, per: usize| {
+        (0..shape.len()).all(|n| {
+            let r = param_row(len, per, shape, n);
+            r == 0 || r == n / hw
+        }) && (len / per == 1 || len / per == shape.c)
+    };
+    match l {
+        Layer::Lifb(n) => ok(n.threshold.len(), 1) && ok(n.spacing.len(), 1),
+        Layer::LifGroup(g) => {
+            let k = g.group as usize;
+            ok(g.thresholds.len(), k) && ok(g.rho.len(), k)
+        }
+        _ => true,
+    }
+}
+
+/// The cycle model's prose formula lives with the model itself (`cosim::cycles`).
+pub use crate::cosim::cycles::CYCLE_FORMULA;
 
 #[cfg(test)]
 mod tests {

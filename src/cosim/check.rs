@@ -277,10 +277,6 @@ fn reference(
 ) -> Reference {
     let mut currents = Vec::with_capacity(plan.engines.len());
     for (ei, e) in plan.engines.iter().enumerate() {
-        let Layer::Dense(d) = &net.layers[e.syn_layer] else {
-            currents.push(Vec::new());
-            continue;
-        };
         let mut per_step = Vec::with_capacity(steps as usize);
         for t in 0..steps {
             let u: Vec<u32> = if ei == 0 {
@@ -289,18 +285,7 @@ fn reference(
             } else {
                 g.layers[ei - 1].counts[t as usize].clone()
             };
-            let mut x: Vec<i64> = (0..d.out_features)
-                .map(|n| d.bias.as_ref().map_or(0, |b| b[n] as i64))
-                .collect();
-            for (i, &c) in u.iter().enumerate() {
-                if c == 0 || i >= d.in_features {
-                    continue;
-                }
-                for (n, xn) in x.iter_mut().enumerate() {
-                    *xn += c as i64 * d.weight[n * d.in_features + i] as i64;
-                }
-            }
-            per_step.push(x);
+            per_step.push(super::cycles::engine_currents(net, e, &u));
         }
         currents.push(per_step);
     }
@@ -309,8 +294,14 @@ fn reference(
 
 /// The thresholds a neuron compares H with (k = 0..): theta + k D (LIFB) or the sub-unit
 /// thresholds (LifGroup), and the leak d.
-fn thresholds(layer: &Layer<i32>, n: usize, size: usize) -> (Vec<i64>, u32) {
-    let shape = Shape::flat(size);
+/// Output event index of sub-unit k of neuron n (docs/semantics.md: (channel * g + k) * plane
+/// + position).
+pub(super) fn event_of(e: &crate::codegen::EnginePlan, n: usize, k: usize) -> usize {
+    let hw = e.plane();
+    ((n / hw) * e.e + k) * hw + n % hw
+}
+
+fn thresholds(layer: &Layer<i32>, n: usize, shape: Shape) -> (Vec<i64>, u32) {
     match layer {
         Layer::Lifb(l) => {
             let th = l.threshold[param_row(l.threshold.len(), 1, shape, n)] as i64;
@@ -379,7 +370,7 @@ pub(super) fn compare(
         let layer = e.neuron_layer.expect("tapped");
         cov.layers.push(layer);
         let b = net.layers[layer].max_count().unwrap_or(1) as usize;
-        let k = thresholds(&net.layers[layer], 0, e.n).0.len();
+        let k = thresholds(&net.layers[layer], 0, e.shape_out()).0.len();
         cov.bursts.push(vec![0; b + 1]);
         cov.threshold_hits.push(vec![0; k]);
     }
@@ -480,7 +471,7 @@ fn coverage(
         let mems = gl.membranes.as_ref().expect("membranes recorded");
         for t in 0..steps as usize {
             for n in 0..e.n {
-                let (ths, d) = thresholds(&net.layers[layer], n, e.n);
+                let (ths, d) = thresholds(&net.layers[layer], n, e.shape_out());
                 let v_prev = if t == 0 { 0 } else { mems[t - 1][n] as i64 };
                 let raw = v_prev - ((v_prev * d as i64) >> f) + r.currents[ei][t][n];
                 if raw > vmax {
@@ -501,7 +492,7 @@ fn coverage(
                     }
                 } else {
                     // LifGroup: count a neuron's fired sub-units (its thermometer code)
-                    let c: u32 = gl.counts[t][n * e.e..(n + 1) * e.e].iter().sum();
+                    let c: u32 = (0..e.e).map(|k| gl.counts[t][event_of(e, n, k)]).sum();
                     if cov.bursts[tap].len() < e.e + 1 {
                         cov.bursts[tap].resize(e.e + 1, 0);
                     }
@@ -587,10 +578,9 @@ fn diverge(
         for (k, e) in tapped.iter().enumerate() {
             let gl = &g.layers[k];
             let layer = e.neuron_layer.unwrap_or(0);
-            let group = e.e;
             let gm = gl.membranes.as_ref().expect("membranes recorded");
             for n in 0..gl.counts[t].len() {
-                let exp_v = gm[t][n / group] as i64;
+                let exp_v = gm[t][e.neuron_of_event(n)] as i64;
                 if gl.counts[t][n] != hc[k][t][n] {
                     let hm = hv[k][t][n]
                         .map(|v| format!(", hardware membrane {v}"))
@@ -737,7 +727,7 @@ pub(super) fn expected_raw(
                 let gm = gl.membranes.as_ref().expect("membranes recorded");
                 for (n, &c) in gl.counts[t].iter().enumerate() {
                     if c != 0 {
-                        let v = mask(gm[t][n / e.e] as i64, e.vw);
+                        let v = mask(gm[t][e.neuron_of_event(n)] as i64, e.vw);
                         let _ = writeln!(s, "E {k} {t} {n} {c} {v:x}");
                     }
                 }

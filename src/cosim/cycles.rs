@@ -1,10 +1,136 @@
-//! Cycle accounting: the two lower bounds (docs/hardware.md, "Cycle count"), the cycle model's
-//! prediction of one sample's cycles, and the cycle budget (docs/hardware.md, "Cycle budget").
+//! Cycle accounting, in one place for dense and conv engines: the prose formula the manifest
+//! carries (`CYCLE_FORMULA`), the per-event cost (`words_in`, from `EnginePlan::event_words`),
+//! the two lower bounds (docs/hardware.md, "Cycle count"), the cycle model's prediction of one
+//! sample's cycles, the cycle budget (docs/hardware.md, "Cycle budget") and the harness's
+//! give-up limit (`cycle_limit`).
 
-use super::{CosimOptions, CosimReport};
+use super::{CosimOptions, CosimReport, Stimulus};
 use crate::codegen::{EngineKind, EnginePlan, Plan};
 use crate::golden::{encode, SampleTrace};
-use crate::ir::IntNetwork;
+use crate::ir::{IntNetwork, Layer};
+
+/// The currents X = bias + synapses of engine `e` for the arriving counts `u` (indexed as the
+/// engine's source: the previous layer's output or the encoded input), computed directly from
+/// the IR (pooling summed first): the reference the coverage and a current readout use.
+pub fn engine_currents(net: &IntNetwork, e: &EnginePlan, u: &[u32]) -> Vec<i64> {
+    // the synaptic layer's input vector (pooled when the engine routes through a pool)
+    let x_in: Vec<i64> = match &e.route {
+        Some(r) => {
+            let mut v = vec![0i64; r.dst.len()];
+            for (i, &c) in u.iter().enumerate() {
+                if c != 0 {
+                    if let Some(j) = r.flat(i) {
+                        v[j] += c as i64;
+                    }
+                }
+            }
+            v
+        }
+        None => u.iter().map(|&c| c as i64).collect(),
+    };
+    match &net.layers[e.syn_layer] {
+        Layer::Dense(d) => {
+            let mut x: Vec<i64> = (0..d.out_features)
+                .map(|n| d.bias.as_ref().map_or(0, |b| b[n] as i64))
+                .collect();
+            for (i, &c) in x_in.iter().enumerate() {
+                if c == 0 || i >= d.in_features {
+                    continue;
+                }
+                for (n, xn) in x.iter_mut().enumerate() {
+                    *xn += c * d.weight[n * d.in_features + i] as i64;
+                }
+            }
+            x
+        }
+        Layer::Conv2d(c) => {
+            let cv = e.conv.as_ref().expect("a conv engine");
+            let (h, w, hw) = (cv.y.len, cv.x.len, cv.positions());
+            let mut x: Vec<i64> = (0..e.n)
+                .map(|n| c.bias.as_ref().map_or(0, |b| b[n / hw] as i64))
+                .collect();
+            for (i, &cnt) in x_in.iter().enumerate() {
+                if cnt == 0 {
+                    continue;
+                }
+                let (ci, y, xx) = (i / (h * w), (i / w) % h, i % w);
+                for (oy, ox, ky, kx) in cv.walk(y, xx) {
+                    for o in 0..c.out_channels {
+                        let wt = c.weight
+                            [((o * c.in_channels + ci) * c.kernel[0] + ky) * c.kernel[1] + kx];
+                        x[o * hw + oy * cv.x.out + ox] += cnt * wt as i64;
+                    }
+                }
+            }
+            x
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The non-zero input events of engine `ei` at step `t` (source indices); none for the
+/// constant-input engine after step 0.
+fn event_indices(
+    net: &IntNetwork,
+    e: &EnginePlan,
+    ei: usize,
+    g: &SampleTrace,
+    input: &[u32],
+    s: usize,
+    t: usize,
+) -> Vec<usize> {
+    if ei == 0 {
+        if e.const_in && t > 0 {
+            return Vec::new();
+        }
+        let fx = net.fixed.as_ref().expect("integer network");
+        let mut u = Vec::new();
+        encode::encode_int(
+            net.input.encoding,
+            encode::at_step(net.input.encoding, input, net.input.shape.len(), t as u32),
+            fx.input_max(),
+            s as u64,
+            t as u32,
+            &mut u,
+        );
+        u.iter()
+            .enumerate()
+            .filter(|(_, &v)| v != 0)
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        g.layers[ei - 1].counts[t]
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c != 0)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Accumulator words engine `ei` reads in step `t` (the lower bounds' R_e(t)), and the cycles
+/// its accumulator process takes for them (an event with no word, a conv event whose taps all
+/// fall outside the map, still takes one cycle; an event the pool drops takes none).
+pub fn words_in(
+    net: &IntNetwork,
+    e: &EnginePlan,
+    ei: usize,
+    g: &SampleTrace,
+    input: &[u32],
+    s: usize,
+    t: usize,
+) -> (u64, u64) {
+    let (mut words, mut cycles) = (0u64, 0u64);
+    for i in event_indices(net, e, ei, g, input, s, t) {
+        if e.route.as_ref().is_some_and(|r| r.route(i).is_none()) {
+            continue;
+        }
+        let w = e.event_words(i);
+        words += w;
+        cycles += w.max(1);
+    }
+    (words, cycles)
+}
 
 /// Input events of engine `ei` at step `t` (non-zero encoded inputs, or the previous layer's
 /// non-zero counts); 0 for the constant-input engine after step 0.
@@ -56,7 +182,7 @@ pub(super) fn lower_bounds(
         let mut lb = 0u64;
         let mut first = 0u64;
         for t in 0..steps as usize {
-            let r = events_in(net, e, ei, g, input, s, t) * e.passes as u64;
+            let r = words_in(net, e, ei, g, input, s, t).0;
             lb += r;
             if t == 0 {
                 first = r;
@@ -81,15 +207,13 @@ fn fire_cycles(e: &EnginePlan, g: &SampleTrace, tap: Option<usize>, t: usize) ->
             let mut ev = 0u64;
             for u in 0..e.q {
                 let lane = grp * e.q + u;
-                let n = pass * e.p + lane;
-                if lane >= e.p || n >= e.n {
+                let Some(n) = e.neuron_at(pass, lane) else {
                     continue;
-                }
+                };
                 ev += match (e.kind, tap) {
                     (EngineKind::Current, _) | (_, None) => 1,
-                    (_, Some(k)) => g.layers[k].counts[t][n * e.e..(n + 1) * e.e]
-                        .iter()
-                        .filter(|&&c| c != 0)
+                    (_, Some(k)) => (0..e.e)
+                        .filter(|&j| g.layers[k].counts[t][super::check::event_of(e, n, j)] != 0)
                         .count() as u64,
                 };
             }
@@ -128,8 +252,10 @@ pub fn predict(
             if e.const_in && t > 0 {
                 acc_end[t] = acc_end[0];
             } else {
-                let r = events_in(net, e, ei, g, input, s, t) * e.passes as u64;
-                let mut start = init_done;
+                let r = words_in(net, e, ei, g, input, s, t).1;
+                // the event routing's register stage delays every event by a cycle
+                let lat = u64::from(e.route.is_some());
+                let mut start = init_done + lat;
                 if t > 0 {
                     start = start.max(acc_end[t - 1]);
                 }
@@ -140,7 +266,7 @@ pub fn predict(
                 if ei > 0 {
                     let (fs, fe) = prev_fire[t];
                     // events arrive through the FIFO while engine e-1 fires
-                    end = end.max(fs + 2 + r + 1).max(fe + 3);
+                    end = end.max(fs + 2 + lat + r + 1).max(fe + 3 + lat);
                 }
                 acc_end[t] = end;
             }
@@ -201,3 +327,29 @@ pub(super) fn apply_budget(
         }
     );
 }
+
+/// Worst-case cycles of one sample (every input active, every neuron firing), doubled: the
+/// harness gives up after this many cycles, so a hung design is a failure, not a hang. With
+/// stalls, divided by the share of cycles the harness does not hold a handshake.
+pub(super) fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
+    let mut c = 1000 + p.input_len as u64 * steps as u64;
+    for e in &p.engines {
+        c += steps as u64
+            * (e.route.as_ref().map_or(e.n_in, |r| r.src.len()) as u64
+                * e.max_event_words().max(1)
+                + e.words as u64
+                + (e.n * e.e) as u64
+                + 16);
+    }
+    // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free
+    // cycle in 1 + p (b + 1) / 2 on average; twice that for safety, plus the held last beat
+    let slow = |p: f64, b: u32| 2.0 * (1.0 + p * (b as f64 + 1.0) / 2.0);
+    let factor = if stim.stalls() {
+        slow(stim.stall_prob, stim.stall_burst) * slow(stim.gap_prob, stim.gap_burst)
+    } else {
+        1.0
+    };
+    (4.0 * c as f64 * factor) as u64 + 4 * stim.stall_burst as u64
+}
+
+pub const CYCLE_FORMULA: &str = "per engine e and step t (docs/hardware.md): accumulate_e(t) = sum over the E input events of max(1, words(event)) + 1, words = ceil(N/P) for a dense engine, valid taps ny*nx times channel groups ceil(Cout/P) for a conv engine, 0 for an event a pool drops (one weight word per cycle; 0 for the constant-input first engine after step 0; event routing adds one cycle of latency); fire_e(t) = F + 2 (pipeline drain and eos beat; +1 when the last word has events; +1 after waiting for the bank), words <= F <= words + S (words = passes*ceil(P/Q) for Q fire units; S output events, one per cycle); accumulate of step t+1 overlaps fire of step t (two accumulator banks), so a step costs about max(accumulate_e(t+1), fire_e(t)); engines overlap through FIFOs; the argmax adds classes + 2. Lower bounds: LB_max = max_e W_e, LB_chain = max_e (sum_{e'<e} R_e'(0) + W_e), R_e(t) = sum of words over the events of engine e in step t, W_e = max(sum_t R_e(t), T*words_e).";

@@ -34,10 +34,10 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
             )));
         }
     }
-    if first.iw > 31 || first.cw > 32 {
+    if first.src_iw > 31 || first.cw > 32 {
         return Err(Error::bad_input(format!(
             "input widths (index {}, value {} bits) exceed what the Icarus stimulus holds (31, 32)",
-            first.iw, first.cw
+            first.src_iw, first.cw
         )));
     }
     let nt = taps.len();
@@ -50,7 +50,7 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
     let _ = writeln!(
         s,
         "    localparam IN_IW = {}, IN_CW = {}, OUT_IW = {}, OUT_VW = {}, CLW = {};",
-        first.iw, first.cw, last.oiw, last.ocw, plan.clw
+        first.src_iw, first.cw, last.oiw, last.ocw, plan.clw
     );
     let _ = writeln!(
         s,

@@ -23,7 +23,7 @@ pub mod sim_folder;
 
 pub use check::Coverage;
 
-use crate::codegen::{self, Design, Plan};
+use crate::codegen::{self, Design};
 use crate::error::{Error, Result};
 use crate::golden::{encode, IntSim, TraceOptions};
 use crate::ir::IntNetwork;
@@ -596,26 +596,6 @@ fn input_beats(
     beats
 }
 
-/// Worst-case cycles of one sample (every input active, every neuron firing), doubled: the
-/// harness gives up after this many cycles, so a hung design is a failure, not a hang. With
-/// stalls, divided by the share of cycles the harness does not hold a handshake.
-fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
-    let mut c = 1000 + p.input_len as u64 * steps as u64;
-    for e in &p.engines {
-        c += steps as u64
-            * (e.n_in as u64 * e.passes as u64 + e.words as u64 + (e.n * e.e) as u64 + 16);
-    }
-    // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free
-    // cycle in 1 + p (b + 1) / 2 on average; twice that for safety, plus the held last beat
-    let slow = |p: f64, b: u32| 2.0 * (1.0 + p * (b as f64 + 1.0) / 2.0);
-    let factor = if stim.stalls() {
-        slow(stim.stall_prob, stim.stall_burst) * slow(stim.gap_prob, stim.gap_burst)
-    } else {
-        1.0
-    };
-    (4.0 * c as f64 * factor) as u64 + 4 * stim.stall_burst as u64
-}
-
 /// Which simulator runs the RTL. Both are driven by the same seeded stimulus and feed the same
 /// comparison (`check.rs`); only how the design is built and stepped differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -782,7 +762,7 @@ pub(crate) fn make_drive(
     let drive = Drive {
         samples: inputs.len(),
         steps,
-        max_cycles: cycle_limit(plan, steps, stim),
+        max_cycles: cycles::cycle_limit(plan, steps, stim),
         seed: stim.seed,
         stall_ppm: ppm(stim.stall_prob),
         stall_burst: stim.stall_burst,

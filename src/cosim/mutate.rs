@@ -73,6 +73,10 @@ impl Class {
 pub enum Target {
     /// templates/engine.v: every engine file of the design.
     Engine,
+    /// templates/conv_engine.v: every (conv) engine file of the design.
+    ConvEngine,
+    /// hdl/lifb_event_route.v (event decode and pooling).
+    Route,
     /// templates/top.v: lifb_top.v.
     Top,
     /// hdl/lifb_fifo.v, hdl/lifb_prienc.v, hdl/lifb_rom.v, hdl/lifb_acc_lanes.v,
@@ -95,6 +99,8 @@ impl Target {
     pub fn source(self) -> &'static str {
         match self {
             Target::Engine => "templates/engine.v",
+            Target::ConvEngine => "templates/conv_engine.v",
+            Target::Route => "hdl/lifb_event_route.v",
             Target::Top => "templates/top.v",
             Target::Fifo => "hdl/lifb_fifo.v",
             Target::Prienc => "hdl/lifb_prienc.v",
@@ -109,6 +115,8 @@ impl Target {
     fn source_text(self) -> Option<&'static str> {
         match self {
             Target::Engine => Some(include_str!("../../templates/engine.v")),
+            Target::ConvEngine => Some(include_str!("../../templates/conv_engine.v")),
+            Target::Route => Some(codegen::HDL_EVENT_ROUTE),
             Target::Top => Some(include_str!("../../templates/top.v")),
             Target::Fifo => Some(codegen::HDL_FIFO),
             Target::Prienc => Some(codegen::HDL_PRIENC),
@@ -121,9 +129,10 @@ impl Target {
 
     fn matches(self, name: &str) -> bool {
         match self {
-            Target::Engine => {
+            Target::Engine | Target::ConvEngine => {
                 name.starts_with(&format!("{}_l", codegen::TOP)) && name.ends_with(".v")
             }
+            Target::Route => name == "lifb_event_route.v",
             Target::Top => name == format!("{}.v", codegen::TOP),
             Target::Fifo => name == "lifb_fifo.v",
             Target::Prienc => name == "lifb_prienc.v",
@@ -330,6 +339,116 @@ pub fn catalogue() -> Vec<Mutant> {
             "the order of events within a step carries no meaning (docs/semantics.md); the comparison sorts each step's events, and every pending event is still sent once",
         ),
     ]
+}
+
+/// The catalogue of the convolution engine and the event routing (run on
+/// [`conv_campaign_network`]): window edges, padding, stride, channel-group (lane and bank)
+/// selects, the pooled index and the CHW decode.
+pub fn conv_catalogue() -> Vec<Mutant> {
+    use Class::*;
+    use Target::*;
+    vec![
+        m("conv-window-row-extra", ConvEngine, Counter, "wire t_y_last = (t_y == ny - 1'b1);", "wire t_y_last = (t_y == ny);", "the tap walker visits one kernel row beyond the window"),
+        m("conv-window-col-short", ConvEngine, Counter, "wire t_x_last = (t_x == nx - 1'b1);", "wire t_x_last = (t_x == nx - 1'b1) || (t_x == nx - 2'd2);", "the tap walker stops one kernel column early"),
+        m("conv-window-first-row", ConvEngine, Index, "wire [OY_BITS-1:0] oy_lo = ty_e[OY_BITS-1:0];", "wire [OY_BITS-1:0] oy_lo = ty_e[OY_BITS-1:0] + 1'b1;", "the window's first output row is one too low (edge off by one)"),
+        m("conv-padding", ConvEngine, Index, "wire [KY_BITS-1:0] ky0   = ty_e[OY_BITS+NY_BITS +: KY_BITS];", "wire [KY_BITS-1:0] ky0   = ty_e[OY_BITS+NY_BITS +: KY_BITS] - 1'b1;", "the kernel row is taken as if the padding were one less"),
+        m("conv-padding-x", ConvEngine, Index, "wire [KX_BITS-1:0] kx0   = tx_e[OX_BITS+NX_BITS +: KX_BITS];", "wire [KX_BITS-1:0] kx0   = tx_e[OX_BITS+NX_BITS +: KX_BITS] + 1'b1;", "the kernel column is taken as if the padding were one more"),
+        m("conv-stride", ConvEngine, Index, "t_y} * SY;", "t_y} * 1;", "the kernel row steps by 1 instead of the stride"),
+        m("conv-cg-entry", ConvEngine, BankSelect, "(oy_full * WO + ox_full) * CGROUPS + {{(32 - CG_BITS){1'b0}}, t_cg};", "(oy_full * WO + ox_full) * CGROUPS + {{(32 - CG_BITS){1'b0}}, t_cg & 1'b0};", "every channel group accumulates into the entry of group 0 (a lane/channel-group select bit stuck)"),
+        m("conv-cg-weight", ConvEngine, BankSelect, "* CGROUPS\n                            + {{(32 - CG_BITS){1'b0}}, t_cg};", "* CGROUPS\n                            + {{(32 - CG_BITS){1'b0}}, t_cg ^ 1'b1};", "the weight word of the other channel group is read"),
+        m("conv-bank-acc", ConvEngine, BankSelect, "wire a_bank = a_step[0];", "wire a_bank = 1'b0;", "every step accumulates into bank 0"),
+        m("conv-unit-ok", ConvEngine, Comparison, "assign unit_ok = !f_cg_last || (u < ", "assign unit_ok = !f_cg_last || (u <= ", "a lane beyond the last channel of a partial channel group fires"),
+        m("conv-unit-ok-group", ConvEngine, Comparison, "assign unit_ok = !f_cg_last ? (u_lane < LANES) : (u_lane < ", "assign unit_ok = !f_cg_last ? (u_lane < LANES) : (u_lane <= ", "a lane beyond the last channel of a partial channel group fires (unit groups)"),
+        m("conv-nrom-cg", ConvEngine, Index, "? {{(32 - CG_BITS){1'b0}}, f_cg_adv} * UNIT_GROUPS", "? {{(32 - CG_BITS){1'b0}}, f_cg} * UNIT_GROUPS", "the neuron ROM does not follow the channel group"),
+        m("conv-event-position", ConvEngine, Index, "* POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos};", "* POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos} + 32'd1;", "every output event's position is one too high"),
+        m("conv-in-ready", ConvEngine, Handshake, "assign rt_ready = a_can && (rt_eos || a_last);", "assign rt_ready = a_can;", "an event is taken before all its taps are walked"),
+        m("route-pooled-keep", Route, Index, "wire keep = (yp < HP) && (xp < WP);", "wire keep = (yp <= HP) && (xp < WP);", "events of the rows beyond the last pool window are not dropped"),
+        m("route-pooled-index", Route, Index, "wire [WIDE-1:0] flat = (c * HP + yp) * WP + xp;", "wire [WIDE-1:0] flat = (c * HP + yp) * WP + yp;", "the pooled flat index takes the row for the column"),
+        m("route-decode-column", Route, Index, "wire [WIDE-1:0] x  = r - y * SRC_W;", "wire [WIDE-1:0] x  = r - y * SRC_W + 1'b1;", "the decoded column is one too high"),
+        m("route-eos-dropped", Route, Handshake, "out_valid <= in_valid && (in_eos || keep);", "out_valid <= in_valid && keep;", "the routing drops end-of-step beats of dropped positions"),
+    ]
+}
+
+/// The conv campaign network: rate-coded 1x9x9 input (two accumulator banks everywhere);
+/// conv 1->5 k3 s2 p1 (5 channels over 2 lanes: a partial last channel group, per-channel
+/// parameters; unit groups of one unit), conv 5->4 k3 s1 p2 (4 channels over 3 lanes, one unit
+/// per lane: a partial last channel group without unit groups), a 2x2 sum pool on the odd 7x7
+/// map (a dropped remainder row and column) folded into a dense 36->3 readout layer.
+pub fn conv_campaign_network() -> IntNetwork {
+    use crate::ir::{Conv2d, Pool, PoolKind};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0xC0_4417);
+    let lifb = |rng: &mut rand_chacha::ChaCha8Rng, n: usize, b: u32, reset, d| {
+        Layer::Lifb(Lifb {
+            leak: Leak::Fixed { d },
+            threshold: (0..n).map(|_| rng.random_range(6..=24)).collect(),
+            spacing: (0..n).map(|_| rng.random_range(3..=8)).collect(),
+            max_burst: b,
+            reset,
+        })
+    };
+    let conv =
+        |rng: &mut rand_chacha::ChaCha8Rng, ci: usize, co: usize, k: usize, s: usize, p: usize| {
+            Layer::Conv2d(Conv2d {
+                in_channels: ci,
+                out_channels: co,
+                kernel: [k, k],
+                stride: [s, s],
+                padding: [p, p],
+                weight: (0..co * ci * k * k)
+                    .map(|_| rng.random_range(-12..=20))
+                    .collect(),
+                bias: Some((0..co).map(|_| rng.random_range(-6..=6)).collect()),
+            })
+        };
+    let l0 = conv(&mut rng, 1, 5, 3, 2, 1);
+    let n0 = lifb(&mut rng, 5, 3, Reset::Subtract, 3);
+    let l2 = conv(&mut rng, 5, 4, 3, 1, 2);
+    let n2 = lifb(&mut rng, 4, 2, Reset::Zero, 0);
+    let layers = vec![
+        l0,
+        n0,
+        l2,
+        n2,
+        Layer::Pool(Pool {
+            kind: PoolKind::Sum,
+            kernel: [2, 2],
+            stride: [2, 2],
+        }),
+        Layer::Flatten,
+        Layer::Dense(Dense {
+            in_features: 36,
+            out_features: 3,
+            weight: (0..3 * 36).map(|_| rng.random_range(-10..=14)).collect(),
+            bias: None,
+        }),
+        lifb(&mut rng, 3, 2, Reset::Subtract, 8),
+    ];
+    let nl = layers.len();
+    Network {
+        name: "mutation-campaign-conv".into(),
+        input: InputSpec {
+            shape: Shape::chw(1, 9, 9),
+            encoding: Encoding::Rate { seed: 9 },
+        },
+        layers,
+        fixed: Some(FixedPoint {
+            weight_bits: 6,
+            membrane_bits: 8,
+            input_bits: 3,
+            leak_frac_bits: 4,
+            scales: vec![1.0; nl],
+        }),
+        meta: BTreeMap::new(),
+    }
+}
+
+/// The lanes and fire units of the conv campaign design.
+pub fn conv_campaign_codegen() -> Options {
+    Options {
+        lanes: Lanes::List(vec![2, 3, 3]),
+        units: Lanes::List(vec![1, 3, 3]),
+        form: Form::Native,
+    }
 }
 
 /// The campaign network: every template branch the catalogue touches is generated for it
@@ -572,9 +691,21 @@ pub fn campaign(
     inputs: &[Vec<u32>],
     opts: &[CosimOptions; 2],
     only: &[String],
+    progress: impl FnMut(&Outcome),
+) -> Result<Vec<Outcome>> {
+    campaign_of(catalogue(), sim, net, inputs, opts, only, progress)
+}
+
+/// [`campaign`] with another catalogue (e.g. [`conv_catalogue`] on the conv campaign network).
+pub fn campaign_of(
+    cat: Vec<Mutant>,
+    sim: Simulator,
+    net: &IntNetwork,
+    inputs: &[Vec<u32>],
+    opts: &[CosimOptions; 2],
+    only: &[String],
     mut progress: impl FnMut(&Outcome),
 ) -> Result<Vec<Outcome>> {
-    let cat = catalogue();
     for id in only {
         if !cat.iter().any(|m| m.id == id) {
             return Err(Error::bad_input(format!(

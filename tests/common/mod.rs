@@ -2,6 +2,7 @@
 //! clean up after themselves, fixtures, and one skip policy for missing external tools.
 #![allow(dead_code)]
 
+pub mod conv;
 pub mod json_schema;
 pub mod networks;
 pub mod nir_reference;

@@ -12,6 +12,8 @@ mod common;
 mod codegen_cli;
 mod codegen_lint;
 mod cosim_bench;
+mod cosim_conv_mutants;
+mod cosim_conv_random;
 mod cosim_faults;
 mod cosim_icarus;
 mod cosim_ir_random;
