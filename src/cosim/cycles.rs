@@ -143,27 +143,7 @@ pub fn events_in(
     s: usize,
     t: usize,
 ) -> u64 {
-    if ei == 0 {
-        if e.const_in && t > 0 {
-            return 0;
-        }
-        let fx = net.fixed.as_ref().expect("integer network");
-        let mut u = Vec::new();
-        encode::encode_int(
-            net.input.encoding,
-            encode::at_step(net.input.encoding, input, net.input.shape.len(), t as u32),
-            fx.input_max(),
-            s as u64,
-            t as u32,
-            &mut u,
-        );
-        u.iter().filter(|&&v| v != 0).count() as u64
-    } else {
-        g.layers[ei - 1].counts[t]
-            .iter()
-            .filter(|&&c| c != 0)
-            .count() as u64
-    }
+    event_indices(net, e, ei, g, input, s, t).len() as u64
 }
 
 /// Per engine W_e (LB_max is their maximum) and LB_chain, for one sample.
