@@ -54,6 +54,7 @@ module {= module =} #(
     localparam MEMBRANE_BITS     = {= g.membrane_bits =};     // saturation range of the membrane
     localparam SUM_BITS          = {= g.sum_bits =};     // leak(V) + sum + bias before saturation
     localparam RHO_BITS          = {= g.rho_bits =};
+    localparam RHO_PREFIX        = {= g.rho_prefix =};     // 1: the neuron ROM holds prefix sums of rho
     localparam PARAM_BITS        = {= g.param_bits =};     // neuron-ROM bits per fire unit
     // Widths of counters and indices.
     localparam PASS_BITS         = {= g.pass_bits =};     // a pass index, 0..PASSES-1
@@ -336,7 +337,7 @@ module {= module =} #(
                 .NEURON("{= g.neuron =}"), .RESET("{= g.reset =}"), .LEAK("{= g.leak =}"),
                 .LEAK_SHIFT(LEAK_SHIFT), .LEAK_MUL(LEAK_MUL), .LEAK_MUL_BITS(LEAK_MUL_BITS), .LEAK_FRAC(LEAK_FRAC),
                 .ACC_BITS(ACC_BITS), .MEMBRANE_BITS(MEMBRANE_BITS), .STATE_BITS(STATE_BITS), .SUM_BITS(SUM_BITS),
-                .THRESHOLDS(THRESHOLDS), .RHO_BITS(RHO_BITS), .COUNT_BITS(OUT_COUNT_BITS), .EVENTS(EVENTS),
+                .THRESHOLDS(THRESHOLDS), .RHO_BITS(RHO_BITS), .RHO_PREFIX(RHO_PREFIX), .COUNT_BITS(OUT_COUNT_BITS), .EVENTS(EVENTS),
                 .PARAM_BITS(PARAM_BITS), .WORDS(WORDS), .WORD_BITS(WORD_BITS)
             ) fu (
                 .clk(clk), .compute(compute_now), .ok(unit_ok), .acc(x_acc),

@@ -106,10 +106,10 @@ fn generate_is_byte_identical_and_synthesizes() {
 }
 
 #[test]
-fn refused_layers_exit_2() {
+fn a_1x1_conv_is_generated_and_the_pure_lif_form_exits_2() {
     let dir = tmp("refuse");
     let mut net = random_net(&spec(), 4);
-    // The first dense layer as the equivalent 1x1 convolution on (40, 1, 1): refused, clearly.
+    // The first dense layer as the equivalent 1x1 convolution on (40, 1, 1): a conv engine.
     let Layer::Dense(d) = net.layers[0].clone() else {
         unreachable!()
     };
@@ -132,9 +132,27 @@ fn refused_layers_exit_2() {
         .arg(dir.join("out"))
         .output()
         .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The pure-LIF form (lateral synapses) has no hardware: refused, clearly.
+    let o = bin()
+        .args(["generate", "--form", "pure-lif", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(dir.join("out-pure"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("conv2d is not supported"), "{err}");
+    assert!(err.contains("pure-LIF form"), "{err}");
+    assert!(
+        !dir.join("out-pure").exists(),
+        "a refused design leaves no folder"
+    );
     let o = bin()
         .args(["generate", "--model"])
         .arg(dir.join("missing.json"))
