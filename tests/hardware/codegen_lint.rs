@@ -122,8 +122,6 @@ fn conv_designs_are_lint_clean_and_snapshotted() {
 
 #[test]
 fn generated_verilog_is_lint_clean_and_deterministic() {
-    let have_verilator = common::have_tool("verilator");
-    let have_iverilog = common::have_tool("iverilog");
     for (si, (spec, lanes, units)) in specs().into_iter().enumerate() {
         for form in [Form::Native, Form::Decoupled] {
             let net = random_net(&spec, 100 + si as u64);
@@ -135,39 +133,7 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
             assert_eq!(a.files, b.files, "generation is not deterministic");
-            let dir = common::Scratch::new(&format!("lint-{si}-{form}"));
-            write(&a, &dir).unwrap();
-            let files: Vec<String> = verilog_files(&a)
-                .map(|(n, _)| dir.join(n).display().to_string())
-                .collect();
-            if have_verilator {
-                let out = Command::new("verilator")
-                    .args(["--lint-only", "-Wall", "--top-module", "lifb_top"])
-                    .args(&files)
-                    .current_dir(&dir)
-                    .output()
-                    .unwrap();
-                let text = String::from_utf8_lossy(&out.stderr);
-                assert!(
-                    out.status.success() && !text.contains("%Warning"),
-                    "verilator lint of {}:\n{text}",
-                    dir.display()
-                );
-            }
-            if have_iverilog {
-                let out = Command::new("iverilog")
-                    .args(["-g2005", "-Wall", "-o", "/dev/null", "-s", "lifb_top"])
-                    .args(&files)
-                    .current_dir(&dir)
-                    .output()
-                    .unwrap();
-                let text = String::from_utf8_lossy(&out.stderr);
-                assert!(
-                    out.status.success() && text.trim().is_empty(),
-                    "iverilog of {}:\n{text}",
-                    dir.display()
-                );
-            }
+            lint(&a, &format!("lint-{si}-{form}"));
         }
     }
 }
