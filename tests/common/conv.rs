@@ -1,14 +1,12 @@
 //! Random convolutional integer networks (conv2d, sum pooling, flatten, dense) of a given
 //! structure, for the conv co-simulation and codegen tests.
 
-use super::networks::Neuron;
+use super::networks::{int_network, Neuron};
 use lifb_hdl::ir::{
-    Conv2d, Dense, Encoding, FixedPoint, InputSpec, IntNetwork, Layer, Leak, LifGroup, Lifb,
-    Network, Pool, PoolKind, Shape,
+    Conv2d, Dense, Encoding, IntNetwork, Layer, Leak, LifGroup, Lifb, Pool, PoolKind, Shape,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy)]
 pub enum CLayer {
@@ -161,25 +159,18 @@ pub fn random_conv_net(spec: &ConvSpec, seed: u64) -> IntNetwork {
             }
         }
     }
-    let nl = layers.len();
-    let net: IntNetwork = Network {
-        name: format!("random-conv-{seed}"),
-        input: InputSpec {
-            shape: Shape::chw(c0, h0, w0),
-            encoding: spec.encoding,
-        },
+    int_network(
+        format!("random-conv-{seed}"),
+        Shape::chw(c0, h0, w0),
+        spec.encoding,
+        [
+            spec.weight_bits,
+            spec.membrane_bits,
+            spec.input_bits,
+            spec.leak_frac_bits,
+        ],
         layers,
-        fixed: Some(FixedPoint {
-            weight_bits: spec.weight_bits,
-            membrane_bits: spec.membrane_bits,
-            input_bits: spec.input_bits,
-            leak_frac_bits: spec.leak_frac_bits,
-            scales: vec![1.0; nl],
-        }),
-        meta: BTreeMap::new(),
-    };
-    net.validate().expect("random conv network is valid");
-    net
+    )
 }
 
 /// (structure, lanes per engine, fire units per engine; 0 = all): stride 1 and 2, padding

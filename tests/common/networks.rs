@@ -107,25 +107,18 @@ pub fn random_net(spec: &Spec, seed: u64) -> IntNetwork {
             Neuron::None => {}
         }
     }
-    let nl = layers.len();
-    let net: IntNetwork = Network {
-        name: format!("random-{seed}"),
-        input: InputSpec {
-            shape: Shape::flat(spec.inputs),
-            encoding: spec.encoding,
-        },
+    int_network(
+        format!("random-{seed}"),
+        Shape::flat(spec.inputs),
+        spec.encoding,
+        [
+            spec.weight_bits,
+            spec.membrane_bits,
+            spec.input_bits,
+            spec.leak_frac_bits,
+        ],
         layers,
-        fixed: Some(FixedPoint {
-            weight_bits: spec.weight_bits,
-            membrane_bits: spec.membrane_bits,
-            input_bits: spec.input_bits,
-            leak_frac_bits: spec.leak_frac_bits,
-            scales: vec![1.0; nl],
-        }),
-        meta: BTreeMap::new(),
-    };
-    net.validate().expect("random network is valid");
-    net
+    )
 }
 
 /// Random integer inputs for a network (about half of them zero).
@@ -263,4 +256,33 @@ pub fn structures() -> Vec<(Spec, Vec<usize>, Vec<usize>)> {
             vec![1, 3],
         ),
     ]
+}
+
+/// An integer network of `layers` on an input of `shape`, with the coding and the widths
+/// [weight, membrane, input, leak fraction] of a random-network spec (scale 1 per layer); the
+/// random builders make valid networks, so an invalid one is a bug in the builder.
+pub fn int_network(
+    name: String,
+    shape: Shape,
+    encoding: Encoding,
+    [weight_bits, membrane_bits, input_bits, leak_frac_bits]: [u32; 4],
+    layers: Vec<Layer<i32>>,
+) -> IntNetwork {
+    let nl = layers.len();
+    let net: IntNetwork = Network {
+        name,
+        input: InputSpec { shape, encoding },
+        layers,
+        fixed: Some(FixedPoint {
+            weight_bits,
+            membrane_bits,
+            input_bits,
+            leak_frac_bits,
+            scales: vec![1.0; nl],
+        }),
+        meta: BTreeMap::new(),
+    };
+    net.validate()
+        .unwrap_or_else(|e| panic!("random network {} is invalid: {e}", net.name));
+    net
 }
