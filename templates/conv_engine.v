@@ -7,6 +7,9 @@
 // position * CGROUPS + cg (lifb_acc_lanes, PASSES = POSITIONS * CGROUPS entries). An end-of-step
 // beat starts the leak/fire/reset scan over the NEURONS neurons (WORDS fire words of UNITS fire
 // units, as the dense engine); output event (channel * EVENTS + sub-unit) * POSITIONS + position.
+// This wrapper holds what is particular to a convolution (the routing, the tap walker, the
+// memories' addresses, the fire walk's channel group and position, the event index); the
+// accumulation, the fire process and the output stream are lifb_engine_core's.
 `default_nettype none
 module {= module =} #(
     parameter IN_INDEX_BITS  = {= g.in_index_bits =},
@@ -24,12 +27,12 @@ module {= module =} #(
     input  wire                      in_eos,
     input  wire [IN_INDEX_BITS-1:0]  in_index,
     input  wire [IN_COUNT_BITS-1:0]  in_count,
-    output reg                       out_valid,
+    output wire                      out_valid,
     input  wire                      out_ready,
-    output reg                       out_eos,
-    output reg  [OUT_INDEX_BITS-1:0] out_index,
-    output reg  [OUT_COUNT_BITS-1:0] out_count,
-    output reg  [STATE_BITS-1:0]     out_v,
+    output wire                      out_eos,
+    output wire [OUT_INDEX_BITS-1:0] out_index,
+    output wire [OUT_COUNT_BITS-1:0] out_count,
+    output wire [STATE_BITS-1:0]     out_v,
     output wire                      busy
 );
     // Structure.
@@ -42,6 +45,7 @@ module {= module =} #(
     localparam WORDS             = {= g.words =};     // fire words per step: PASSES * UNIT_GROUPS
     localparam EVENTS            = {= g.events =};     // output events per fire unit (a group's sub-units)
     localparam PENDING           = {= g.pending =};     // output events per fire word: UNITS * EVENTS
+    localparam CONST_IN          = {% if const_in %}1{% else %}0{% endif %};     // 1: the same input every step, accumulated once
     // Neuron: "{= g.neuron =}", reset "{= g.reset =}", leak "{= g.leak =}" (docs/hardware.md).
     localparam THRESHOLDS        = {= g.thresholds =};     // burst thresholds B, or sub-units per group
     localparam LEAK_SHIFT        = {= g.leak_shift =};
@@ -96,80 +100,18 @@ module {= module =} #(
     localparam [{= c.cols =}*TX_BITS-1:0] TAB_X = {= c.tab_x =};
 
     // The sizes agree with each other (a bad combination instantiates a module that does not
-    // exist, whose name says what is wrong).
+    // exist, whose name says what is wrong; lifb_engine_core checks the rest).
     generate
         if (PASSES != POSITIONS * CGROUPS || (CGROUPS - 1) * LANES + LAST_CG_CHANNELS != NEURONS / POSITIONS
-            || UNIT_GROUPS * UNITS < LANES || WORDS != PASSES * UNIT_GROUPS
-            || PENDING != UNITS * EVENTS || LAST_PASS_NEURONS < 1
+            || LAST_PASS_NEURONS != LAST_CG_CHANNELS
             || WEIGHT_DEPTH != CIN * KH * KW * CGROUPS) begin : bad_sizes
-            lifb_conv_engine_sizes_disagree_NEURONS_LANES_PASSES_UNITS_WORDS_PENDING bad();
+            lifb_conv_engine_sizes_disagree_POSITIONS_CGROUPS_LANES_WEIGHT_DEPTH bad();
         end
     endgenerate
 
-    // Two processes share the lanes: the accumulator consumes the input events of step t into
-    // accumulator bank t%2 while the fire process fires step t-1 from the other bank.
-    localparam [1:0] S_IDLE = 2'd0, S_INIT = 2'd1, S_WAIT = 2'd2, S_FIRE = 2'd3;
     localparam [CG_BITS-1:0] LAST_CG = {= c.last_cg =};
-    // The fire process walks words = (pass, unit group): UNITS units read lanes g*UNITS .. g*UNITS+UNITS-1.
-    localparam [WORD_COUNT_BITS-1:0] ALL_WORDS = WORDS;
-    localparam [WORD_COUNT_BITS-1:0] LAST_WORD = {= g.last_word =};
-    localparam [GROUP_BITS-1:0] LAST_SUB = {= g.last_group =};
+    localparam TAG_BITS = CG_BITS + POS_BITS + GROUP_BITS;     // a fire word's tag: (channel group, position, unit group)
 
-    reg  [1:0]                       state;       // fire process
-    reg  [15:0]                      step;        // step being fired
-    reg                              a_on;        // accumulator process running
-    reg  [15:0]                      a_step;      // step being accumulated
-    reg  [1:0]                       full;        // bank holds a complete step, not yet fired
-    reg                              b_bank;
-    reg  [PASS_COUNT_BITS-1:0]       f_pass;      // init / fire pass (PASSES = all done)
-    reg  [GROUP_BITS-1:0]            f_sub;       // unit group within the pass
-    reg  [WORD_COUNT_BITS-1:0]       f_word;      // f_pass * UNIT_GROUPS + f_sub, WORDS = all done
-    reg  [NY_BITS-1:0]               t_y;         // tap walker: row tap, column tap, channel group
-    reg  [NX_BITS-1:0]               t_x;
-    reg  [CG_BITS-1:0]               t_cg;
-    reg  [CG_BITS-1:0]               f_cg;        // channel group and position of fire pass f_pass
-    reg  [POS_BITS-1:0]              f_pos;
-    reg  [CG_BITS-1:0]               s_cg;
-    reg  [POS_BITS-1:0]              s_pos;
-    reg  [CG_BITS-1:0]               pend_cg;
-    reg  [POS_BITS-1:0]              pend_pos;
-    reg                              b_valid;     // accumulate stage: weight word arrives this cycle
-    reg  [PASS_BITS-1:0]             b_idx;
-    reg  [IN_COUNT_BITS-1:0]         b_cnt;
-    reg                              r_valid;     // weight stage: the ROM word is registered
-    reg  [PASS_BITS-1:0]             r_idx;
-    reg  [IN_COUNT_BITS-1:0]         r_cnt;
-    reg                              r_bank;
-    reg  [LANES*WEIGHT_BITS-1:0]     w_r;
-    reg                              eos_d;       // a step's inputs ended last cycle (its bank completes)
-    reg                              eos_bank;
-    reg                              c_valid;     // add stage: the lanes' products are registered
-    reg  [PASS_BITS-1:0]             c_idx;
-    reg                              c_bank;
-    reg  [PENDING-1:0]               pend_mask;   // events of the last fired pass still to send
-    reg  [UNITS*OUT_COUNT_BITS-1:0]  pend_cnt;
-    reg  [UNITS*STATE_BITS-1:0]      pend_v;
-    reg  [GROUP_BITS-1:0]            pend_sub;
-    reg                              s_valid;     // fire stage B holds a word
-    reg  [GROUP_BITS-1:0]            s_sub;
-    reg  [WORD_BITS-1:0]             s_word;
-
-    // The step counter: the engine stops after step steps_m1 (the host's T - 1).
-    wire last_step = (step == steps_m1);
-{% if const_in %}    // Constant input: one group of events per sample, accumulated once into bank 0.
-    localparam BANKS = 1;
-    wire a_last_step = 1'b1;
-    wire a_bank = 1'b0;
-    wire f_bank = 1'b0;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [15:0] a_step_unused = a_step;
-    wire full_unused = full[1];
-    /* verilator lint_on UNUSEDSIGNAL */
-{% else %}    localparam BANKS = 2;
-    wire a_last_step = (a_step == steps_m1);
-    wire a_bank = a_step[0];
-    wire f_bank = step[0];
-{% endif %}
     // Event routing: the source index decoded{% if pooled %} and pooled ({= pool_desc =}){% endif %} to (channel, row, column).
     wire                     rt_valid, rt_ready, rt_eos;
     wire [{= rt.c_bits - 1 =}:0] rt_c;
@@ -201,16 +143,35 @@ module {= module =} #(
     wire [OX_BITS-1:0] ox_lo = tx_e[OX_BITS-1:0];
     wire [NX_BITS-1:0] nx    = tx_e[OX_BITS +: NX_BITS];
     wire [KX_BITS-1:0] kx0   = tx_e[OX_BITS+NX_BITS +: KX_BITS];
+    reg  [NY_BITS-1:0] t_y;     // tap walker: row tap, column tap, channel group
+    reg  [NX_BITS-1:0] t_x;
+    reg  [CG_BITS-1:0] t_cg;
     wire no_taps  = (ny == {NY_BITS{1'b0}}) || (nx == {NX_BITS{1'b0}});
     wire t_y_last = (t_y == ny - 1'b1);
     wire t_x_last = (t_x == nx - 1'b1);
     wire t_cg_last = (t_cg == LAST_CG);
-    wire a_can    = a_on && !full[a_bank];
-    wire in_event = rt_valid && !rt_eos;
     wire a_last   = no_taps || (t_y_last && t_x_last && t_cg_last);
-    assign rt_ready = a_can && (rt_eos || a_last);
-    assign busy = (state == S_INIT) || (state == S_FIRE)
-                  || (a_can && rt_valid) || b_valid || r_valid || c_valid;
+    wire ev_take;
+    // one valid tap and channel group per cycle (an event without taps is taken at once)
+    always @(posedge clk) begin
+        if (rst || start || (ev_take && a_last)) begin
+            t_y <= {NY_BITS{1'b0}};
+            t_x <= {NX_BITS{1'b0}};
+            t_cg <= {CG_BITS{1'b0}};
+        end else if (ev_take) begin
+            if (!t_cg_last) begin
+                t_cg <= t_cg + 1'b1;
+            end else begin
+                t_cg <= {CG_BITS{1'b0}};
+                if (!t_x_last) begin
+                    t_x <= t_x + 1'b1;
+                end else begin
+                    t_x <= {NX_BITS{1'b0}};
+                    t_y <= t_y + 1'b1;
+                end
+            end
+        end
+    end
 
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] ky_full = {{(32 - KY_BITS){1'b0}}, ky0} - {{(32 - NY_BITS){1'b0}}, t_y} * SY;
@@ -229,46 +190,29 @@ module {= module =} #(
 {% for s in w_slices %}    lifb_rom #(.W({= s.1 =}), .D(WEIGHT_DEPTH), .AW(WEIGHT_ADDR_BITS), .FILE("{= s.2 =}")) wrom{= loop.index0 =} (
         .clk(clk), .addr(w_addr_full[WEIGHT_ADDR_BITS-1:0]), .q(w_q[{= s.0 =} +: {= s.1 =}]));
 {% endfor %}
-    // Fire-phase state shared with the lanes.
-    wire [PASS_BITS-1:0] f_idx = f_pass[PASS_BITS-1:0];
-    wire [WORD_BITS-1:0] f_widx = f_word[WORD_BITS-1:0];
-    // membranes: one write port (init zeros, or stage B's result for its word)
-    wire vm_we = init_we || s_accept;
-    wire [WORD_BITS-1:0] vm_waddr = init_we ? f_widx : s_word;
-    wire f_sub_last = (f_sub == LAST_SUB);
+    // The fire walk (lifb_engine_core): word f_word = (pass f_pass, unit group f_sub), pass =
+    // position f_pos * CGROUPS + channel group f_cg, walked here in step with the core.
+    wire [GROUP_BITS-1:0]      f_sub;
+    wire                       f_sub_last, compute_now, walk_next, walk_zero;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [PASS_COUNT_BITS-1:0] f_pass;
+    wire [WORD_COUNT_BITS-1:0] f_word;
+    wire [GROUP_BITS-1:0]      f_sub_adv;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [CG_BITS-1:0]         f_cg;
+    reg  [POS_BITS-1:0]        f_pos;
     wire f_cg_last = (f_cg == LAST_CG);
     wire [CG_BITS-1:0] f_cg_adv = !f_sub_last ? f_cg : (f_cg_last ? {CG_BITS{1'b0}} : f_cg + 1'b1);
     wire [POS_BITS-1:0] f_pos_adv = (f_sub_last && f_cg_last) ? f_pos + 1'b1 : f_pos;
-    wire [PASS_COUNT_BITS-1:0] f_pass_adv = f_sub_last ? f_pass + 1'b1 : f_pass;
-    wire [GROUP_BITS-1:0] f_sub_adv = f_sub_last ? {GROUP_BITS{1'b0}} : f_sub + 1'b1;
-    wire fire_active = (state == S_FIRE);
-    wire out_free    = !out_valid || out_ready;
-    wire [PENDING_BITS-1:0] pe_idx;
-    wire pe_any;
-    lifb_prienc #(.W(PENDING), .IW(PENDING_BITS)) penc (.req(pend_mask), .idx(pe_idx), .any(pe_any));
-    wire emit_now = fire_active && pe_any && out_free;
-    localparam [PENDING-1:0] FIRST_PENDING = 1;
-    wire [PENDING-1:0] pe_onehot = FIRST_PENDING << pe_idx;
-    wire [PENDING-1:0] pend_after = emit_now ? (pend_mask & ~pe_onehot) : pend_mask;
-    // The fire process is a two-stage pipeline: stage A reads word f_word (compute_now), stage B
-    // (s_valid) finishes it and hands its events to the pending queue once that has drained.
-    wire s_accept = s_valid && (pend_after == {PENDING{1'b0}});
-    wire compute_now = fire_active && (f_word != ALL_WORDS) && (!s_valid || s_accept);
-    // a pass's accumulators are cleared once its last unit group has read them
-    wire clear_now = compute_now && f_sub_last;
-    wire init_we = (state == S_INIT);
-    wire fire_done = fire_active && !emit_now && (f_word == ALL_WORDS) && !s_valid && !pe_any && out_free;
-{% if const_in %}    wire next_full = 1'b1;
-    wire [1:0] full_clr = 2'b00;     // the constant input stays for every step
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire b_bank_unused = b_bank;
-    wire c_bank_unused = c_bank;
-    wire r_bank_unused = r_bank;
-    wire eos_bank_unused = eos_bank;
-    /* verilator lint_on UNUSEDSIGNAL */
-{% else %}    wire next_full = full[~f_bank];
-    wire [1:0] full_clr = fire_done ? (2'b01 << f_bank) : 2'b00;
-{% endif %}
+    always @(posedge clk) begin
+        if (rst || walk_zero) begin
+            f_cg <= {CG_BITS{1'b0}};
+            f_pos <= {POS_BITS{1'b0}};
+        end else if (walk_next) begin
+            f_cg <= f_cg_adv;
+            f_pos <= f_pos_adv;
+        end
+    end
 {% if c.per_channel %}    // Neuron ROM: the parameters are shared per channel: one word per (channel group, unit
     // group), address cg * UNIT_GROUPS + g, PARAM_BITS per unit (lifb_fire_unit's parameter word).
     /* verilator lint_off UNUSEDSIGNAL */
@@ -277,6 +221,8 @@ module {= module =} #(
         : {{(32 - CG_BITS){1'b0}}, f_cg} * UNIT_GROUPS + {{(32 - GROUP_BITS){1'b0}}, f_sub};
     /* verilator lint_on UNUSEDSIGNAL */
 {% else %}    // Neuron ROM: one word per fire word, PARAM_BITS per unit (lifb_fire_unit's parameter word).
+    localparam [WORD_COUNT_BITS-1:0] ALL_WORDS = WORDS;
+    localparam [WORD_COUNT_BITS-1:0] LAST_WORD = {= g.last_word =};
     wire [WORD_COUNT_BITS-1:0] f_next = (f_word == LAST_WORD || f_word == ALL_WORDS) ? {WORD_COUNT_BITS{1'b0}} : f_word + 1'b1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [WORD_COUNT_BITS-1:0] n_addr_w = compute_now ? f_next : ((f_word == ALL_WORDS) ? {WORD_COUNT_BITS{1'b0}} : f_word);
@@ -285,278 +231,40 @@ module {= module =} #(
     lifb_rom #(.W(UNITS*PARAM_BITS), .D(NROM_DEPTH), .AW(NROM_ADDR_BITS), .FILE("{= n_file =}"), .BLOCK(NEURON_ROM_BLOCK)) nrom (
         .clk(clk), .addr(n_addr_w[NROM_ADDR_BITS-1:0]), .q(n_q));
 
-    wire [PENDING-1:0]              fire_mask;
-    wire [UNITS*OUT_COUNT_BITS-1:0] fire_cnt;
-    wire [UNITS*STATE_BITS-1:0]     fire_v;
-    // The fire process's view of the accumulators: lane l's entry of the pass being fired.
-    wire [LANES*ACC_BITS-1:0] lane_acc;
-
-    lifb_acc_lanes #(
-        .LANES(LANES), .WEIGHT_BITS(WEIGHT_BITS), .COUNT_BITS(IN_COUNT_BITS), .ACC_BITS(ACC_BITS),
-        .PASSES(PASSES), .PASS_BITS(PASS_BITS), .BANKS(BANKS)
-    ) lanes (
-        .clk(clk), .weights(w_r), .count(r_cnt),
-        .add(c_valid), .add_bank(c_bank), .add_pass(c_idx),
-        .fire(fire_active), .fire_bank(f_bank), .fire_pass(f_idx),
-        .init(init_we), .clear(clear_now), .sums(lane_acc));
-
-    genvar u;
-    generate
-        for (u = 0; u < UNITS; u = u + 1) begin : unit
-            // Unit u fires lane g*UNITS + u of the pass in unit group g = f_sub.
-            wire signed [ACC_BITS-1:0] x_acc;
-            wire unit_ok;
-            if (UNIT_GROUPS == 1) begin : one_group
-                assign x_acc = lane_acc[u*ACC_BITS +: ACC_BITS];
-                assign unit_ok = !f_cg_last || (u < LAST_CG_CHANNELS);
-            end else begin : groups
-                wire [UNIT_GROUPS*ACC_BITS-1:0] cand;
-                genvar g;
-                for (g = 0; g < UNIT_GROUPS; g = g + 1) begin : grp
-                    if (g * UNITS + u < LANES) begin : on
-                        assign cand[g*ACC_BITS +: ACC_BITS] = lane_acc[(g*UNITS+u)*ACC_BITS +: ACC_BITS];
-                    end else begin : off
-                        assign cand[g*ACC_BITS +: ACC_BITS] = {ACC_BITS{1'b0}};
-                    end
-                end
-                reg signed [ACC_BITS-1:0] x_sel;
-                integer gi;
-                always @(*) begin
-                    x_sel = cand[0 +: ACC_BITS];
-                    for (gi = 1; gi < UNIT_GROUPS; gi = gi + 1)
-                        if (f_sub == gi[GROUP_BITS-1:0]) x_sel = cand[gi*ACC_BITS +: ACC_BITS];
-                end
-                assign x_acc = x_sel;
-                // lanes beyond LANES (a partial last group) and beyond the channels (a partial last channel group) hold no neuron
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [31:0] u_lane = {{(32 - GROUP_BITS){1'b0}}, f_sub} * UNITS + u;
-                /* verilator lint_on UNUSEDSIGNAL */
-                assign unit_ok = !f_cg_last ? (u_lane < LANES) : (u_lane < LAST_CG_CHANNELS);
-            end
-            lifb_fire_unit #(
-                .NEURON("{= g.neuron =}"), .RESET("{= g.reset =}"), .LEAK("{= g.leak =}"),
-                .LEAK_SHIFT(LEAK_SHIFT), .LEAK_MUL(LEAK_MUL), .LEAK_MUL_BITS(LEAK_MUL_BITS), .LEAK_FRAC(LEAK_FRAC),
-                .ACC_BITS(ACC_BITS), .MEMBRANE_BITS(MEMBRANE_BITS), .STATE_BITS(STATE_BITS), .SUM_BITS(SUM_BITS),
-                .THRESHOLDS(THRESHOLDS), .RHO_BITS(RHO_BITS), .RHO_PREFIX(RHO_PREFIX), .COUNT_BITS(OUT_COUNT_BITS), .EVENTS(EVENTS),
-                .PARAM_BITS(PARAM_BITS), .WORDS(WORDS), .WORD_BITS(WORD_BITS)
-            ) fu (
-                .clk(clk), .compute(compute_now), .ok(unit_ok), .acc(x_acc),
-                .params(n_q[u*PARAM_BITS +: PARAM_BITS]),
-                .rd_word(f_widx), .v_we(vm_we), .v_init(init_we), .wr_word(vm_waddr),
-                .fire_mask(fire_mask[u*EVENTS +: EVENTS]),
-                .count(fire_cnt[u*OUT_COUNT_BITS +: OUT_COUNT_BITS]),
-                .v_next(fire_v[u*STATE_BITS +: STATE_BITS]));
-        end
-    endgenerate
-
-    // Which unit an event of the pending word belongs to (sub-units of one neuron share its membrane).
-    wire [UNIT_BITS-1:0] pe_unit;
-    generate
-        if (EVENTS > 1) begin : shared
-            /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] pe_unit_full = {{(32 - PENDING_BITS){1'b0}}, pe_idx} / EVENTS;
-            /* verilator lint_on UNUSEDSIGNAL */
-            assign pe_unit = pe_unit_full[UNIT_BITS-1:0];
-        end else begin : own
-            assign pe_unit = pe_idx;
-        end
-    endgenerate
     // event index = (channel * EVENTS + sub-unit) * POSITIONS + position, channel =
     // cg * LANES + g * UNITS + unit (the IR's CHW order; a group's sub-units are channels)
+    wire [TAG_BITS-1:0] pend_tag;
+    wire [PENDING_BITS-1:0] pe_idx;
+    wire [CG_BITS-1:0] pend_cg = pend_tag[POS_BITS+GROUP_BITS +: CG_BITS];
+    wire [POS_BITS-1:0] pend_pos = pend_tag[GROUP_BITS +: POS_BITS];
+    wire [GROUP_BITS-1:0] pend_sub = pend_tag[GROUP_BITS-1:0];
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] ev_index_full = (({{(32 - CG_BITS){1'b0}}, pend_cg} * LANES + {{(32 - GROUP_BITS){1'b0}}, pend_sub} * UNITS) * EVENTS
                                 + {{(32 - PENDING_BITS){1'b0}}, pe_idx}) * POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos};
     /* verilator lint_on UNUSEDSIGNAL */
 
-    always @(posedge clk) begin
-        if (rst) begin
-            state <= S_IDLE;
-            step <= 16'd0;
-            f_pass <= {PASS_COUNT_BITS{1'b0}};
-            f_sub <= {GROUP_BITS{1'b0}};
-            f_word <= {WORD_COUNT_BITS{1'b0}};
-            t_y <= {NY_BITS{1'b0}};
-            t_x <= {NX_BITS{1'b0}};
-            t_cg <= {CG_BITS{1'b0}};
-            f_cg <= {CG_BITS{1'b0}};
-            f_pos <= {POS_BITS{1'b0}};
-            s_cg <= {CG_BITS{1'b0}};
-            s_pos <= {POS_BITS{1'b0}};
-            pend_cg <= {CG_BITS{1'b0}};
-            pend_pos <= {POS_BITS{1'b0}};
-            b_valid <= 1'b0;
-            b_bank <= 1'b0;
-            c_valid <= 1'b0;
-            c_idx <= {PASS_BITS{1'b0}};
-            c_bank <= 1'b0;
-            r_valid <= 1'b0;
-            r_idx <= {PASS_BITS{1'b0}};
-            r_cnt <= {IN_COUNT_BITS{1'b0}};
-            r_bank <= 1'b0;
-            w_r <= {(LANES*WEIGHT_BITS){1'b0}};
-            eos_d <= 1'b0;
-            eos_bank <= 1'b0;
-            a_on <= 1'b0;
-            a_step <= 16'd0;
-            full <= 2'b00;
-            b_idx <= {PASS_BITS{1'b0}};
-            b_cnt <= {IN_COUNT_BITS{1'b0}};
-            pend_mask <= {PENDING{1'b0}};
-            pend_cnt <= {(UNITS*OUT_COUNT_BITS){1'b0}};
-            pend_v <= {(UNITS*STATE_BITS){1'b0}};
-            pend_sub <= {GROUP_BITS{1'b0}};
-            s_valid <= 1'b0;
-            s_sub <= {GROUP_BITS{1'b0}};
-            s_word <= {WORD_BITS{1'b0}};
-            out_valid <= 1'b0;
-            out_eos <= 1'b0;
-            out_index <= {OUT_INDEX_BITS{1'b0}};
-            out_count <= {OUT_COUNT_BITS{1'b0}};
-            out_v <= {STATE_BITS{1'b0}};
-        end else begin
-            if (out_valid && out_ready) out_valid <= 1'b0;
-            b_valid <= 1'b0;
-            // accumulate pipeline: ROM word (b) -> registered word (r) -> product (c) -> add
-            r_valid <= b_valid;
-            r_idx <= b_idx;
-            r_cnt <= b_cnt;
-            r_bank <= b_bank;
-            w_r <= w_q;
-            c_valid <= r_valid;
-            c_idx <= r_idx;
-            c_bank <= r_bank;
-            eos_d <= 1'b0;
-            if (start) begin
-                state <= S_INIT;
-                step <= 16'd0;
-                f_pass <= {PASS_COUNT_BITS{1'b0}};
-                f_sub <= {GROUP_BITS{1'b0}};
-                f_word <= {WORD_COUNT_BITS{1'b0}};
-                f_cg <= {CG_BITS{1'b0}};
-                f_pos <= {POS_BITS{1'b0}};
-                t_y <= {NY_BITS{1'b0}};
-                t_x <= {NX_BITS{1'b0}};
-                t_cg <= {CG_BITS{1'b0}};
-                a_on <= 1'b0;
-                a_step <= 16'd0;
-                full <= 2'b00;
-                pend_mask <= {PENDING{1'b0}};
-                s_valid <= 1'b0;
-                // nothing in flight from before (the protocol already guarantees it)
-                r_valid <= 1'b0;
-                c_valid <= 1'b0;
-                eos_d <= 1'b0;
-                out_valid <= 1'b0;
-            end else begin
-                // accumulator process
-                // (one valid tap and channel group per cycle; an event without taps is taken at once)
-                if (a_can && in_event) begin
-                    b_valid <= !no_taps;
-                    b_idx <= a_entry_full[PASS_BITS-1:0];
-                    b_cnt <= rt_count;
-                    b_bank <= a_bank;
-                    if (a_last) begin
-                        t_y <= {NY_BITS{1'b0}};
-                        t_x <= {NX_BITS{1'b0}};
-                        t_cg <= {CG_BITS{1'b0}};
-                    end else if (!t_cg_last) begin
-                        t_cg <= t_cg + 1'b1;
-                    end else begin
-                        t_cg <= {CG_BITS{1'b0}};
-                        if (!t_x_last) begin
-                            t_x <= t_x + 1'b1;
-                        end else begin
-                            t_x <= {NX_BITS{1'b0}};
-                            t_y <= t_y + 1'b1;
-                        end
-                    end
-                end
-                // end of the step's inputs: the bank is marked complete a cycle later (eos_d); its
-                // last add lands two cycles after this one, before the fire process can read it
-                if (a_can && rt_valid && rt_eos) begin
-                    a_step <= a_step + 16'd1;
-                    if (a_last_step) a_on <= 1'b0;
-                    eos_d <= 1'b1;
-                    eos_bank <= a_bank;
-                end
-                full <= (full | (eos_d ? (2'b01 << eos_bank) : 2'b00)) & ~full_clr;
-                // fire process
-                case (state)
-                    S_INIT: begin
-                        if (f_word == LAST_WORD) begin
-                            f_pass <= {PASS_COUNT_BITS{1'b0}};
-                            f_sub <= {GROUP_BITS{1'b0}};
-                            f_word <= {WORD_COUNT_BITS{1'b0}};
-                            f_cg <= {CG_BITS{1'b0}};
-                            f_pos <= {POS_BITS{1'b0}};
-                            state <= S_WAIT;
-                            a_on <= 1'b1;
-                        end else begin
-                            f_pass <= f_pass_adv;
-                            f_sub <= f_sub_adv;
-                            f_word <= f_word + 1'b1;
-                            f_cg <= f_cg_adv;
-                            f_pos <= f_pos_adv;
-                        end
-                    end
-                    // neuron-ROM word 0 is already addressed (f_pass = 0). The bank's last add is
-                    // written in the first cycle its full flag is seen; the fire process reads it
-                    // one cycle later (after this state change), never in that same cycle
-                    S_WAIT: if (full[f_bank]) state <= S_FIRE;
-                    S_FIRE: begin
-                        if (compute_now) begin
-                            s_valid <= 1'b1;
-                            s_cg <= f_cg;
-                            s_pos <= f_pos;
-                            s_sub <= f_sub;
-                            s_word <= f_widx;
-                            f_pass <= f_pass_adv;
-                            f_sub <= f_sub_adv;
-                            f_word <= f_word + 1'b1;
-                            f_cg <= f_cg_adv;
-                            f_pos <= f_pos_adv;
-                        end else if (s_accept) begin
-                            s_valid <= 1'b0;
-                        end
-                        if (s_accept) begin
-                            pend_mask <= fire_mask;
-                            pend_cnt <= fire_cnt;
-                            pend_v <= fire_v;
-                            pend_cg <= s_cg;
-                            pend_pos <= s_pos;
-                            pend_sub <= s_sub;
-                        end else begin
-                            pend_mask <= pend_after;
-                        end
-                        if (emit_now) begin
-                            out_valid <= 1'b1;
-                            out_eos <= 1'b0;
-                            out_index <= ev_index_full[OUT_INDEX_BITS-1:0];
-                            out_count <= pend_cnt[pe_unit*OUT_COUNT_BITS +: OUT_COUNT_BITS];
-                            out_v <= pend_v[pe_unit*STATE_BITS +: STATE_BITS];
-                        end else if (fire_done) begin
-                            // end of this step: send the end-of-step beat
-                            out_valid <= 1'b1;
-                            out_eos <= 1'b1;
-                            f_pass <= {PASS_COUNT_BITS{1'b0}};
-                            f_sub <= {GROUP_BITS{1'b0}};
-                            f_word <= {WORD_COUNT_BITS{1'b0}};
-                            f_cg <= {CG_BITS{1'b0}};
-                            f_pos <= {POS_BITS{1'b0}};
-                            if (last_step) begin
-                                state <= S_IDLE;
-                            end else begin
-                                step <= step + 16'd1;
-                                // the ROM reads word 0 this cycle (f_word = WORDS): fire at once
-                                // if the next step's bank is complete
-                                state <= next_full ? S_FIRE : S_WAIT;
-                            end
-                        end
-                    end
-                    default: ;
-                endcase
-            end
-        end
-    end
+    lifb_engine_core #(
+        .NEURON("{= g.neuron =}"), .RESET("{= g.reset =}"), .LEAK("{= g.leak =}"),
+        .LEAK_SHIFT(LEAK_SHIFT), .LEAK_MUL(LEAK_MUL), .LEAK_MUL_BITS(LEAK_MUL_BITS), .LEAK_FRAC(LEAK_FRAC),
+        .THRESHOLDS(THRESHOLDS), .RHO_BITS(RHO_BITS), .RHO_PREFIX(RHO_PREFIX),
+        .CONST_IN(CONST_IN), .LANES(LANES), .PASSES(PASSES), .LAST_LANES(LAST_CG_CHANNELS),
+        .UNITS(UNITS), .UNIT_GROUPS(UNIT_GROUPS), .WORDS(WORDS), .EVENTS(EVENTS), .PENDING(PENDING),
+        .IN_COUNT_BITS(IN_COUNT_BITS), .OUT_INDEX_BITS(OUT_INDEX_BITS), .OUT_COUNT_BITS(OUT_COUNT_BITS),
+        .STATE_BITS(STATE_BITS), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS), .MEMBRANE_BITS(MEMBRANE_BITS),
+        .SUM_BITS(SUM_BITS), .PARAM_BITS(PARAM_BITS), .TAG_BITS(TAG_BITS),
+        .PASS_BITS(PASS_BITS), .PASS_COUNT_BITS(PASS_COUNT_BITS), .GROUP_BITS(GROUP_BITS),
+        .WORD_BITS(WORD_BITS), .WORD_COUNT_BITS(WORD_COUNT_BITS), .PENDING_BITS(PENDING_BITS), .UNIT_BITS(UNIT_BITS)
+    ) core (
+        .clk(clk), .rst(rst), .start(start), .steps_m1(steps_m1),
+        .ev_valid(rt_valid), .ev_eos(rt_eos), .ev_last(a_last), .ev_word(!no_taps),
+        .ev_entry(a_entry_full[PASS_BITS-1:0]), .ev_count(rt_count), .ev_take(ev_take), .ev_ready(rt_ready),
+        .weights(w_q),
+        .f_pass(f_pass), .f_sub(f_sub), .f_word(f_word), .f_sub_last(f_sub_last), .f_sub_adv(f_sub_adv),
+        .compute_now(compute_now), .walk_next(walk_next), .walk_zero(walk_zero),
+        .fire_partial(f_cg_last), .params(n_q),
+        .word_tag({f_cg, f_pos, f_sub}), .pend_tag(pend_tag), .pend_event(pe_idx),
+        .event_index(ev_index_full[OUT_INDEX_BITS-1:0]),
+        .out_valid(out_valid), .out_ready(out_ready), .out_eos(out_eos), .out_index(out_index),
+        .out_count(out_count), .out_v(out_v), .busy(busy));
 endmodule
 `default_nettype wire

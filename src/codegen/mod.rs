@@ -102,19 +102,21 @@ pub const TOP: &str = "lifb_top";
 pub const HDL_FIFO: &str = include_str!("../../hdl/lifb_fifo.v");
 pub const HDL_ROM: &str = include_str!("../../hdl/lifb_rom.v");
 pub const HDL_PRIENC: &str = include_str!("../../hdl/lifb_prienc.v");
-
 pub const HDL_FIRE_UNIT: &str = include_str!("../../hdl/lifb_fire_unit.v");
 pub const HDL_ACC_LANES: &str = include_str!("../../hdl/lifb_acc_lanes.v");
+/// The accumulation, fire process and output stream every engine wrapper instantiates.
+pub const HDL_ENGINE_CORE: &str = include_str!("../../hdl/lifb_engine_core.v");
 /// Event routing (decode and pooling); added to a design only when an engine routes.
 pub const HDL_EVENT_ROUTE: &str = include_str!("../../hdl/lifb_event_route.v");
 
 /// The hand-written modules every design includes, as (file name, text), in a fixed order.
-pub const HDL_MODULES: [(&str, &str); 5] = [
+pub const HDL_MODULES: [(&str, &str); 6] = [
     ("lifb_fifo.v", HDL_FIFO),
     ("lifb_rom.v", HDL_ROM),
     ("lifb_prienc.v", HDL_PRIENC),
     ("lifb_acc_lanes.v", HDL_ACC_LANES),
     ("lifb_fire_unit.v", HDL_FIRE_UNIT),
+    ("lifb_engine_core.v", HDL_ENGINE_CORE),
 ];
 
 #[derive(Template)]

@@ -136,7 +136,7 @@ fn planted_faults_are_caught_by_icarus_too() {
     assert_eq!(r.failure(), None);
     let faults = [
         (
-            "lifb_top_l0.v",
+            "lifb_engine_core.v",
             "wire last_step = (step == steps_m1);",
             "wire last_step = (step == steps_m1 - 16'd1);",
         ),
