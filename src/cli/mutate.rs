@@ -16,6 +16,10 @@ pub struct Args {
     /// units unless given).
     #[arg(long)]
     pub builtin: bool,
+    /// The convolution catalogue (conv engine, event routing and the engine core in a conv
+    /// design) instead of the dense one; with --builtin, on the conv campaign network.
+    #[arg(long)]
+    pub conv: bool,
     /// Print the catalogue and exit.
     #[arg(long)]
     pub list: bool,
@@ -53,7 +57,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     use super::limits;
     if args.list {
-        for m in mutate::catalogue() {
+        for m in catalogue(args.conv) {
             outln!(
                 "{:<28} {:<15} {:<18} {}{}",
                 m.id,
@@ -81,6 +85,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (net, mut codegen) = match &args.model {
         Some(p) => (crate::format::load_integer(p)?, args.design.options()?),
+        None if args.conv => (
+            mutate::conv_campaign_network(),
+            mutate::conv_campaign_codegen(),
+        ),
         None => (mutate::campaign_network(), mutate::campaign_codegen()),
     };
     if args.model.is_none() && (args.design.lanes.is_some() || args.design.units.is_some()) {
@@ -95,11 +103,13 @@ pub fn run(args: Args) -> Result<()> {
         args.stim_seed,
     );
     let json = args.json;
-    let outcomes = mutate::campaign(args.simulator, &net, &inputs, &opts, &args.only, |o| {
-        if !json {
-            let _ = print_row(o);
-        }
-    })?;
+    let cat = catalogue(args.conv);
+    let outcomes =
+        mutate::campaign_of(cat, args.simulator, &net, &inputs, &opts, &args.only, |o| {
+            if !json {
+                let _ = print_row(o);
+            }
+        })?;
     let (caught, live, score) = mutate::score(&outcomes);
     let escaped: Vec<&Outcome> = outcomes
         .iter()
@@ -150,6 +160,14 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn catalogue(conv: bool) -> Vec<mutate::Mutant> {
+    if conv {
+        mutate::conv_catalogue()
+    } else {
+        mutate::catalogue()
+    }
 }
 
 fn print_row(o: &Outcome) -> Result<()> {

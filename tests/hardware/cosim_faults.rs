@@ -182,3 +182,65 @@ fn step_counter_off_by_one_is_caught() {
         .into_bytes();
     check_caught(&net, &d, &inputs, "step counter off by one");
 }
+
+/// The decoupled form's subtract reset with prefix sums of rho (`lifb_fire_unit`'s
+/// `subtract_prefix` branch, which the native mutation campaign network never elaborates):
+/// planted faults in it must be caught.
+#[test]
+fn prefix_rho_faults_are_caught() {
+    if !common::have_tool("verilator") {
+        return;
+    }
+    let (net, inputs) = setup();
+    let mut o = options();
+    o.codegen.form = Form::Decoupled;
+    let clean = generate(&net, &o.codegen).unwrap();
+    let engine0 = String::from_utf8(
+        clean
+            .files
+            .iter()
+            .find(|(n, _)| n == "lifb_top_l0.v")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        engine0.contains("localparam RHO_PREFIX        = 1;"),
+        "engine 0 of the decoupled design does not use prefix sums of rho"
+    );
+    let ok = cosim_design(&clean, &inputs, &o).unwrap();
+    assert!(ok.divergence.is_none(), "clean: {:?}", ok.divergence);
+    let prefix_term = "s_nw[MB*K + RHO_BITS*i +: RHO_BITS]});";
+    let faults = [
+        (
+            "the prefix subtract takes sub-unit 0's prefix sum whatever fired",
+            prefix_term,
+            "s_nw[MB*K + RHO_BITS*0 +: RHO_BITS]});",
+        ),
+        (
+            "the prefix subtract ignores which sub-units fired",
+            "if (fired[i]) v_sub = h_x",
+            "if (fired[0]) v_sub = h_x",
+        ),
+    ];
+    for (what, find, replace) in faults {
+        let mut d = clean.clone();
+        let f = file_mut(&mut d, "lifb_fire_unit.v");
+        let text = String::from_utf8(f.clone()).unwrap();
+        // the first occurrence of each text is in the subtract_prefix branch
+        let at = text.find(find).unwrap_or_else(|| panic!("{what}: {find}"));
+        let prefix_branch = text.find("begin : subtract_prefix").unwrap();
+        let next_branch = text[prefix_branch..].find("end else begin").unwrap() + prefix_branch;
+        assert!(
+            at > prefix_branch && at < next_branch,
+            "{what}: not in subtract_prefix"
+        );
+        *f = text.replacen(find, replace, 1).into_bytes();
+        let bad = cosim_design(&d, &inputs, &o).unwrap();
+        let div = bad
+            .divergence
+            .unwrap_or_else(|| panic!("{what} was not caught"));
+        eprintln!("{what}: {div}");
+    }
+}
