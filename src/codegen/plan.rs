@@ -348,8 +348,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     let fx = net.fixed.as_ref().ok_or_else(|| {
         Error::bad_input("the model is a float network; quantize it first (lifb-hdl quantize)")
     })?;
-    let mb = fx.membrane_bits as usize;
-    let wb = fx.weight_bits as usize;
+    let membrane = fx.membrane_bits as usize;
+    let weight = fx.weight_bits as usize;
     let v_max = fx.v_max();
     let mut engines: Vec<EnginePlan> = Vec::new();
     let mut max_in: u64 = match net.input.encoding {
@@ -433,7 +433,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         let ei = engines.len();
         let neuron = net.layers.get(i + 1).filter(|l| l.is_neuron());
         let mut rho_prefix = false;
-        let (kind, k, e, ocw, leak, reset, max_out, rw, vw) = match neuron {
+        let (kind, thresholds, events, out_count, leak, reset, max_out, rho, state) = match neuron {
             None => (EngineKind::Current, 0, 1, 0, None, Reset::Zero, 0u64, 0, 1),
             Some(Layer::Lifb(n)) => {
                 let b = n.max_burst as usize;
@@ -446,7 +446,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                     n.reset,
                     b as u64,
                     0,
-                    mb,
+                    membrane,
                 )
             }
             Some(Layer::LifGroup(g)) => {
@@ -460,18 +460,18 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                     let m = g.rho.iter().map(|&r| r as i64).max().unwrap_or(0);
                     (m, gk as i64 * m)
                 };
-                let rw = if rho_max <= v_max {
-                    mb - 1
+                let rho = if rho_max <= v_max {
+                    membrane - 1
                 } else if rho_prefix {
                     bits_u(rho_max as u64)
                 } else {
                     31
                 };
-                let vw = match g.reset {
-                    Reset::Zero => mb,
+                let state = match g.reset {
+                    Reset::Zero => membrane,
                     Reset::Subtract if rho_prefix => bits_s(fx.v_min() - removed_max, fx.v_max()),
                     Reset::Subtract => {
-                        bits_s(fx.v_min() - gk as i64 * ((1i64 << rw) - 1), fx.v_max())
+                        bits_s(fx.v_min() - gk as i64 * ((1i64 << rho) - 1), fx.v_max())
                     }
                 };
                 (
@@ -482,8 +482,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                     Some(g.leak),
                     g.reset,
                     1,
-                    rw,
-                    vw,
+                    rho,
+                    state,
                 )
             }
             Some(l) => {
@@ -494,35 +494,36 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 ))
             }
         };
-        if vw > 64 {
+        if state > 64 {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
         }
         let n = n_out;
         // conv engines spread output channels over the lanes
         let lane_span = conv.as_ref().map_or(n, |c| c.out_channels);
-        let p = per_engine(&opts.lanes, "--lanes", ei, lane_span)?
+        let lanes = per_engine(&opts.lanes, "--lanes", ei, lane_span)?
             .unwrap_or(lane_span.min(super::DEFAULT_LANES_PER_ENGINE));
         let conv = conv.map(|mut c| {
-            c.channel_groups = c.out_channels.div_ceil(p);
-            c.last_group_channels = c.out_channels - (c.channel_groups - 1) * p;
+            c.channel_groups = c.out_channels.div_ceil(lanes);
+            c.last_group_channels = c.out_channels - (c.channel_groups - 1) * lanes;
             c.per_channel = neuron.is_none_or(|l| per_channel_params(l, shapes[i]));
             c
         });
         let passes = match &conv {
             Some(c) => c.positions() * c.channel_groups,
-            None => n.div_ceil(p),
+            None => n.div_ceil(lanes),
         };
         // firing happens once per neuron and step, accumulating once per input event: a quarter
         // of the lanes keeps the fire process off the critical path at a quarter of its logic
-        let q = per_engine(&opts.units, "--units", ei, p)?.unwrap_or((p / 4).max(1));
-        let r = p.div_ceil(q);
-        let cw = bits_u(max_in);
+        let fire_units =
+            per_engine(&opts.units, "--units", ei, lanes)?.unwrap_or((lanes / 4).max(1));
+        let unit_groups = lanes.div_ceil(fire_units);
+        let in_count = bits_u(max_in);
         // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
-        let bound =
-            (1u128 << (mb - 1)) + (fan_in * window) as u128 * (1u128 << (wb - 1)) * max_in as u128;
+        let bound = (1u128 << (membrane - 1))
+            + (fan_in * window) as u128 * (1u128 << (weight - 1)) * max_in as u128;
         let decl = bits_u(bound.min(u64::MAX as u128) as u64) + 1;
-        // at least one bit more than a single product count * weight (wb + cw bits)
-        let accw = decl.min(32).max(mb + 1).max(wb + cw + 1);
+        // at least one bit more than a single product count * weight (weight + in_count bits)
+        let acc = decl.min(32).max(membrane + 1).max(weight + in_count + 1);
         let leak_impl = match leak {
             None | Some(Leak::Fixed { d: 0 }) => LeakImpl::None,
             Some(Leak::Fixed { d }) if d.is_power_of_two() => {
@@ -536,15 +537,20 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 return Err(Error::bad_input("a float leak in an integer network"))
             }
         };
-        let (lb, ocw) = match kind {
-            EngineKind::Current => (mb, accw),
-            EngineKind::Lifb => (mb * (1 + k), ocw),
+        let (neuron_params, out_count) = match kind {
+            EngineKind::Current => (membrane, acc),
+            EngineKind::Lifb => (membrane * (1 + thresholds), out_count),
             EngineKind::Group => (
-                mb * (1 + k) + if reset == Reset::Subtract { k * rw } else { 0 },
-                ocw,
+                membrane * (1 + thresholds)
+                    + if reset == Reset::Subtract {
+                        thresholds * rho
+                    } else {
+                        0
+                    },
+                out_count,
             ),
         };
-        let hw = vw.max(accw).max(mb) + 2;
+        let sum = state.max(acc).max(membrane) + 2;
         let module = format!("{}_l{ei}", super::TOP);
         let syn = match (&conv, &net.layers[i]) {
             (Some(c), Layer::Conv2d(l)) => format!(
@@ -570,11 +576,11 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         let desc = match neuron {
             Some(l) => format!(
-                "{syn} + {} (layers {i}, {}), {p} lanes",
+                "{syn} + {} (layers {i}, {}), {lanes} lanes",
                 l.kind_name(),
                 i + 1
             ),
-            None => format!("{syn} (layer {i}), current readout, {p} lanes"),
+            None => format!("{syn} (layer {i}), current readout, {lanes} lanes"),
         };
         let w_depth = match &conv {
             Some(c) => c.in_channels * c.y.kernel * c.x.kernel * c.channel_groups,
@@ -582,7 +588,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         engines.push(EnginePlan {
             memories: Memories {
-                weight_slices: rom_slices(&module, w_depth, p * wb),
+                weight_slices: rom_slices(&module, w_depth, lanes * weight),
                 neuron_file: format!("{module}_n.hex"),
                 fifo_addr: clog2(src_len + 2).clamp(2, 10),
             },
@@ -596,34 +602,34 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             max_in_count: max_in,
             const_in: ei == 0 && net.input.encoding.is_constant(),
             parallelism: Parallelism {
-                lanes: p,
+                lanes,
                 passes,
-                fire_units: q,
-                unit_groups: r,
-                fire_words: passes * r,
+                fire_units,
+                unit_groups,
+                fire_words: passes * unit_groups,
             },
             widths: Widths {
                 in_index: clog2(n_in),
-                in_count: cw,
+                in_count,
                 source_index: clog2(src_len),
-                out_index: clog2(n * e),
-                out_count: ocw,
-                state: vw,
-                weight: wb,
-                acc: accw,
-                membrane: mb,
-                sum: hw,
-                rho: rw,
-                neuron_params: lb,
+                out_index: clog2(n * events),
+                out_count,
+                state,
+                weight,
+                acc,
+                membrane,
+                sum,
+                rho,
+                neuron_params,
                 pass_index: clog2(passes),
                 pass_count: bits_u(passes as u64),
-                pending_index: clog2(q * e),
-                unit_index: clog2(q),
+                pending_index: clog2(fire_units * events),
+                unit_index: clog2(fire_units),
                 weight_addr: clog2(w_depth),
             },
             neuron: NeuronPlan {
-                thresholds: k,
-                events: e,
+                thresholds,
+                events,
                 leak: leak_impl,
                 reset_zero: reset == Reset::Zero,
                 rho_prefix,
