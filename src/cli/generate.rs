@@ -138,10 +138,10 @@ pub fn run(args: Args) -> Result<()> {
             "  {}: {} ; {} pass(es), {} fire unit(s), weight ROM {} x {} bits",
             e.module,
             e.desc,
-            e.passes,
-            e.q,
+            e.parallelism.passes,
+            e.parallelism.fire_units,
             e.weight_depth(),
-            e.p * e.wb
+            e.parallelism.lanes * e.widths.weight
         );
     }
     Ok(())

@@ -96,9 +96,9 @@ impl RoutePlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Axis {
     pub len: usize,
-    pub k: usize,
-    pub s: usize,
-    pub p: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub pad: usize,
     pub out: usize,
 }
 
@@ -113,21 +113,22 @@ pub struct AxisTaps {
 
 impl Axis {
     pub fn taps(&self, y: usize) -> AxisTaps {
-        let yp = y + self.p;
+        let (k, s) = (self.kernel, self.stride);
+        let yp = y + self.pad;
         // oy * s <= yp  and  oy * s > yp - k
-        let hi = (yp / self.s).min(self.out.saturating_sub(1));
-        let lo = if yp + 1 > self.k {
-            (yp + 1 - self.k).div_ceil(self.s)
+        let hi = (yp / s).min(self.out.saturating_sub(1));
+        let lo = if yp + 1 > k {
+            (yp + 1 - k).div_ceil(s)
         } else {
             0
         };
-        if lo > hi || lo >= self.out || yp < lo * self.s {
+        if lo > hi || lo >= self.out || yp < lo * s {
             return AxisTaps { lo: 0, n: 0, k0: 0 };
         }
         AxisTaps {
             lo,
             n: hi - lo + 1,
-            k0: yp - lo * self.s,
+            k0: yp - lo * s,
         }
     }
     /// The largest tap count of any coordinate.
@@ -139,13 +140,13 @@ impl Axis {
 /// A convolution engine's geometry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvPlan {
-    pub cin: usize,
-    pub cout: usize,
+    pub in_channels: usize,
+    pub out_channels: usize,
     pub y: Axis,
     pub x: Axis,
-    /// Channel groups ceil(cout / lanes); channels in the last group.
-    pub cg: usize,
-    pub last_cg_channels: usize,
+    /// Channel groups ceil(out_channels / lanes); channels in the last group.
+    pub channel_groups: usize,
+    pub last_group_channels: usize,
     /// Neuron parameters shared per channel (or per layer): the neuron ROM holds one word per
     /// (channel group, unit group); else one word per fire word.
     pub per_channel: bool,
@@ -157,7 +158,7 @@ impl ConvPlan {
     }
     /// Accumulator words (taps x channel groups) one input event at (y, x) costs.
     pub fn event_words(&self, y: usize, x: usize) -> usize {
-        self.y.taps(y).n * self.x.taps(x).n * self.cg
+        self.y.taps(y).n * self.x.taps(x).n * self.channel_groups
     }
     /// Every (output position, kernel row, kernel column) an input event at (y, x) reaches, in
     /// the walker's order (rows, then columns).
@@ -169,8 +170,8 @@ impl ConvPlan {
                 v.push((
                     ty.lo + a,
                     tx.lo + b,
-                    ty.k0 - a * self.y.s,
-                    tx.k0 - b * self.x.s,
+                    ty.k0 - a * self.y.stride,
+                    tx.k0 - b * self.x.stride,
                 ));
             }
         }
@@ -209,15 +210,15 @@ mod tests {
         fn walker_enumerates_every_tap_once(h in 1usize..12, w in 1usize..12, k in 1usize..8,
                                             s in 1usize..4, pad in 0usize..7) {
             prop_assume!(pad < k && h + 2 * pad >= k && w + 2 * pad >= k);
-            let ax = |len| Axis { len, k, s, p: pad, out: (len + 2 * pad - k) / s + 1 };
-            let c = ConvPlan { cin: 1, cout: 1, y: ax(h), x: ax(w), cg: 1, last_cg_channels: 1, per_channel: true };
+            let ax = |len| Axis { len, kernel: k, stride: s, pad, out: (len + 2 * pad - k) / s + 1 };
+            let c = ConvPlan { in_channels: 1, out_channels: 1, y: ax(h), x: ax(w), channel_groups: 1, last_group_channels: 1, per_channel: true };
             let mut seen = std::collections::BTreeSet::new();
             for y in 0..h {
                 for x in 0..w {
                     for t in c.walk(y, x) {
                         prop_assert!(seen.insert((y, x, t)), "tap twice");
                     }
-                    prop_assert_eq!(c.walk(y, x).len() * c.cg, c.event_words(y, x));
+                    prop_assert_eq!(c.walk(y, x).len() * c.channel_groups, c.event_words(y, x));
                 }
             }
             // the golden direction: for every output and kernel offset inside the map

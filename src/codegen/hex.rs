@@ -41,25 +41,32 @@ impl Word {
 /// Weight ROM (one text per slice of the word, as planned) and neuron ROM of engine `ei`.
 pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>, String)> {
     let e = &p.engines[ei];
-    let mut w = vec![String::new(); e.w_slices.len()];
+    let (lanes, units, groups) = (
+        e.parallelism.lanes,
+        e.parallelism.fire_units,
+        e.parallelism.unit_groups,
+    );
+    // thresholds (and rho fields) per neuron
+    let per = e.neuron.thresholds;
+    let mut w = vec![String::new(); e.memories.weight_slices.len()];
     let mut put = |word: Word| {
-        for ((lo, width, _), text) in e.w_slices.iter().zip(w.iter_mut()) {
+        for ((lo, width, _), text) in e.memories.weight_slices.iter().zip(w.iter_mut()) {
             Word::hex_bits(&word.bits[*lo..lo + width], text);
         }
     };
     let bias_of: Box<dyn Fn(usize) -> i64> = match &net.layers[e.syn_layer] {
         Layer::Dense(d) => {
-            for i in 0..e.n_in {
-                for pass in 0..e.passes {
+            for i in 0..e.inputs {
+                for pass in 0..e.parallelism.passes {
                     let mut word = Word::new();
-                    for l in 0..e.p {
-                        let o = pass * e.p + l;
-                        let v = if o < e.n {
+                    for l in 0..lanes {
+                        let o = pass * lanes + l;
+                        let v = if o < e.neurons {
                             d.weight[o * d.in_features + i] as i64
                         } else {
                             0
                         };
-                        word.push(v, e.wb);
+                        word.push(v, e.widths.weight);
                     }
                     put(word);
                 }
@@ -73,16 +80,16 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>
             for ci in 0..c.in_channels {
                 for ky in 0..kh {
                     for kx in 0..kw {
-                        for cg in 0..cv.cg {
+                        for cg in 0..cv.channel_groups {
                             let mut word = Word::new();
-                            for l in 0..e.p {
-                                let o = cg * e.p + l;
+                            for l in 0..lanes {
+                                let o = cg * lanes + l;
                                 let v = if o < c.out_channels {
                                     c.weight[((o * c.in_channels + ci) * kh + ky) * kw + kx] as i64
                                 } else {
                                     0
                                 };
-                                word.push(v, e.wb);
+                                word.push(v, e.widths.weight);
                             }
                             put(word);
                         }
@@ -100,45 +107,49 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>
     // the pass; a conv engine whose parameters are shared per channel has one word per
     // (channel group, unit group) instead (the pass of position 0 stands for every position).
     let rows: Vec<(usize, usize)> = match &e.conv {
-        Some(c) if c.per_channel => (0..c.cg * e.r).map(|w| (w / e.r, w % e.r)).collect(),
-        _ => (0..e.words).map(|w| (w / e.r, w % e.r)).collect(),
+        Some(c) if c.per_channel => (0..c.channel_groups * groups)
+            .map(|w| (w / groups, w % groups))
+            .collect(),
+        _ => (0..e.parallelism.fire_words)
+            .map(|w| (w / groups, w % groups))
+            .collect(),
     };
     for (pass, g) in rows {
         let mut word = Word::new();
-        for u in 0..e.q {
-            let l = g * e.q + u;
+        for u in 0..units {
+            let l = g * units + u;
             let Some(o) = e.neuron_at(pass, l) else {
-                word.push(0, e.lb);
+                word.push(0, e.widths.neuron_params);
                 continue;
             };
             let bias = bias_of(o);
-            word.push(bias, e.mb);
+            word.push(bias, e.widths.membrane);
             match (e.kind, e.neuron_layer.map(|i| &net.layers[i])) {
                 (EngineKind::Lifb, Some(Layer::Lifb(nl))) => {
                     let th = nl.threshold[param_row(nl.threshold.len(), 1, shape, o)] as i64;
                     let sp = nl.spacing[param_row(nl.spacing.len(), 1, shape, o)] as i64;
-                    for k in 0..e.k {
+                    for k in 0..per {
                         // B = 1 never uses the spacing (which may be any positive value).
                         let t = if k == 0 {
                             th
                         } else {
                             burst_threshold_int(th, sp, k as u32)
                         };
-                        word.push(t, e.mb);
+                        word.push(t, e.widths.membrane);
                     }
                 }
                 (EngineKind::Group, Some(Layer::LifGroup(g))) => {
-                    let row = param_row(g.thresholds.len(), e.k, shape, o);
-                    for k in 0..e.k {
-                        word.push(g.thresholds[row * e.k + k] as i64, e.mb);
+                    let row = param_row(g.thresholds.len(), per, shape, o);
+                    for k in 0..per {
+                        word.push(g.thresholds[row * per + k] as i64, e.widths.membrane);
                     }
                     if g.reset == Reset::Subtract {
-                        let row = param_row(g.rho.len(), e.k, shape, o);
+                        let row = param_row(g.rho.len(), per, shape, o);
                         let mut prefix = 0i64;
-                        for k in 0..e.k {
-                            let rho = g.rho[row * e.k + k] as i64;
+                        for k in 0..per {
+                            let rho = g.rho[row * per + k] as i64;
                             prefix += rho;
-                            word.push(if e.rho_prefix { prefix } else { rho }, e.rw);
+                            word.push(if e.neuron.rho_prefix { prefix } else { rho }, e.widths.rho);
                         }
                     }
                 }

@@ -89,10 +89,22 @@ fn whole_bytes(bits: usize) -> usize {
 pub fn axis_verilog(p: &super::Plan) -> String {
     let first = p.engines.first().expect("plan has engines");
     let last = p.engines.last().expect("plan has engines");
-    let (iib, icb) = (whole_bytes(first.src_iw), whole_bytes(first.cw));
-    let (oib, ovb) = (whole_bytes(last.oiw), whole_bytes(last.ocw));
+    let (iib, icb) = (
+        whole_bytes(first.widths.source_index),
+        whole_bytes(first.widths.in_count),
+    );
+    let (oib, ovb) = (
+        whole_bytes(last.widths.out_index),
+        whole_bytes(last.widths.out_count),
+    );
     let (sw, mw) = (8 * (iib + icb), 8 * (oib + ovb));
-    let (iw, cw, oiw, ovw, clw) = (first.src_iw, first.cw, last.oiw, last.ocw, p.clw);
+    let (iw, cw, oiw, ovw, clw) = (
+        first.widths.source_index,
+        first.widths.in_count,
+        last.widths.out_index,
+        last.widths.out_count,
+        p.class_count_bits,
+    );
     let mut s = String::new();
     let _ = write!(
         s,

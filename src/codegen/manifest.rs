@@ -134,20 +134,24 @@ impl Manifest {
             "in_eos",
             port("in", 1, Some("end-of-step beat, carries no event")),
         );
-        add("in_index", port("in", first.src_iw, None));
+        add("in_index", port("in", first.widths.source_index, None));
         add(
             "in_value",
-            port("in", first.cw, Some("encoded input value u_i(t), non-zero")),
+            port(
+                "in",
+                first.widths.in_count,
+                Some("encoded input value u_i(t), non-zero"),
+            ),
         );
         add("out_valid", port("out", 1, None));
         add("out_ready", port("in", 1, None));
         add("out_eos", port("out", 1, None));
-        add("out_index", port("out", last.oiw, None));
+        add("out_index", port("out", last.widths.out_index, None));
         add(
             "out_value",
             Port {
                 signed: Some(last.kind == EngineKind::Current),
-                ..port("out", last.ocw, None)
+                ..port("out", last.widths.out_count, None)
             },
         );
         add(
@@ -156,7 +160,11 @@ impl Manifest {
         );
         add(
             "class_out",
-            port("out", p.clw, Some("predicted class, valid with done")),
+            port(
+                "out",
+                p.class_count_bits,
+                Some("predicted class, valid with done"),
+            ),
         );
         add(
             "tapN_*",
@@ -235,45 +243,50 @@ fn engine(e: &super::EnginePlan) -> Engine {
         synaptic_layer: e.syn_layer,
         neuron_layer: e.neuron_layer,
         kind: e.kind.name().into(),
-        inputs: e.n_in,
-        neurons: e.n,
-        lanes: e.p,
-        passes: e.passes,
-        fire_units: e.q,
-        fire_words: e.words,
-        accumulator_bits: e.accw,
-        membrane_storage_bits: e.vw,
-        input_count_bits: e.cw,
-        output_count_bits: e.ocw,
+        inputs: e.inputs,
+        neurons: e.neurons,
+        lanes: e.parallelism.lanes,
+        passes: e.parallelism.passes,
+        fire_units: e.parallelism.fire_units,
+        fire_words: e.parallelism.fire_words,
+        accumulator_bits: e.widths.acc,
+        membrane_storage_bits: e.widths.state,
+        input_count_bits: e.widths.in_count,
+        output_count_bits: e.widths.out_count,
         weight_rom: WeightRom {
-            files: e.w_slices.iter().map(|s| s.2.clone()).collect(),
+            files: e
+                .memories
+                .weight_slices
+                .iter()
+                .map(|s| s.2.clone())
+                .collect(),
             words: e.weight_depth(),
-            word_bits: e.p * e.wb,
-            bits: e.weight_depth() * e.p * e.wb,
+            word_bits: e.parallelism.lanes * e.widths.weight,
+            bits: e.weight_depth() * e.parallelism.lanes * e.widths.weight,
         },
         neuron_rom: NeuronRom {
-            file: e.n_file.clone(),
-            words: e.words,
-            word_bits: e.q * e.lb,
-            bits: e.words * e.q * e.lb,
+            file: e.memories.neuron_file.clone(),
+            words: e.parallelism.fire_words,
+            word_bits: e.parallelism.fire_units * e.widths.neuron_params,
+            bits: e.parallelism.fire_words * e.parallelism.fire_units * e.widths.neuron_params,
         },
-        membrane_bits_total: e.words
-            * e.q
+        membrane_bits_total: e.parallelism.fire_words
+            * e.parallelism.fire_units
             * if e.kind == EngineKind::Current {
                 0
             } else {
-                e.vw
+                e.widths.state
             },
-        accumulator_bits_total: e.passes * e.p * e.accw,
-        input_fifo_words: 1usize << e.fifo_aw,
-        leak: match e.leak {
+        accumulator_bits_total: e.parallelism.passes * e.parallelism.lanes * e.widths.acc,
+        input_fifo_words: 1usize << e.memories.fifo_addr,
+        leak: match e.neuron.leak {
             LeakImpl::None => "none".to_string(),
             LeakImpl::Shift(s) => format!("shift {s}"),
             LeakImpl::Mul { d, f } => format!("multiply by {d}, shift {f}"),
         },
         reset: if e.kind == EngineKind::Current {
             "none"
-        } else if e.reset_zero {
+        } else if e.neuron.reset_zero {
             "zero"
         } else {
             "subtract"

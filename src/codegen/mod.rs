@@ -208,19 +208,19 @@ struct HarnessTpl<'a> {
 fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
     if let (Some(c), Some(r)) = (&e.conv, &e.route) {
         let mut g = rtl::EngineParams::of(e);
-        g.in_index_bits = e.src_iw;
+        g.in_index_bits = e.widths.source_index;
         let t = ConvEngineTpl {
             version: env!("CARGO_PKG_VERSION"),
             index: i,
             desc: &e.desc,
             module: &e.module,
             c: rtl::ConvParams::of(e, c),
-            rt: rtl::RouteParams::of(r, e.src_iw),
+            rt: rtl::RouteParams::of(r, e.widths.source_index),
             pooled: r.pool != [1, 1],
             pool_desc: format!("window {}x{}", r.pool[0], r.pool[1]),
             g,
-            w_slices: &e.w_slices,
-            n_file: &e.n_file,
+            w_slices: &e.memories.weight_slices,
+            n_file: &e.memories.neuron_file,
             const_in: e.const_in,
         };
         return t
@@ -234,8 +234,8 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         desc: &e.desc,
         module: &e.module,
         g: rtl::EngineParams::of(e),
-        w_slices: &e.w_slices,
-        n_file: &e.n_file,
+        w_slices: &e.memories.weight_slices,
+        n_file: &e.memories.neuron_file,
         const_in: e.const_in,
     };
     t.render()
@@ -249,9 +249,9 @@ fn taps(p: &Plan) -> Vec<Tap> {
         .filter_map(|e| {
             e.neuron_layer.map(|layer| Tap {
                 layer,
-                iw: e.oiw,
-                cw: e.ocw,
-                vw: e.vw,
+                iw: e.widths.out_index,
+                cw: e.widths.out_count,
+                vw: e.widths.state,
             })
         })
         .collect()
@@ -265,10 +265,10 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
         form: form.name(),
         top: TOP,
         const_in: first.const_in,
-        in_iw: first.src_iw,
-        in_cw: first.cw,
-        out_iw: last.oiw,
-        out_vw: last.ocw,
+        in_iw: first.widths.source_index,
+        in_cw: first.widths.in_count,
+        out_iw: last.widths.out_index,
+        out_vw: last.widths.out_count,
         taps: taps(p),
         engines: p
             .engines
@@ -276,27 +276,27 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
             .map(|e| TopEngine {
                 desc: e.desc.clone(),
                 module: e.module.clone(),
-                src_iw: e.src_iw,
+                src_iw: e.widths.source_index,
                 route: match (&e.conv, &e.route) {
-                    (None, Some(r)) => Some(rtl::RouteParams::of(r, e.src_iw)),
+                    (None, Some(r)) => Some(rtl::RouteParams::of(r, e.widths.source_index)),
                     _ => None,
                 },
-                iw: e.iw,
-                cw: e.cw,
-                oiw: e.oiw,
-                ocw: e.ocw,
-                vw: e.vw,
-                fifo_aw: e.fifo_aw,
+                iw: e.widths.in_index,
+                cw: e.widths.in_count,
+                oiw: e.widths.out_index,
+                ocw: e.widths.out_count,
+                vw: e.widths.state,
+                fifo_aw: e.memories.fifo_addr,
                 tapped: e.neuron_layer.is_some(),
                 layer: e.neuron_layer.unwrap_or(0),
             })
             .collect(),
         last: p.engines.len() - 1,
         current_readout: last.kind == EngineKind::Current,
-        group: last.e,
-        ki: p.ki,
-        clw: p.clw,
-        sw: p.score_w,
+        group: last.neuron.events,
+        ki: p.class_index_bits,
+        clw: p.class_count_bits,
+        sw: p.score_bits,
         classes: p.classes,
     };
     t.render()
@@ -341,7 +341,7 @@ pub fn generate_with_fifo_depth(
         }
         let aw = (usize::BITS - 1 - d.leading_zeros()) as usize; // floor(log2 d)
         for e in &mut p.engines {
-            e.fifo_aw = e.fifo_aw.min(aw);
+            e.memories.fifo_addr = e.memories.fifo_addr.min(aw);
         }
     }
     let hw_hash = crate::format::model_hash(&net)?;
@@ -364,10 +364,10 @@ pub fn generate_with_fifo_depth(
     }
     for (i, e) in p.engines.iter().enumerate() {
         let (w, n) = hex::engine_roms(&net, &p, i)?;
-        for (text, (_, _, name)) in w.into_iter().zip(&e.w_slices) {
+        for (text, (_, _, name)) in w.into_iter().zip(&e.memories.weight_slices) {
             files.push((name.clone(), text.into_bytes()));
         }
-        files.push((e.n_file.clone(), n.into_bytes()));
+        files.push((e.memories.neuron_file.clone(), n.into_bytes()));
     }
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let manifest = Manifest::new(&net, &p, opts, &model_hash, &hw_hash, &names);

@@ -41,7 +41,10 @@ pub enum LeakImpl {
     },
 }
 
-/// One engine: a dense layer and the neuron layer after it (if any).
+/// One engine: a synaptic layer (dense or conv2d) and the neuron layer after it (if any). Its
+/// numbers are grouped by what they size: how the neurons are spread over lanes and fire units,
+/// the widths of every value and counter, the memories, and the neuron rule. `rtl::EngineParams`
+/// turns them into the localparams of the generated wrapper.
 #[derive(Debug, Clone)]
 pub struct EnginePlan {
     pub module: String,
@@ -49,63 +52,111 @@ pub struct EnginePlan {
     pub syn_layer: usize,
     pub neuron_layer: Option<usize>,
     pub kind: EngineKind,
-    /// Inputs (events come with an index below this) and neurons.
-    pub n_in: usize,
-    pub n: usize,
-    /// Lanes and passes = ceil(n / p).
-    pub p: usize,
-    pub passes: usize,
-    /// Fire units (q <= p), unit groups per pass r = ceil(p / q), fire words = passes * r.
-    pub q: usize,
-    pub r: usize,
-    pub words: usize,
-    /// Width of a pass counter (0..=passes) and of a pass index (0..passes).
-    pub pw: usize,
-    pub ai: usize,
-    /// Input event index and count widths; largest input count.
-    pub iw: usize,
-    pub cw: usize,
-    pub max_in: u64,
-    /// Output event index and count widths.
-    pub oiw: usize,
-    pub ocw: usize,
-    /// Membrane storage, weight, accumulator, membrane (saturation), sum widths.
-    pub vw: usize,
-    pub wb: usize,
-    pub accw: usize,
-    pub mb: usize,
-    pub hw: usize,
-    /// Thresholds per neuron (B or g), events per fire unit (1 or g); widths of an index into the
-    /// pending events (q * e) and of a unit index.
-    pub k: usize,
-    pub e: usize,
-    pub jw: usize,
-    pub lw: usize,
-    /// Bits per lane of a neuron-ROM word; rho width.
-    pub lb: usize,
-    pub rw: usize,
-    pub w_aw: usize,
-    /// Weight ROM files, one per slice of the word: (low bit, width, file).
-    pub w_slices: Vec<(usize, usize, String)>,
-    pub n_file: String,
-    pub leak: LeakImpl,
-    pub reset_zero: bool,
-    /// A subtract-reset group whose thresholds ascend in every row: the sub-units that fire are
-    /// always a prefix 0..c-1, so the neuron ROM holds prefix sums of rho (one subtraction).
-    pub rho_prefix: bool,
+    /// Inputs (an input event's index is below this) and neurons (output channels x positions
+    /// for a conv engine).
+    pub inputs: usize,
+    pub neurons: usize,
+    /// The largest count an input event carries (sizes the count and accumulator widths).
+    pub max_in_count: u64,
     /// The input is the same every step (direct/burst encoding, first engine): accumulate once.
     pub const_in: bool,
-    pub fifo_aw: usize,
+    pub parallelism: Parallelism,
+    pub widths: Widths,
+    pub memories: Memories,
+    pub neuron: NeuronPlan,
     /// A convolution engine's geometry (None: a dense engine).
     pub conv: Option<ConvPlan>,
     /// Event routing in front of the engine (decode and pooling; always for conv engines, for a
     /// dense engine only after a pool).
     pub route: Option<RoutePlan>,
-    /// Index width of the arriving events (the FIFO's index field): `iw` unless routed.
-    pub src_iw: usize,
+}
+
+/// How an engine's neurons are spread over its hardware (docs/hardware.md, "Shape").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parallelism {
+    /// Accumulate lanes P: weights read and added per cycle (channels per group in a conv engine).
+    pub lanes: usize,
+    /// Accumulator entries per lane: ceil(neurons / lanes), or positions x channel groups (conv).
+    pub passes: usize,
+    /// Fire units Q <= P: neurons leaked, compared and fired per cycle.
+    pub fire_units: usize,
+    /// Unit groups per pass, ceil(P / Q): the fire words one pass takes.
+    pub unit_groups: usize,
+    /// Fire words per step, passes x unit_groups: the fire phase's cycles.
+    pub fire_words: usize,
+}
+
+/// Bit widths, each derived from the declared fixed point and the structure (never from values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Widths {
+    /// An input event's index (0..inputs) and count (0..=max_in_count).
+    pub in_index: usize,
+    pub in_count: usize,
+    /// An arriving event's index (the FIFO's index field): the source map's index before routing;
+    /// `in_index` when the engine does not route.
+    pub source_index: usize,
+    /// An output event's index (0..neurons x events per neuron) and count (0..=B; 1 for a group;
+    /// the accumulator width for a current readout).
+    pub out_index: usize,
+    pub out_count: usize,
+    /// A stored membrane: the membrane width, wider when a group's subtract reset can take it
+    /// below the saturation range, 1 for a current readout (which stores none).
+    pub state: usize,
+    /// A weight (the declared weight bits).
+    pub weight: usize,
+    /// An accumulator: the declared bound of |acc + bias| capped at 32 bits, and at least one bit
+    /// wider than the membrane and than one count x weight product.
+    pub acc: usize,
+    /// The membrane's saturation range (the declared membrane bits).
+    pub membrane: usize,
+    /// The unsaturated sum leak(V) + acc + bias: two bits over the widest operand.
+    pub sum: usize,
+    /// One rho field of a group's neuron-ROM word (0 without a group).
+    pub rho: usize,
+    /// One neuron's parameters in a neuron-ROM word: bias, thresholds, and rho for a subtract
+    /// reset group.
+    pub neuron_params: usize,
+    /// A pass index (0..passes) and a pass counter (0..=passes).
+    pub pass_index: usize,
+    pub pass_count: usize,
+    /// An index into a fire word's pending events (0..fire units x events per neuron).
+    pub pending_index: usize,
+    /// A fire unit's index (0..fire units).
+    pub unit_index: usize,
+    /// A weight-ROM address (0..weight depth).
+    pub weight_addr: usize,
+}
+
+/// The engine's memory files and FIFO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memories {
+    /// Weight ROM files, one per slice of the word: (low bit, width, file).
+    pub weight_slices: Vec<(usize, usize, String)>,
+    /// The neuron-parameter ROM's file.
+    pub neuron_file: String,
+    /// Address width of the FIFO in front of the engine (its depth is 2^fifo_addr words).
+    pub fifo_addr: usize,
+}
+
+/// The neuron rule the fire units implement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeuronPlan {
+    /// Thresholds per neuron: B (LIFB), g (group), 0 (current readout).
+    pub thresholds: usize,
+    /// Output events per neuron and step: 1, or g for a group (one per sub-unit).
+    pub events: usize,
+    pub leak: LeakImpl,
+    pub reset_zero: bool,
+    /// A subtract-reset group whose thresholds ascend in every row: the sub-units that fire are
+    /// always a prefix 0..c-1, so the neuron ROM holds prefix sums of rho (one subtraction).
+    pub rho_prefix: bool,
 }
 
 impl EnginePlan {
+    /// Events a fire word can queue: one per fire unit and event of a neuron.
+    pub fn pending(&self) -> usize {
+        self.parallelism.fire_units * self.neuron.events
+    }
     /// Accumulator words (one per cycle) an input event with source index `i` costs: `passes`
     /// for a dense engine, valid taps x channel groups for a conv engine, 0 for an event the
     /// routing drops (a pooling remainder).
@@ -119,21 +170,21 @@ impl EnginePlan {
         };
         match &self.conv {
             Some(cv) => cv.event_words(y, x) as u64,
-            None => self.passes as u64,
+            None => self.parallelism.passes as u64,
         }
     }
     /// Words of the weight ROM.
     pub fn weight_depth(&self) -> usize {
         match &self.conv {
-            Some(c) => c.cin * c.y.k * c.x.k * c.cg,
-            None => self.n_in * self.passes,
+            Some(c) => c.in_channels * c.y.kernel * c.x.kernel * c.channel_groups,
+            None => self.inputs * self.parallelism.passes,
         }
     }
     /// The most accumulator words one input event can cost.
     pub fn max_event_words(&self) -> u64 {
         match &self.conv {
-            Some(cv) => (cv.y.max_taps() * cv.x.max_taps() * cv.cg) as u64,
-            None => self.passes as u64,
+            Some(cv) => (cv.y.max_taps() * cv.x.max_taps() * cv.channel_groups) as u64,
+            None => self.parallelism.passes as u64,
         }
     }
     /// Output positions per channel map (1 for a dense engine).
@@ -144,28 +195,30 @@ impl EnginePlan {
     /// + position, neurons channel * plane + position (docs/semantics.md).
     pub fn neuron_of_event(&self, n: usize) -> usize {
         let hw = self.plane();
-        (n / hw / self.e) * hw + n % hw
+        (n / hw / self.neuron.events) * hw + n % hw
     }
     /// The neuron (its flat CHW index) that lane `lane` holds in accumulator entry `pass`, if
     /// any. Dense: neuron pass * P + lane; conv: entry = position * CG + cg, channel cg * P + lane.
     pub fn neuron_at(&self, pass: usize, lane: usize) -> Option<usize> {
         match &self.conv {
             None => {
-                let o = pass * self.p + lane;
-                (lane < self.p && o < self.n).then_some(o)
+                let lanes = self.parallelism.lanes;
+                let o = pass * lanes + lane;
+                (lane < lanes && o < self.neurons).then_some(o)
             }
             Some(c) => {
-                let (pos, cg) = (pass / c.cg, pass % c.cg);
-                let ch = cg * self.p + lane;
-                (lane < self.p && ch < c.cout).then_some(ch * c.positions() + pos)
+                let (pos, cg) = (pass / c.channel_groups, pass % c.channel_groups);
+                let lanes = self.parallelism.lanes;
+                let ch = cg * lanes + lane;
+                (lane < lanes && ch < c.out_channels).then_some(ch * c.positions() + pos)
             }
         }
     }
     /// The shape of the engine's neuron layer (CHW for a conv engine, flat for a dense one).
     pub fn shape_out(&self) -> Shape {
         match &self.conv {
-            Some(c) => Shape::chw(c.cout, c.y.out, c.x.out),
-            None => Shape::flat(self.n),
+            Some(c) => Shape::chw(c.out_channels, c.y.out, c.x.out),
+            None => Shape::flat(self.neurons),
         }
     }
 }
@@ -173,10 +226,12 @@ impl EnginePlan {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub engines: Vec<EnginePlan>,
+    /// The readout: its classes (the last engine's neurons), the widths of a class index
+    /// (0..classes) and a class count (0..=classes), and of a class's score.
     pub classes: usize,
-    pub ki: usize,
-    pub clw: usize,
-    pub score_w: usize,
+    pub class_index_bits: usize,
+    pub class_count_bits: usize,
+    pub score_bits: usize,
     pub input_len: usize,
     pub encoding: Encoding,
 }
@@ -293,8 +348,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
     let fx = net.fixed.as_ref().ok_or_else(|| {
         Error::bad_input("the model is a float network; quantize it first (lifb-hdl quantize)")
     })?;
-    let mb = fx.membrane_bits as usize;
-    let wb = fx.weight_bits as usize;
+    let membrane = fx.membrane_bits as usize;
+    let weight = fx.weight_bits as usize;
     let v_max = fx.v_max();
     let mut engines: Vec<EnginePlan> = Vec::new();
     let mut max_in: u64 = match net.input.encoding {
@@ -320,18 +375,18 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 let out = shapes[i];
                 let ax = |d: usize, len: usize, o: usize| Axis {
                     len,
-                    k: c.kernel[d],
-                    s: c.stride[d],
-                    p: c.padding[d],
+                    kernel: c.kernel[d],
+                    stride: c.stride[d],
+                    pad: c.padding[d],
                     out: o,
                 };
                 let cv = ConvPlan {
-                    cin: c.in_channels,
-                    cout: c.out_channels,
+                    in_channels: c.in_channels,
+                    out_channels: c.out_channels,
                     y: ax(0, in_shape.h, out.h),
                     x: ax(1, in_shape.w, out.w),
-                    cg: 0,
-                    last_cg_channels: 0,
+                    channel_groups: 0,
+                    last_group_channels: 0,
                     per_channel: true,
                 };
                 if c.padding[0] >= c.kernel[0] || c.padding[1] >= c.kernel[1] {
@@ -378,7 +433,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         let ei = engines.len();
         let neuron = net.layers.get(i + 1).filter(|l| l.is_neuron());
         let mut rho_prefix = false;
-        let (kind, k, e, ocw, leak, reset, max_out, rw, vw) = match neuron {
+        let (kind, thresholds, events, out_count, leak, reset, max_out, rho, state) = match neuron {
             None => (EngineKind::Current, 0, 1, 0, None, Reset::Zero, 0u64, 0, 1),
             Some(Layer::Lifb(n)) => {
                 let b = n.max_burst as usize;
@@ -391,7 +446,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                     n.reset,
                     b as u64,
                     0,
-                    mb,
+                    membrane,
                 )
             }
             Some(Layer::LifGroup(g)) => {
@@ -405,18 +460,18 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                     let m = g.rho.iter().map(|&r| r as i64).max().unwrap_or(0);
                     (m, gk as i64 * m)
                 };
-                let rw = if rho_max <= v_max {
-                    mb - 1
+                let rho = if rho_max <= v_max {
+                    membrane - 1
                 } else if rho_prefix {
                     bits_u(rho_max as u64)
                 } else {
                     31
                 };
-                let vw = match g.reset {
-                    Reset::Zero => mb,
+                let state = match g.reset {
+                    Reset::Zero => membrane,
                     Reset::Subtract if rho_prefix => bits_s(fx.v_min() - removed_max, fx.v_max()),
                     Reset::Subtract => {
-                        bits_s(fx.v_min() - gk as i64 * ((1i64 << rw) - 1), fx.v_max())
+                        bits_s(fx.v_min() - gk as i64 * ((1i64 << rho) - 1), fx.v_max())
                     }
                 };
                 (
@@ -427,8 +482,8 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                     Some(g.leak),
                     g.reset,
                     1,
-                    rw,
-                    vw,
+                    rho,
+                    state,
                 )
             }
             Some(l) => {
@@ -439,35 +494,36 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 ))
             }
         };
-        if vw > 64 {
+        if state > 64 {
             return Err(refuse(i + 1, neuron.unwrap(), "the membrane would need more than 64 bits of storage (rho values beyond the membrane range); lower rho"));
         }
         let n = n_out;
         // conv engines spread output channels over the lanes
-        let lane_span = conv.as_ref().map_or(n, |c| c.cout);
-        let p = per_engine(&opts.lanes, "--lanes", ei, lane_span)?
+        let lane_span = conv.as_ref().map_or(n, |c| c.out_channels);
+        let lanes = per_engine(&opts.lanes, "--lanes", ei, lane_span)?
             .unwrap_or(lane_span.min(super::DEFAULT_LANES_PER_ENGINE));
         let conv = conv.map(|mut c| {
-            c.cg = c.cout.div_ceil(p);
-            c.last_cg_channels = c.cout - (c.cg - 1) * p;
+            c.channel_groups = c.out_channels.div_ceil(lanes);
+            c.last_group_channels = c.out_channels - (c.channel_groups - 1) * lanes;
             c.per_channel = neuron.is_none_or(|l| per_channel_params(l, shapes[i]));
             c
         });
         let passes = match &conv {
-            Some(c) => c.positions() * c.cg,
-            None => n.div_ceil(p),
+            Some(c) => c.positions() * c.channel_groups,
+            None => n.div_ceil(lanes),
         };
         // firing happens once per neuron and step, accumulating once per input event: a quarter
         // of the lanes keeps the fire process off the critical path at a quarter of its logic
-        let q = per_engine(&opts.units, "--units", ei, p)?.unwrap_or((p / 4).max(1));
-        let r = p.div_ceil(q);
-        let cw = bits_u(max_in);
+        let fire_units =
+            per_engine(&opts.units, "--units", ei, lanes)?.unwrap_or((lanes / 4).max(1));
+        let unit_groups = lanes.div_ceil(fire_units);
+        let in_count = bits_u(max_in);
         // Declared bound of |acc + bias|; the simulator guarantees the real one fits 32 bits.
-        let bound =
-            (1u128 << (mb - 1)) + (fan_in * window) as u128 * (1u128 << (wb - 1)) * max_in as u128;
+        let bound = (1u128 << (membrane - 1))
+            + (fan_in * window) as u128 * (1u128 << (weight - 1)) * max_in as u128;
         let decl = bits_u(bound.min(u64::MAX as u128) as u64) + 1;
-        // at least one bit more than a single product count * weight (wb + cw bits)
-        let accw = decl.min(32).max(mb + 1).max(wb + cw + 1);
+        // at least one bit more than a single product count * weight (weight + in_count bits)
+        let acc = decl.min(32).max(membrane + 1).max(weight + in_count + 1);
         let leak_impl = match leak {
             None | Some(Leak::Fixed { d: 0 }) => LeakImpl::None,
             Some(Leak::Fixed { d }) if d.is_power_of_two() => {
@@ -481,23 +537,28 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 return Err(Error::bad_input("a float leak in an integer network"))
             }
         };
-        let (lb, ocw) = match kind {
-            EngineKind::Current => (mb, accw),
-            EngineKind::Lifb => (mb * (1 + k), ocw),
+        let (neuron_params, out_count) = match kind {
+            EngineKind::Current => (membrane, acc),
+            EngineKind::Lifb => (membrane * (1 + thresholds), out_count),
             EngineKind::Group => (
-                mb * (1 + k) + if reset == Reset::Subtract { k * rw } else { 0 },
-                ocw,
+                membrane * (1 + thresholds)
+                    + if reset == Reset::Subtract {
+                        thresholds * rho
+                    } else {
+                        0
+                    },
+                out_count,
             ),
         };
-        let hw = vw.max(accw).max(mb) + 2;
+        let sum = state.max(acc).max(membrane) + 2;
         let module = format!("{}_l{ei}", super::TOP);
         let syn = match (&conv, &net.layers[i]) {
             (Some(c), Layer::Conv2d(l)) => format!(
                 "conv2d {}x{}x{} -> {}x{}x{} k{}x{} s{}x{} p{}x{}",
-                c.cin,
+                c.in_channels,
                 c.y.len,
                 c.x.len,
-                c.cout,
+                c.out_channels,
                 c.y.out,
                 c.x.out,
                 l.kernel[0],
@@ -515,56 +576,64 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         let desc = match neuron {
             Some(l) => format!(
-                "{syn} + {} (layers {i}, {}), {p} lanes",
+                "{syn} + {} (layers {i}, {}), {lanes} lanes",
                 l.kind_name(),
                 i + 1
             ),
-            None => format!("{syn} (layer {i}), current readout, {p} lanes"),
+            None => format!("{syn} (layer {i}), current readout, {lanes} lanes"),
         };
         let w_depth = match &conv {
-            Some(c) => c.cin * c.y.k * c.x.k * c.cg,
+            Some(c) => c.in_channels * c.y.kernel * c.x.kernel * c.channel_groups,
             None => n_in * passes,
         };
         engines.push(EnginePlan {
-            w_slices: rom_slices(&module, w_depth, p * wb),
-            n_file: format!("{module}_n.hex"),
+            memories: Memories {
+                weight_slices: rom_slices(&module, w_depth, lanes * weight),
+                neuron_file: format!("{module}_n.hex"),
+                fifo_addr: clog2(src_len + 2).clamp(2, 10),
+            },
             module,
             desc,
             syn_layer: i,
             neuron_layer: neuron.map(|_| i + 1),
             kind,
-            n_in,
-            n,
-            p,
-            passes,
-            q,
-            r,
-            words: passes * r,
-            pw: bits_u(passes as u64),
-            ai: clog2(passes),
-            iw: clog2(n_in),
-            cw,
-            max_in,
-            oiw: clog2(n * e),
-            ocw,
-            vw,
-            wb,
-            accw,
-            mb,
-            hw,
-            k,
-            e,
-            jw: clog2(q * e),
-            lw: clog2(q),
-            lb,
-            rw,
-            w_aw: clog2(w_depth),
-            leak: leak_impl,
-            reset_zero: reset == Reset::Zero,
-            rho_prefix,
+            inputs: n_in,
+            neurons: n,
+            max_in_count: max_in,
             const_in: ei == 0 && net.input.encoding.is_constant(),
-            fifo_aw: clog2(src_len + 2).clamp(2, 10),
-            src_iw: clog2(src_len),
+            parallelism: Parallelism {
+                lanes,
+                passes,
+                fire_units,
+                unit_groups,
+                fire_words: passes * unit_groups,
+            },
+            widths: Widths {
+                in_index: clog2(n_in),
+                in_count,
+                source_index: clog2(src_len),
+                out_index: clog2(n * events),
+                out_count,
+                state,
+                weight,
+                acc,
+                membrane,
+                sum,
+                rho,
+                neuron_params,
+                pass_index: clog2(passes),
+                pass_count: bits_u(passes as u64),
+                pending_index: clog2(fire_units * events),
+                unit_index: clog2(fire_units),
+                weight_addr: clog2(w_depth),
+            },
+            neuron: NeuronPlan {
+                thresholds,
+                events,
+                leak: leak_impl,
+                reset_zero: reset == Reset::Zero,
+                rho_prefix,
+            },
             conv,
             route,
         });
@@ -586,19 +655,16 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         }
     }
     let last = engines.last().expect("not empty");
-    let classes = match last.kind {
-        EngineKind::Group => last.n,
-        _ => last.n,
-    };
-    let score_w = match last.kind {
-        EngineKind::Current => last.accw + 16,
-        _ => 16 + bits_u((last.k * last.e.max(1)) as u64) + 1,
+    let classes = last.neurons;
+    let score_bits = match last.kind {
+        EngineKind::Current => last.widths.acc + 16,
+        _ => 16 + bits_u((last.neuron.thresholds * last.neuron.events.max(1)) as u64) + 1,
     };
     Ok(Plan {
         classes,
-        ki: clog2(classes),
-        clw: bits_u(classes as u64),
-        score_w,
+        class_index_bits: clog2(classes),
+        class_count_bits: bits_u(classes as u64),
+        score_bits,
         input_len: net.input.shape.len(),
         encoding: net.input.encoding,
         engines,

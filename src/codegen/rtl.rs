@@ -60,7 +60,8 @@ pub struct EngineParams {
 
 impl EngineParams {
     pub fn of(e: &EnginePlan) -> EngineParams {
-        let (leak, leak_shift, leak_mul, leak_mul_bits, leak_frac) = match e.leak {
+        let (par, w, nr) = (&e.parallelism, &e.widths, &e.neuron);
+        let (leak, leak_shift, leak_mul, leak_mul_bits, leak_frac) = match nr.leak {
             LeakImpl::None => ("none", 0, 0, 1, 0),
             LeakImpl::Shift(s) => ("shift", s, 0, 1, 0),
             LeakImpl::Mul { d, f } => ("mul", 0, d, bits_u(d as u64), f),
@@ -71,55 +72,52 @@ impl EngineParams {
             EngineKind::Current => "current",
         };
         EngineParams {
-            neurons: e.n,
-            lanes: e.p,
-            passes: e.passes,
+            neurons: e.neurons,
+            lanes: par.lanes,
+            passes: par.passes,
             last_pass_neurons: match &e.conv {
-                Some(c) => c.last_cg_channels,
-                None => e.n - (e.passes - 1) * e.p,
+                Some(c) => c.last_group_channels,
+                None => e.neurons - (par.passes - 1) * par.lanes,
             },
-            last_pass: e.passes - 1,
-            last_word: e.words - 1,
-            last_group: e.r - 1,
-            units: e.q,
-            unit_groups: e.r,
-            words: e.words,
-            events: e.e,
-            pending: e.q * e.e,
+            last_pass: par.passes - 1,
+            last_word: par.fire_words - 1,
+            last_group: par.unit_groups - 1,
+            units: par.fire_units,
+            unit_groups: par.unit_groups,
+            words: par.fire_words,
+            events: nr.events,
+            pending: e.pending(),
             neuron,
-            reset: if e.reset_zero { "zero" } else { "subtract" },
+            reset: if nr.reset_zero { "zero" } else { "subtract" },
             leak,
-            thresholds: e.k,
+            thresholds: nr.thresholds,
             leak_shift,
             leak_mul,
             leak_mul_bits,
             leak_frac,
-            in_index_bits: e.iw,
-            in_count_bits: e.cw,
-            out_index_bits: e.oiw,
-            out_count_bits: e.ocw,
-            state_bits: e.vw,
-            weight_bits: e.wb,
-            acc_bits: e.accw,
-            membrane_bits: e.mb,
-            sum_bits: e.hw,
-            rho_bits: e.rw.max(1),
-            rho_prefix: u8::from(e.rho_prefix),
-            param_bits: e.lb,
-            pass_bits: e.ai,
-            pass_count_bits: e.pw,
-            group_bits: clog2(e.r),
-            word_bits: clog2(e.words),
-            word_count_bits: bits_u(e.words as u64),
-            pending_bits: e.jw,
-            unit_bits: e.lw,
-            weight_depth: match &e.conv {
-                Some(c) => c.cin * c.y.k * c.x.k * c.cg,
-                None => e.n_in * e.passes,
-            },
-            weight_addr_bits: e.w_aw,
+            in_index_bits: w.in_index,
+            in_count_bits: w.in_count,
+            out_index_bits: w.out_index,
+            out_count_bits: w.out_count,
+            state_bits: w.state,
+            weight_bits: w.weight,
+            acc_bits: w.acc,
+            membrane_bits: w.membrane,
+            sum_bits: w.sum,
+            rho_bits: w.rho.max(1),
+            rho_prefix: u8::from(nr.rho_prefix),
+            param_bits: w.neuron_params,
+            pass_bits: w.pass_index,
+            pass_count_bits: w.pass_count,
+            group_bits: clog2(par.unit_groups),
+            word_bits: clog2(par.fire_words),
+            word_count_bits: bits_u(par.fire_words as u64),
+            pending_bits: w.pending_index,
+            unit_bits: w.unit_index,
+            weight_depth: e.weight_depth(),
+            weight_addr_bits: w.weight_addr,
             // a wide neuron ROM of many fire units is cheaper in block RAM than in logic
-            neuron_rom_block: u8::from(e.words * e.q * e.lb >= 8192),
+            neuron_rom_block: u8::from(par.fire_words * par.fire_units * w.neuron_params >= 8192),
         }
     }
 }
@@ -251,28 +249,33 @@ impl ConvParams {
         let (ny_max, nx_max) = (c.y.max_taps(), c.x.max_taps());
         let oy_bits = clog2(c.y.out);
         let ox_bits = clog2(c.x.out);
-        let ky_bits = clog2(c.y.k);
-        let kx_bits = clog2(c.x.k);
+        let ky_bits = clog2(c.y.kernel);
+        let kx_bits = clog2(c.x.kernel);
         let ny_bits = bits_u(ny_max as u64);
         let nx_bits = bits_u(nx_max as u64);
         let (ty_bits, tab_y) = table(&c.y, oy_bits, ny_bits, ky_bits);
         let (tx_bits, tab_x) = table(&c.x, ox_bits, nx_bits, kx_bits);
-        let nrom_depth = if c.per_channel { c.cg * e.r } else { e.words };
+        let par = &e.parallelism;
+        let nrom_depth = if c.per_channel {
+            c.channel_groups * par.unit_groups
+        } else {
+            par.fire_words
+        };
         ConvParams {
-            cin: c.cin,
-            cout: c.cout,
-            kh: c.y.k,
-            kw: c.x.k,
-            sy: c.y.s,
-            sx: c.x.s,
+            cin: c.in_channels,
+            cout: c.out_channels,
+            kh: c.y.kernel,
+            kw: c.x.kernel,
+            sy: c.y.stride,
+            sx: c.x.stride,
             ho: c.y.out,
             wo: c.x.out,
             positions: c.positions(),
-            cgroups: c.cg,
-            last_cg: c.cg - 1,
-            last_cg_channels: c.last_cg_channels,
-            cg_bits: clog2(c.cg),
-            cg_count_bits: bits_u(c.cg as u64),
+            cgroups: c.channel_groups,
+            last_cg: c.channel_groups - 1,
+            last_cg_channels: c.last_group_channels,
+            cg_bits: clog2(c.channel_groups),
+            cg_count_bits: bits_u(c.channel_groups as u64),
             pos_bits: clog2(c.positions()),
             pos_count_bits: bits_u(c.positions() as u64),
             oy_bits,

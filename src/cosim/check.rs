@@ -298,7 +298,7 @@ fn reference(
 /// + position).
 pub(super) fn event_of(e: &crate::codegen::EnginePlan, n: usize, k: usize) -> usize {
     let hw = e.plane();
-    ((n / hw) * e.e + k) * hw + n % hw
+    ((n / hw) * e.neuron.events + k) * hw + n % hw
 }
 
 fn thresholds(layer: &Layer<i32>, n: usize, shape: Shape) -> (Vec<i64>, u32) {
@@ -470,7 +470,7 @@ fn coverage(
         let gl = &g.layers[tap];
         let mems = gl.membranes.as_ref().expect("membranes recorded");
         for t in 0..steps as usize {
-            for n in 0..e.n {
+            for n in 0..e.neurons {
                 let (ths, d) = thresholds(&net.layers[layer], n, e.shape_out());
                 let v_prev = if t == 0 { 0 } else { mems[t - 1][n] as i64 };
                 let raw = v_prev - ((v_prev * d as i64) >> f) + r.currents[ei][t][n];
@@ -485,16 +485,18 @@ fn coverage(
                         cov.threshold_hits[tap][k] += 1;
                     }
                 }
-                if e.e == 1 {
+                if e.neuron.events == 1 {
                     let c = gl.counts[t][n] as usize;
                     if let Some(b) = cov.bursts[tap].get_mut(c) {
                         *b += 1;
                     }
                 } else {
                     // LifGroup: count a neuron's fired sub-units (its thermometer code)
-                    let c: u32 = (0..e.e).map(|k| gl.counts[t][event_of(e, n, k)]).sum();
-                    if cov.bursts[tap].len() < e.e + 1 {
-                        cov.bursts[tap].resize(e.e + 1, 0);
+                    let c: u32 = (0..e.neuron.events)
+                        .map(|k| gl.counts[t][event_of(e, n, k)])
+                        .sum();
+                    if cov.bursts[tap].len() < e.neuron.events + 1 {
+                        cov.bursts[tap].resize(e.neuron.events + 1, 0);
                     }
                     cov.bursts[tap][c as usize] += 1;
                 }
@@ -529,7 +531,7 @@ fn diverge(
     let mut hc: Vec<Vec<Vec<u32>>> = Vec::new();
     let mut hv: Vec<Vec<Vec<Option<i64>>>> = Vec::new();
     for (k, e) in tapped.iter().enumerate() {
-        let width = e.n * e.e;
+        let width = e.neurons * e.neuron.events;
         let layer = e.neuron_layer.unwrap_or(0);
         let mut c = vec![vec![0u32; width]; steps as usize];
         let mut v = vec![vec![None; width]; steps as usize];
@@ -553,7 +555,7 @@ fn diverge(
                 ));
             }
             c[t as usize][i] = cnt;
-            v[t as usize][i] = Some(sign_extend(vv, e.vw));
+            v[t as usize][i] = Some(sign_extend(vv, e.widths.state));
         }
         hc.push(c);
         hv.push(v);
@@ -563,7 +565,7 @@ fn diverge(
     let mut outs: Vec<Vec<(usize, i64)>> = vec![Vec::new(); steps as usize];
     for &(t, i, v) in &h.outputs {
         let val = if last.kind == EngineKind::Current {
-            sign_extend(v, last.ocw)
+            sign_extend(v, last.widths.out_count)
         } else {
             v as i64
         };
@@ -727,7 +729,7 @@ pub(super) fn expected_raw(
                 let gm = gl.membranes.as_ref().expect("membranes recorded");
                 for (n, &c) in gl.counts[t].iter().enumerate() {
                     if c != 0 {
-                        let v = mask(gm[t][e.neuron_of_event(n)] as i64, e.vw);
+                        let v = mask(gm[t][e.neuron_of_event(n)] as i64, e.widths.state);
                         let _ = writeln!(s, "E {k} {t} {n} {c} {v:x}");
                     }
                 }
@@ -735,7 +737,7 @@ pub(super) fn expected_raw(
             if last.kind == EngineKind::Current {
                 let ei = plan.engines.len() - 1;
                 for (n, &x) in r.currents[ei][t].iter().enumerate() {
-                    let _ = writeln!(s, "O {t} {n} {:x}", mask(x, last.ocw));
+                    let _ = writeln!(s, "O {t} {n} {:x}", mask(x, last.widths.out_count));
                 }
             } else {
                 let gl = g.layers.last().expect("a neuron layer");

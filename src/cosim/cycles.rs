@@ -46,7 +46,7 @@ pub fn engine_currents(net: &IntNetwork, e: &EnginePlan, u: &[u32]) -> Vec<i64> 
         Layer::Conv2d(c) => {
             let cv = e.conv.as_ref().expect("a conv engine");
             let (h, w, hw) = (cv.y.len, cv.x.len, cv.positions());
-            let mut x: Vec<i64> = (0..e.n)
+            let mut x: Vec<i64> = (0..e.neurons)
                 .map(|n| c.bias.as_ref().map_or(0, |b| b[n / hw] as i64))
                 .collect();
             for (i, &cnt) in x_in.iter().enumerate() {
@@ -169,7 +169,7 @@ pub(super) fn lower_bounds(
             }
         }
         // the fire process reads each fire word once per step, one word per cycle
-        lb = lb.max(steps as u64 * e.words as u64);
+        lb = lb.max(steps as u64 * e.parallelism.fire_words as u64);
         chain_lb = chain_lb.max(chain + lb);
         chain += first;
         lbs.push(lb);
@@ -182,17 +182,17 @@ pub(super) fn lower_bounds(
 fn fire_cycles(e: &EnginePlan, g: &SampleTrace, tap: Option<usize>, t: usize) -> u64 {
     let mut f = 0u64;
     let mut last_events = 0u64;
-    for pass in 0..e.passes {
-        for grp in 0..e.r {
+    for pass in 0..e.parallelism.passes {
+        for grp in 0..e.parallelism.unit_groups {
             let mut ev = 0u64;
-            for u in 0..e.q {
-                let lane = grp * e.q + u;
+            for u in 0..e.parallelism.fire_units {
+                let lane = grp * e.parallelism.fire_units + u;
                 let Some(n) = e.neuron_at(pass, lane) else {
                     continue;
                 };
                 ev += match (e.kind, tap) {
                     (EngineKind::Current, _) | (_, None) => 1,
-                    (_, Some(k)) => (0..e.e)
+                    (_, Some(k)) => (0..e.neuron.events)
                         .filter(|&j| g.layers[k].counts[t][super::check::event_of(e, n, j)] != 0)
                         .count() as u64,
                 };
@@ -225,7 +225,7 @@ pub fn predict(
             tap += 1;
             tap - 1
         });
-        let init_done = e.words as u64 + 1;
+        let init_done = e.parallelism.fire_words as u64 + 1;
         let mut acc_end = vec![0u64; steps];
         let mut fire = vec![(0u64, 0u64); steps];
         for t in 0..steps {
@@ -315,10 +315,10 @@ pub(super) fn cycle_limit(p: &Plan, steps: u32, stim: &Stimulus) -> u64 {
     let mut c = 1000 + p.input_len as u64 * steps as u64;
     for e in &p.engines {
         c += steps as u64
-            * (e.route.as_ref().map_or(e.n_in, |r| r.src.len()) as u64
+            * (e.route.as_ref().map_or(e.inputs, |r| r.src.len()) as u64
                 * e.max_event_words().max(1)
-                + e.words as u64
-                + (e.n * e.e) as u64
+                + e.parallelism.fire_words as u64
+                + (e.neurons * e.neuron.events) as u64
                 + 16);
     }
     // a hold of mean length (b + 1) / 2 starts in a free cycle with probability p: one free

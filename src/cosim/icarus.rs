@@ -27,17 +27,17 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
         .filter(|e| e.neuron_layer.is_some())
         .collect();
     for e in &taps {
-        if e.oiw > 32 || e.ocw > 32 || e.vw > 64 {
+        if e.widths.out_index > 32 || e.widths.out_count > 32 || e.widths.state > 64 {
             return Err(Error::bad_input(format!(
                 "engine {}: tap widths (index {}, count {}, membrane {} bits) exceed what the Icarus testbench records (32, 32, 64)",
-                e.module, e.oiw, e.ocw, e.vw
+                e.module, e.widths.out_index, e.widths.out_count, e.widths.state
             )));
         }
     }
-    if first.src_iw > 31 || first.cw > 32 {
+    if first.widths.source_index > 31 || first.widths.in_count > 32 {
         return Err(Error::bad_input(format!(
             "input widths (index {}, value {} bits) exceed what the Icarus stimulus holds (31, 32)",
-            first.src_iw, first.cw
+            first.widths.source_index, first.widths.in_count
         )));
     }
     let nt = taps.len();
@@ -50,7 +50,11 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
     let _ = writeln!(
         s,
         "    localparam IN_IW = {}, IN_CW = {}, OUT_IW = {}, OUT_VW = {}, CLW = {};",
-        first.src_iw, first.cw, last.oiw, last.ocw, plan.clw
+        first.widths.source_index,
+        first.widths.in_count,
+        last.widths.out_index,
+        last.widths.out_count,
+        plan.class_count_bits
     );
     let _ = writeln!(
         s,
@@ -70,9 +74,9 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
         let _ = writeln!(
             s,
             "    wire [{}:0] t{l}_index;\n    wire [{}:0] t{l}_count;\n    wire [{}:0] t{l}_v;",
-            e.oiw - 1,
-            e.ocw - 1,
-            e.vw - 1
+            e.widths.out_index - 1,
+            e.widths.out_count - 1,
+            e.widths.state - 1
         );
         // zero-extended into the fixed-width slots (the harness prints them unsigned too)
         let _ = writeln!(

@@ -189,13 +189,13 @@ impl Branch {
         let lifb = e.kind == codegen::EngineKind::Lifb;
         match self {
             Branch::Neuron => e.kind != codegen::EngineKind::Current,
-            Branch::LifbZeroReset => lifb && e.reset_zero,
-            Branch::LifbSubtractReset => lifb && !e.reset_zero,
-            Branch::LeakShift => matches!(e.leak, codegen::LeakImpl::Shift(_)),
-            Branch::LeakMul => matches!(e.leak, codegen::LeakImpl::Mul { .. }),
+            Branch::LifbZeroReset => lifb && e.neuron.reset_zero,
+            Branch::LifbSubtractReset => lifb && !e.neuron.reset_zero,
+            Branch::LeakShift => matches!(e.neuron.leak, codegen::LeakImpl::Shift(_)),
+            Branch::LeakMul => matches!(e.neuron.leak, codegen::LeakImpl::Mul { .. }),
             Branch::TwoBanks => !e.const_in,
-            Branch::OneBitCounts => e.cw == 1,
-            Branch::Multiplier => e.cw > 2,
+            Branch::OneBitCounts => e.widths.in_count == 1,
+            Branch::Multiplier => e.widths.in_count > 2,
         }
     }
 }
@@ -588,12 +588,12 @@ pub fn apply(design: &Design, mutant: &Mutant) -> Result<Design> {
     match mutant.target {
         Target::NeuronWord { threshold } => {
             let e = &design.plan.engines[0];
-            let shift = if threshold { e.mb } else { 0 };
-            add_to_word(&mut d, &e.n_file.clone(), shift, mutant.id)?;
+            let shift = if threshold { e.widths.membrane } else { 0 };
+            add_to_word(&mut d, &e.memories.neuron_file.clone(), shift, mutant.id)?;
         }
         Target::WeightWord => {
             let e = &design.plan.engines[0];
-            let (_, _, file) = e.w_slices.first().cloned().ok_or_else(|| {
+            let (_, _, file) = e.memories.weight_slices.first().cloned().ok_or_else(|| {
                 Error::tool(format!("mutant {}: engine 0 has no weight ROM", mutant.id))
             })?;
             add_to_word(&mut d, &file, 0, mutant.id)?;

@@ -357,7 +357,14 @@ pub fn run_shard(
             hdl: rtl.display().to_string(),
             form: Some(v.point.form),
             lanes: Some(v.point.lanes.clone()),
-            engine_lanes: Some(v.design.plan.engines.iter().map(|e| e.p).collect()),
+            engine_lanes: Some(
+                v.design
+                    .plan
+                    .engines
+                    .iter()
+                    .map(|e| e.parallelism.lanes)
+                    .collect(),
+            ),
             cosim_images: Some(l.inputs.len()),
             same_design_as: None,
             ..r.clone()

@@ -149,7 +149,7 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
     let one = |s: usize, x: &[u32], g: &SampleTrace, sums: &mut CostSums| {
         for (ei, e) in plan.engines.iter().enumerate() {
             for t in 0..steps as usize {
-                sums.synaptic_ops += cycles::events_in(&hw, e, ei, g, x, s, t) * e.n as u64;
+                sums.synaptic_ops += cycles::events_in(&hw, e, ei, g, x, s, t) * e.neurons as u64;
             }
         }
         for l in &g.layers {
@@ -202,6 +202,6 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
             total.spikes as f64 / total.neuron_steps.max(1) as f64,
         ),
         cycles: (total.cycles as f64 / n * 10.0).round() / 10.0,
-        lanes: plan.engines.iter().map(|e| e.p).collect(),
+        lanes: plan.engines.iter().map(|e| e.parallelism.lanes).collect(),
     })
 }

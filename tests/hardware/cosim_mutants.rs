@@ -64,7 +64,7 @@ fn an_absent_text_is_an_error_and_words_carry() {
     assert!(e.contains("catalogue"), "{e}");
     // a ROM word mutant adds at its bit with a carry: bias + 1 on word 0 = 0ff -> 100
     let mut d2 = d.clone();
-    let f = d2.plan.engines[0].n_file.clone();
+    let f = d2.plan.engines[0].memories.neuron_file.clone();
     d2.files.iter_mut().find(|(n, _)| *n == f).unwrap().1 = b"0ff\n123\n".to_vec();
     let bias = catalogue()
         .into_iter()
