@@ -191,6 +191,82 @@ pub fn check_regular_file(path: &Path) -> Result<std::fs::Metadata> {
     )))
 }
 
+/// How many threads the parallel loops use: the machine's, at most 8.
+pub fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+}
+
+/// `f(first, part)` for `items` cut into at most `threads` contiguous parts (`first`: the index
+/// of the part's first item), each part on a scoped thread of its own (a single part runs on this
+/// thread). The results come in order; an error stops the loop with the first error in order.
+pub fn par_chunks<I: Sync, R: Send>(
+    items: &[I],
+    threads: usize,
+    f: impl Fn(usize, &[I]) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    if items.len() <= chunk {
+        return Ok(vec![f(0, items)?]);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(ci, part)| s.spawn(move || f(ci * chunk, part)))
+            .collect();
+        let parts: Vec<Result<R>> = handles
+            .into_iter()
+            .map(|h| h.join().expect("a worker thread panicked"))
+            .collect();
+        parts.into_iter().collect()
+    })
+}
+
+/// Read the JSON file `path` (at most `limit` bytes) as a `T`; returns it with the file's bytes.
+/// A file that does not parse is bad input: "PATH: not NOT_A (the parser's reason)HINT", e.g.
+/// `not_a` "a sweep plan", `hint` "; make one with ...".
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    limit: u64,
+    not_a: &str,
+    hint: &str,
+) -> Result<(T, Vec<u8>)> {
+    let bytes = read_limited(path, limit)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(v) => Ok((v, bytes)),
+        Err(e) => Err(Error::bad_input(format!(
+            "{}: not {not_a} ({e}){hint}",
+            path.display()
+        ))),
+    }
+}
+
+/// The format check of a file that names its format: `found` must be `expected` (bad input
+/// otherwise, with `hint` appended to the message).
+pub fn check_format(path: &Path, found: &str, expected: &str, hint: &str) -> Result<()> {
+    if found == expected {
+        return Ok(());
+    }
+    Err(Error::bad_input(format!(
+        "{}: format '{found}', this lifb-hdl reads '{expected}'{hint}",
+        path.display()
+    )))
+}
+
+/// The `.json` files in the folder `dir`, sorted (entries that cannot be read are passed over).
+pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Read a whole user file: only a regular file (checked before opening, and again on the open
 /// file), refusing files larger than `limit` bytes (untrusted input). The one reader of user files.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
@@ -362,6 +438,63 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn par_chunks_keeps_order_and_returns_the_first_error() {
+        let items: Vec<usize> = (0..10).collect();
+        for threads in [0, 1, 3, 8, 20] {
+            let parts = par_chunks(&items, threads, |first, part| {
+                assert_eq!(
+                    part[0], first,
+                    "first is the index of the part's first item"
+                );
+                Ok(part.to_vec())
+            })
+            .unwrap();
+            assert!(parts.len() <= threads.max(1));
+            assert_eq!(parts.concat(), items, "{threads} threads");
+        }
+        let e = par_chunks(&items, 5, |first, _| match first {
+            0 => Ok(()),
+            f => Err(Error::bad_input(format!("part at {f}"))),
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("part at 2"), "{e}");
+        let none: Vec<usize> = Vec::new();
+        assert_eq!(par_chunks(&none, 4, |_, p| Ok(p.len())).unwrap(), [0]);
+    }
+
+    #[test]
+    fn json_files_read_json_and_check_format() {
+        let d = scratch("json");
+        for (name, text) in [
+            ("b.json", "{\"format\": \"x 1\"}"),
+            ("a.json", "[1, 2]"),
+            ("c.txt", ""),
+        ] {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        let files = json_files(&d).unwrap();
+        assert_eq!(files, [d.join("a.json"), d.join("b.json")]);
+        let (v, bytes): (Vec<u32>, _) = read_json(&files[0], 1 << 10, "a list", "").unwrap();
+        assert_eq!((v, bytes), (vec![1, 2], b"[1, 2]".to_vec()));
+        let e = read_json::<Vec<u32>>(&files[1], 1 << 10, "a list", "; make one").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!("{}: not a list (", files[1].display())),
+            "{msg}"
+        );
+        assert!(msg.ends_with("; make one"), "{msg}");
+        assert!(check_format(&files[1], "x 1", "x 1", "").is_ok());
+        let e = check_format(&files[1], "x 0", "x 1", "; again").unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("format 'x 0', this lifb-hdl reads 'x 1'; again"),
+            "{e}"
+        );
+        assert!(json_files(&d.join("missing")).is_err());
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub(crate) fn run_samples(
     };
     let run = RunSteps {
         given: steps,
-        default: super::model_steps(&net, None),
+        default: crate::quant::model_steps(&net.meta, None),
     };
     let inputs = source.load(&net, None, run)?;
     let steps = run.of(&inputs);

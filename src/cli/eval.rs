@@ -24,15 +24,8 @@ pub struct Args {
     /// Only the first N images.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Time steps (default: the model's meta "steps", else 4).
-    #[arg(long, short = 'T')]
-    pub steps: Option<u32>,
-    /// Weight width for quantizing a float model (default: the width it was trained for, else 8).
-    #[arg(long)]
-    pub weight_bits: Option<u32>,
-    /// Input width for quantizing a float model (default: the width it was trained with, else 8).
-    #[arg(long)]
-    pub input_bits: Option<u32>,
+    #[command(flatten)]
+    pub quant: super::StepsQuantArgs,
     /// Choose per-layer weight clipping on the first N training images (0: no clipping; models
     /// trained quantization-aware need none).
     #[arg(long, default_value_t = 0)]
@@ -71,14 +64,12 @@ pub struct EvalReport {
     pub decoupled_counts_mismatched: Option<u64>,
 }
 
-pub(super) use crate::quant::meta_u32;
-
 pub fn run(a: Args) -> Result<()> {
     use super::limits;
     if let Some(n) = a.limit {
         limits::count("--limit", n, usize::MAX)?;
     }
-    if let Some(s) = a.steps {
+    if let Some(s) = a.quant.steps {
         limits::steps("--steps", s, limits::MAX_STEPS)?;
     }
     super::Files::default()
@@ -99,7 +90,12 @@ pub fn run(a: Args) -> Result<()> {
     }
     let (float, int, steps): (Option<FloatNetwork>, IntNetwork, u32) = match model {
         AnyNetwork::Float(f) => {
-            let opts = QuantOptions::recorded(&f.meta, a.weight_bits, a.input_bits, a.steps);
+            let opts = QuantOptions::recorded(
+                &f.meta,
+                a.quant.weight_bits,
+                a.quant.input_bits,
+                a.quant.steps,
+            );
             let calib = if a.calibrate > 0 {
                 let mut c = data::load(a.data_train_kind(), Split::Train, &a.data_dir)?;
                 c.truncate(a.calibrate);
@@ -114,7 +110,7 @@ pub fn run(a: Args) -> Result<()> {
             (Some(f), int, opts.steps)
         }
         AnyNetwork::Integer(i) => {
-            let steps = a.steps.or(meta_u32(&i.meta, &["steps"])).unwrap_or(4);
+            let steps = quant::model_steps(&i.meta, a.quant.steps);
             (None, i, steps)
         }
     };

@@ -2,7 +2,6 @@
 //! -> synthesize -> report, with a summary table. The README's main command. The steps are the
 //! library's (`crate::pipeline`); this file maps the arguments and prints the summary.
 
-use crate::codegen::Form;
 use crate::error::Result;
 use crate::pipeline::{self, FlowOptions, Step, Verify};
 use crate::synth::{Backend, Target};
@@ -33,19 +32,9 @@ pub struct Args {
     pub cosim_images: usize,
     #[command(flatten)]
     pub quant: super::StepsQuantArgs,
-    /// Hardware neuron form: decoupled (LIF sub-units, the LIF-only route) or native LIFB.
-    /// The native form is the default on FPGAs: one membrane and B comparators per neuron, and the
-    /// next layer reads one weight per active neuron instead of one per sub-unit spike.
-    #[arg(long, value_enum, default_value = "native")]
-    pub form: Form,
-    /// Lanes per engine: one value for all (capped at each layer's neurons) or one per engine
-    /// ("32", "all", "64,10"). Default: min(N, 32), as for generate and cosim.
-    #[arg(long)]
-    pub lanes: Option<String>,
-    /// Fire units per engine, at most the lanes ("all" = one per lane; default: a quarter of the
-    /// lanes, at least one).
-    #[arg(long)]
-    pub units: Option<String>,
+    /// Lanes, fire units and neuron form (as for generate).
+    #[command(flatten)]
+    pub design: super::generate::DesignArgs,
     #[command(flatten)]
     pub synth: super::SynthRunArgs,
     /// First step to run: quantize, decouple, evaluate, generate, cosim, synth or report. The
@@ -80,8 +69,12 @@ fn options(a: &Args) -> Result<FlowOptions> {
         steps: a.quant.steps,
         weight_bits: a.quant.weight_bits,
         input_bits: a.quant.input_bits,
-        codegen: super::generate::options(a.lanes.as_deref(), a.units.as_deref(), a.form)?,
-        lanes_text: a.lanes.clone().unwrap_or_else(pipeline::default_lanes_text),
+        codegen: a.design.options()?,
+        lanes_text: a
+            .design
+            .lanes
+            .clone()
+            .unwrap_or_else(pipeline::default_lanes_text),
         synth: !a.synth.no_synth,
         synth_timeout: a.synth.timeout(),
         from: Step::parse(&a.from).map_err(|e| e.context("--from"))?,

@@ -34,7 +34,7 @@ pub struct Args {
     pub force: bool,
 }
 
-/// The hardware options of a design, shared by generate, cosim and mutate.
+/// The hardware options of a design, shared by generate, cosim, mutate and flow.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DesignArgs {
     /// Lanes (neurons updated in parallel) per engine: one value for all engines, or one per
@@ -47,7 +47,9 @@ pub struct DesignArgs {
     #[arg(long)]
     pub units: Option<String>,
     /// Neuron form: native (one membrane per LIFB neuron, counts on the wires) or decoupled
-    /// (B binary LIF sub-units per neuron, binary spikes).
+    /// (B binary LIF sub-units per neuron, binary spikes). Native is the default on FPGAs: one
+    /// membrane and B comparators per neuron, and the next layer reads one weight per active
+    /// neuron instead of one per sub-unit spike.
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
 }
@@ -55,16 +57,16 @@ pub struct DesignArgs {
 impl DesignArgs {
     /// The code generator's options these arguments give.
     pub fn options(&self) -> Result<Options> {
-        options(self.lanes.as_deref(), self.units.as_deref(), self.form)
+        let units = |s: &str| Lanes::parse_for("--units", s);
+        Ok(Options {
+            lanes: self
+                .lanes
+                .as_deref()
+                .map_or(Ok(Lanes::Default), Lanes::parse)?,
+            units: self.units.as_deref().map_or(Ok(Lanes::Default), units)?,
+            form: self.form,
+        })
     }
-}
-
-pub fn options(lanes: Option<&str>, units: Option<&str>, form: Form) -> Result<Options> {
-    Ok(Options {
-        lanes: lanes.map_or(Ok(Lanes::Default), Lanes::parse)?,
-        units: units.map_or(Ok(Lanes::Default), |s| Lanes::parse_for("--units", s))?,
-        form,
-    })
 }
 
 pub fn run(args: Args) -> Result<()> {

@@ -256,14 +256,6 @@ pub(crate) fn hardware_model(
     }
 }
 
-/// The time steps for a command on `net`: the option, else the model's recorded `steps`, else 4.
-pub(crate) fn model_steps<T>(net: &crate::ir::Network<T>, given: Option<u32>) -> u32 {
-    given
-        .or(crate::quant::meta_u32(&net.meta, &["steps"]))
-        .unwrap_or(4)
-}
-
-/// The samples of flow and sweep: a built-in data set, an input set file, or random samples.
 /// `--emit`, `--shards`, `--image`: the job file that runs a sweep plan's or a campaign's shards.
 #[derive(clap::Args, Debug)]
 pub struct EmitArgs {
@@ -293,16 +285,17 @@ impl EmitArgs {
     }
 }
 
-/// `--steps`, `--weight-bits`, `--input-bits` of flow and sweep: the time steps, and the
-/// quantization of a float model.
+/// `--steps` (`-T`), `--weight-bits`, `--input-bits` of eval, flow and sweep: the time steps, and
+/// the quantization of a float model.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StepsQuantArgs {
     /// Time steps (default: the model's meta "steps", else 4).
-    #[arg(long)]
+    #[arg(long, short = 'T')]
     pub steps: Option<u32>,
-    /// Quantization for float models (defaults: what the model was trained for, from its meta).
+    /// Weight width for quantizing a float model (default: the width it was trained for, else 8).
     #[arg(long)]
     pub weight_bits: Option<u32>,
+    /// Input width for quantizing a float model (default: the width it was trained with, else 8).
     #[arg(long)]
     pub input_bits: Option<u32>,
 }
@@ -325,6 +318,7 @@ impl SynthRunArgs {
     }
 }
 
+/// The samples of flow and sweep: a built-in data set, an input set file, or random samples.
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputSourceArgs {
     /// Evaluation images from a built-in data set (default: the shipped sample of the model's

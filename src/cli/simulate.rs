@@ -41,13 +41,13 @@ pub fn run(a: Args) -> Result<()> {
     let any = format::load(model)?;
     let (recorded, n_in, input_bits) = match &any {
         AnyNetwork::Float(n) => (
-            super::model_steps(n, None),
+            crate::quant::model_steps(&n.meta, None),
             n.input.shape.len(),
             // the width of the integer model it quantizes to ('quantize' with no options)
             crate::quant::QuantOptions::recorded(&n.meta, None, None, None).input_bits,
         ),
         AnyNetwork::Integer(n) => (
-            super::model_steps(n, None),
+            crate::quant::model_steps(&n.meta, None),
             n.input.shape.len(),
             n.fixed.as_ref().map_or(1, |f| f.input_bits),
         ),

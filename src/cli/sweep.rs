@@ -1,24 +1,17 @@
 //! `lifb-hdl sweep`: compare variants of a design on one target: a table, sweep.json, and a Pareto
-//! plot of latency against logic cells in sweep.html.
-//!
-//! With `--model`, the sweep makes its own variants: for every neuron form (native, decoupled) and
-//! every lane setting it generates the RTL, co-simulates it in Verilator against the golden model
-//! (measured cycles per image and the spike-exact verdict) and synthesizes it. With `--hdl`, it
-//! synthesizes design folders generated beforehand (cycles per image from their manifest.json).
-//! The work is the library's (`crate::pipeline::sweep`); this file maps the arguments.
-//!
-//! The same sweep can be spread over machines (docs/scale-out.md): `sweep plan` writes the
-//! design points, `sweep run --plan P --shard I/N` measures one shard of them, `sweep merge
-//! --plan P` gathers the results (`crate::pipeline::sweep_shard`).
+//! plot of latency against logic cells in sweep.html. With `--model`, for every neuron form and
+//! lane setting: generate, co-simulate against the golden model, synthesize; with `--hdl`,
+//! synthesize design folders generated beforehand. Spread over machines (docs/scale-out.md):
+//! `sweep plan`, `sweep run --plan P --shard I/N`, `sweep merge --plan P`. The work is the
+//! library's (`crate::pipeline::sweep`, `crate::pipeline::sweep_shard`); this file maps the
+//! arguments and prints what it did.
 
 use super::progress::Spinners;
 use crate::codegen::Form;
 use crate::error::{Error, Result};
 use crate::pipeline::sweep::{self, HdlSweep, ModelSweep};
 use crate::pipeline::sweep_shard::{self, SweepPlan};
-use crate::scale::cache::ResultCache;
-use crate::scale::emit::{self, JobSpec};
-use crate::scale::Shard;
+use crate::scale::emit;
 use crate::synth::{Backend, Target};
 use std::path::PathBuf;
 
@@ -132,20 +125,20 @@ pub struct SweepArgs {
     pub synth: super::SynthRunArgs,
 }
 
-fn default_out(t: Target) -> PathBuf {
-    PathBuf::from("out").join("sweep").join(t.name())
-}
-
 impl SweepArgs {
     /// The model sweep these arguments ask for (None: an --hdl sweep).
     fn model_sweep(&self) -> Option<ModelSweep> {
         let model = self.model.as_ref()?;
         let target = self.target.unwrap_or(Target::Ecp5_45k);
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| sweep::default_out(target));
         Some(ModelSweep {
             model: model.clone(),
             target,
             backend: self.backend,
-            out: self.out.clone().unwrap_or_else(|| default_out(target)),
+            out,
             lanes: self.lanes.clone(),
             units: self.units.clone(),
             forms: self.forms.clone(),
@@ -167,30 +160,18 @@ pub fn run(a: Args) -> Result<()> {
         Some(Action::Merge(m)) => return merge(m),
         None => {}
     }
-    let a_cache = a.cache;
-    let a = a.sweep;
+    let (cache, a) = (a.cache.as_deref(), a.sweep);
     let mut progress = Spinners::default();
     let (s, out) = match a.model_sweep() {
-        Some(o) => {
-            let mut cache = a_cache.as_deref().map(ResultCache::open).transpose()?;
-            (sweep::run_model(&o, cache.as_mut(), &mut progress)?, o.out)
+        Some(o) => (sweep::run_model(&o, cache, &mut progress)?, o.out),
+        None if cache.is_some() => {
+            return Err(Error::bad_input(
+                "sweep --cache works with --model (an --hdl sweep synthesizes every folder)",
+            ))
         }
         None => {
-            if a_cache.is_some() {
-                return Err(Error::bad_input(
-                    "sweep --cache works with --model (an --hdl sweep synthesizes every folder)",
-                ));
-            }
-            let target = a
-                .target
-                .ok_or_else(|| Error::bad_input("sweep --hdl needs --target"))?;
-            let o = HdlSweep {
-                hdl: a.hdl.clone(),
-                target,
-                backend: a.backend,
-                out: a.out.clone().unwrap_or_else(|| default_out(target)),
-                synth_timeout: a.synth.timeout(),
-            };
+            let timeout = a.synth.timeout();
+            let o = HdlSweep::new(a.hdl, a.target, a.backend, a.out, timeout)?;
             (sweep::run_hdl(&o, &mut progress)?, o.out)
         }
     };
@@ -204,10 +185,7 @@ fn finish(mut s: crate::report::sweep::Sweep, out: &std::path::Path) -> Result<(
     out!("{}", s.table());
     s.write(out)?;
     outln!("wrote {} and sweep.html", out.join("sweep.json").display());
-    match s.failure() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    s.failure().map_or(Ok(()), Err)
 }
 
 fn plan(p: PlanArgs) -> Result<()> {
@@ -221,40 +199,13 @@ fn plan(p: PlanArgs) -> Result<()> {
     if p.job.emit.is_some() {
         p.job.checked_shards()?;
     }
-    let plan = sweep_shard::plan(&o)?;
-    crate::util::write_atomic(&p.output, &plan.to_json())?;
-    let said = format!(
-        "wrote {}: {} points of {}, results into {}",
-        p.output.display(),
-        plan.points.len(),
-        o.model.display(),
-        o.out.display()
-    );
+    let said = sweep_shard::write_plan(&o, &p.output)?;
     match p.job.emit {
         None => outln!("{said}"),
         Some(kind) => {
             // the job file is the output; what was written goes to standard error
             errln!("{said}");
-            let plan_arg = p.output.display().to_string();
-            let spec = JobSpec {
-                name: "lifb-sweep".into(),
-                shards: p.job.shards,
-                shard_command: vec![
-                    "lifb-hdl".into(),
-                    "sweep".into(),
-                    "run".into(),
-                    "--plan".into(),
-                    plan_arg.clone(),
-                ],
-                merge_command: vec![
-                    "lifb-hdl".into(),
-                    "sweep".into(),
-                    "merge".into(),
-                    "--plan".into(),
-                    plan_arg,
-                ],
-                image: p.job.image,
-            };
+            let spec = SweepPlan::job(&p.output, p.job.shards, &p.job.image);
             out!("{}", emit::render(kind, &spec));
         }
     }
@@ -262,44 +213,15 @@ fn plan(p: PlanArgs) -> Result<()> {
 }
 
 fn run_shard(r: RunArgs) -> Result<()> {
-    let (plan, sha) = SweepPlan::read(&r.plan)?;
-    let shard = Shard::resolve(r.shard.as_deref())?;
-    let mut cache = match (r.no_cache, r.cache) {
-        (true, _) => None,
-        (false, Some(dir)) => Some(ResultCache::open(&dir)?),
-        (false, None) => Some(ResultCache::open(&plan.sweep.out.join("cache"))?),
-    };
+    let (shard, cache) = (r.shard.as_deref(), r.cache.as_deref());
     let mut progress = Spinners::default();
-    let result = sweep_shard::run_shard(&plan, &sha, shard, cache.as_mut(), &mut progress)?;
-    let path = result.write(&plan.sweep.out)?;
-    let c = result.cache;
-    outln!(
-        "shard {shard}: {} points ({} from the result cache{}), results in {}",
-        result.points.len(),
-        result.points.iter().filter(|p| p.cached).count(),
-        if c.corrupt > 0 {
-            format!(", {} corrupt entries redone", c.corrupt)
-        } else {
-            String::new()
-        },
-        path.display()
-    );
+    let said = sweep_shard::run_planned(&r.plan, shard, r.no_cache, cache, &mut progress)?;
+    outln!("{said}");
     Ok(())
 }
 
 fn merge(m: MergeArgs) -> Result<()> {
-    let (plan, sha) = SweepPlan::read(&m.plan)?;
-    let out = &plan.sweep.out;
-    let results = sweep_shard::read_shard_results(out, &sha)?;
-    let (s, stats) = sweep_shard::merge(&plan, &results)?;
-    outln!(
-        "merged {} shard result(s) of {} ({} points; result cache: {} hits, {} misses, {} corrupt entries redone)",
-        results.len(),
-        m.plan.display(),
-        plan.points.len(),
-        stats.hits,
-        stats.misses,
-        stats.corrupt
-    );
-    finish(s, out)
+    let (s, out, said) = sweep_shard::merge_planned(&m.plan)?;
+    outln!("{said}");
+    finish(s, &out)
 }

@@ -173,30 +173,26 @@ fn merge(m: MergeArgs) -> Result<()> {
 fn emit_job(a: &Args, kind: JobKind, networks: u64) -> Result<()> {
     let shards = a.job.checked_shards()?;
     let out = a.out.display().to_string();
-    let spec = JobSpec {
-        name: "lifb-verify".into(),
+    let (n, seed) = (networks.to_string(), a.seed.to_string());
+    let shard_args = [
+        "verify",
+        "--random-networks",
+        &n,
+        "--seed",
+        &seed,
+        "--simulator",
+        a.simulator.name(),
+        "--out",
+        &out,
+    ];
+    let merge_args = ["verify", "merge", "--out", &out];
+    let spec = JobSpec::lifb(
+        "lifb-verify",
         shards,
-        shard_command: vec![
-            "lifb-hdl".into(),
-            "verify".into(),
-            "--random-networks".into(),
-            networks.to_string(),
-            "--seed".into(),
-            a.seed.to_string(),
-            "--simulator".into(),
-            a.simulator.name().into(),
-            "--out".into(),
-            out.clone(),
-        ],
-        merge_command: vec![
-            "lifb-hdl".into(),
-            "verify".into(),
-            "merge".into(),
-            "--out".into(),
-            out,
-        ],
-        image: a.job.image.clone(),
-    };
+        &a.job.image,
+        &shard_args,
+        &merge_args,
+    );
     out!("{}", emit::render(kind, &spec));
     Ok(())
 }

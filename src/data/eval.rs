@@ -10,45 +10,19 @@ use crate::ir::{FloatNetwork, IntNetwork};
 /// Predicted class and readout of every image.
 pub type Outputs = Vec<(usize, Vec<f64>)>;
 
-fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8)
-}
-
 /// Run `sim` on every input (sample number = index, for rate coding).
 pub fn run_all<T: SimElem>(sim: &Sim<T>, inputs: &[Vec<T::Input>], steps: u32) -> Result<Outputs> {
-    let nt = threads();
-    let chunk = inputs.len().div_ceil(nt).max(1);
-    let parts: Vec<Result<Outputs>> = std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
-            .chunks(chunk)
+    let parts = crate::util::par_chunks(inputs, crate::util::worker_threads(), |first, part| {
+        let mut ws = sim.workspace();
+        part.iter()
             .enumerate()
-            .map(|(ci, part)| {
-                s.spawn(move || {
-                    let mut ws = sim.workspace();
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, x)| {
-                            let class =
-                                sim.classify_in(&mut ws, x, (ci * chunk + i) as u64, steps)?;
-                            Ok((class, ws.readout().to_vec()))
-                        })
-                        .collect::<Result<Outputs>>()
-                })
+            .map(|(i, x)| {
+                let class = sim.classify_in(&mut ws, x, (first + i) as u64, steps)?;
+                Ok((class, ws.readout().to_vec()))
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("evaluation thread panicked"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(inputs.len());
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
+            .collect::<Result<Outputs>>()
+    })?;
+    Ok(parts.into_iter().flatten().collect())
 }
 
 /// Float inputs as the float model sees them: rounded to `input_bits` when the model was trained

@@ -153,18 +153,9 @@ pub fn load(kind: DataSetKind, split: Split, data_dir: &Path) -> Result<Dataset>
             load_idx_pair(kind.name(), &img, &lab, 255.0)
         }
         DataSetKind::MnistSample => {
-            if split == Split::Train {
-                return Err(Error::bad_input(
-                    "mnist-sample has only a test split (it is a small shipped sample); train on mnist",
-                ));
-            }
-            let dir = sample_dir();
-            load_idx_pair(
-                "mnist-sample",
-                &dir.join("mnist-sample-images-idx3-ubyte"),
-                &dir.join("mnist-sample-labels-idx1-ubyte"),
-                255.0,
-            )
+            let no_train =
+                "mnist-sample has only a test split (it is a small shipped sample); train on mnist";
+            shipped_test_split("mnist-sample", "mnist-sample", 255.0, split, no_train)
         }
     }
 }
@@ -178,6 +169,29 @@ pub fn sample_dir() -> PathBuf {
     } else {
         PathBuf::from(SAMPLE_DIR)
     }
+}
+
+/// A test split shipped in examples/data (`STEM-images-idx3-ubyte` and `STEM-labels-idx1-ubyte`,
+/// raw pixels up to `max`); asking for its training split is the error `no_train`.
+fn shipped_test_split(
+    name: &str,
+    stem: &str,
+    max: f32,
+    split: Split,
+    no_train: &str,
+) -> Result<Dataset> {
+    if split == Split::Train {
+        return Err(Error::bad_input(no_train));
+    }
+    let (images, labels) = sample_files(stem);
+    load_idx_pair(name, &images, &labels, max)
+}
+
+/// The image and label files of the shipped sample `stem` in examples/data.
+fn sample_files(stem: &str) -> (PathBuf, PathBuf) {
+    let dir = sample_dir();
+    let images = dir.join(format!("{stem}-images-idx3-ubyte"));
+    (images, dir.join(format!("{stem}-labels-idx1-ubyte")))
 }
 
 /// Load an IDX image file and its label file. `max` is the largest raw pixel value.
@@ -295,18 +309,8 @@ fn digits(split: Split) -> Result<Dataset> {
 /// Without the training feature (no smartcore), the digits test split comes from the shipped copy.
 #[cfg(not(feature = "train"))]
 fn digits(split: Split) -> Result<Dataset> {
-    if split == Split::Train {
-        return Err(Error::bad_input(
-            "the digits training split needs the `train` feature (smartcore); build with default features",
-        ));
-    }
-    let dir = sample_dir();
-    load_idx_pair(
-        "digits",
-        &dir.join("digits-test-images-idx3-ubyte"),
-        &dir.join("digits-test-labels-idx1-ubyte"),
-        16.0,
-    )
+    let no_train = "the digits training split needs the `train` feature (smartcore); build with default features";
+    shipped_test_split("digits", "digits-test", 16.0, split, no_train)
 }
 
 #[cfg(test)]
@@ -371,38 +375,27 @@ mod sample_tests {
 
     #[test]
     fn shipped_samples_are_the_real_data() {
-        let dir = sample_dir();
         let write = std::env::var_os("LIFB_WRITE_SAMPLES").is_some();
+        // The shipped files of `stem` hold these IDX bytes (written first with `write`).
+        let check = |stem: &str, (im, lb): (Vec<u8>, Vec<u8>)| {
+            let (ip, lp) = sample_files(stem);
+            for (p, bytes) in [(ip, im), (lp, lb)] {
+                if write {
+                    util::write_atomic(&p, &bytes).unwrap();
+                }
+                assert_eq!(std::fs::read(&p).unwrap(), bytes, "{}", p.display());
+            }
+        };
         // digits: the test split of smartcore's copy, raw values 0..=16
         let d = digits(Split::Test).unwrap();
         let raw: Vec<u8> = d.images.iter().map(|v| (v * 16.0).round() as u8).collect();
-        let (im, lb) = write_idx(&raw, d.len(), 8, 8, &d.labels);
-        let (ip, lp) = (
-            dir.join("digits-test-images-idx3-ubyte"),
-            dir.join("digits-test-labels-idx1-ubyte"),
-        );
-        if write {
-            util::write_atomic(&ip, &im).unwrap();
-            util::write_atomic(&lp, &lb).unwrap();
-        }
-        assert_eq!(std::fs::read(&ip).unwrap(), im);
-        assert_eq!(std::fs::read(&lp).unwrap(), lb);
+        check("digits-test", write_idx(&raw, d.len(), 8, 8, &d.labels));
         // MNIST sample: the first 500 test images (checked only where the full set was fetched)
         let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
         if let Ok(mut m) = load(DataSetKind::Mnist, Split::Test, &full) {
             m.truncate(500);
             let raw: Vec<u8> = m.images.iter().map(|v| (v * 255.0).round() as u8).collect();
-            let (im, lb) = write_idx(&raw, 500, 28, 28, &m.labels);
-            let (ip, lp) = (
-                dir.join("mnist-sample-images-idx3-ubyte"),
-                dir.join("mnist-sample-labels-idx1-ubyte"),
-            );
-            if write {
-                util::write_atomic(&ip, &im).unwrap();
-                util::write_atomic(&lp, &lb).unwrap();
-            }
-            assert_eq!(std::fs::read(&ip).unwrap(), im);
-            assert_eq!(std::fs::read(&lp).unwrap(), lb);
+            check("mnist-sample", write_idx(&raw, 500, 28, 28, &m.labels));
         }
     }
 }

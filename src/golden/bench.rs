@@ -118,14 +118,7 @@ pub fn measure(
     let n_in = net.input.shape.len();
     let inputs = inputs(net, images.clamp(1, DISTINCT_IMAGES), active, seed);
     // Count synaptic events on a traced pass (outside the timed loop).
-    let sizes: Vec<usize> = net
-        .layers
-        .iter()
-        .filter_map(|l| match l {
-            Layer::Dense(d) => Some(d.out_features),
-            _ => None,
-        })
-        .collect();
+    let sizes = net.dense_widths();
     let mut events = 0f64;
     let mut active_inputs = 0f64;
     for (s, x) in inputs.iter().enumerate() {

@@ -55,38 +55,17 @@ pub fn has_avx512() -> bool {
         && std::is_x86_feature_detected!("avx512vl")
 }
 
-/// Runs `$body` with the const `$B` equal to the burst `$b` (1 to 8).
+/// Runs `$body` with the const `$B` equal to the burst `$b` (1 to 8; anything else runs as 8).
 macro_rules! with_burst {
     ($b:expr, $B:ident, $body:block) => {
+        $crate::golden::kernels::with_burst!(@arms $b, $B, $body, 1 2 3 4 5 6 7)
+    };
+    (@arms $b:expr, $B:ident, $body:block, $($n:literal)*) => {
         match $b {
-            1 => {
-                const $B: i32 = 1;
+            $($n => {
+                const $B: i32 = $n;
                 $body
-            }
-            2 => {
-                const $B: i32 = 2;
-                $body
-            }
-            3 => {
-                const $B: i32 = 3;
-                $body
-            }
-            4 => {
-                const $B: i32 = 4;
-                $body
-            }
-            5 => {
-                const $B: i32 = 5;
-                $body
-            }
-            6 => {
-                const $B: i32 = 6;
-                $body
-            }
-            7 => {
-                const $B: i32 = 7;
-                $body
-            }
+            })*
             _ => {
                 const $B: i32 = 8;
                 $body

@@ -427,34 +427,15 @@ impl<T: SimElem> Sim<T> {
         steps: u32,
         threads: usize,
     ) -> Result<Vec<usize>> {
-        let mut out = vec![0usize; inputs.len()];
-        let chunk = inputs.len().div_ceil(threads.max(1)).max(1);
-        let run = |part: &[I], first: u64, out: &mut [usize]| -> Result<()> {
+        let parts = crate::util::par_chunks(inputs, threads, |first, part| {
             let mut ws = self.workspace();
-            for (i, (x, o)) in part.iter().zip(out).enumerate() {
-                *o = self.classify_in(&mut ws, x.as_ref(), first + i as u64, steps)?;
-            }
-            Ok(())
-        };
-        if threads <= 1 {
-            run(inputs, first_sample, &mut out)?;
-            return Ok(out);
-        }
-        std::thread::scope(|s| {
-            let handles: Vec<_> = inputs
-                .chunks(chunk)
-                .zip(out.chunks_mut(chunk))
+            let first = first_sample + first as u64;
+            part.iter()
                 .enumerate()
-                .map(|(ci, (part, o))| {
-                    s.spawn(move || run(part, first_sample + (ci * chunk) as u64, o))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("simulation thread panicked"))
-                .collect::<Result<Vec<()>>>()
+                .map(|(i, x)| self.classify_in(&mut ws, x.as_ref(), first + i as u64, steps))
+                .collect::<Result<Vec<usize>>>()
         })?;
-        Ok(out)
+        Ok(parts.concat())
     }
 
     /// One sample in `ws`: the predicted class and the layer traces `opts` asks for; the

@@ -357,6 +357,15 @@ impl<T: Elem> Network<T> {
         self.layers.iter().map(Layer::parameter_count).sum()
     }
 
+    /// The output width of every dense layer, in order.
+    pub fn dense_widths(&self) -> Vec<usize> {
+        let dense = |l: &Layer<T>| match l {
+            Layer::Dense(d) => Some(d.out_features),
+            _ => None,
+        };
+        self.layers.iter().filter_map(dense).collect()
+    }
+
     /// Full structural and numeric validation: shapes, tensor lengths, parameter ranges, widths,
     /// and the bounds that keep the integer arithmetic exact ([`Network::check_bounds`]).
     /// Every front end and the loader call this; passes may assume a validated network.

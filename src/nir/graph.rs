@@ -289,32 +289,21 @@ fn linearise(flat: Flat, input: &str, output: &str) -> Result<Chain> {
             break;
         }
         // A node with several successors or predecessors: the graph is not one chain.
-        let not_a_chain = |n: &str, verb: &str, others: &[String], what: &str| {
-            Error::bad_input(format!(
+        let single = |n: &str, verb: &str, others: &[String], what: &str| {
+            if others.len() <= 1 {
+                return Ok(());
+            }
+            Err(Error::bad_input(format!(
                 "node '{n}' ({}) {verb} {} nodes ({}): {what}, the network must be one chain of layers",
                 nodes[n].kind,
                 others.len(),
                 others.join(", ")
-            ))
+            )))
         };
-        if next.len() > 1 {
-            return Err(not_a_chain(
-                &cur,
-                "feeds",
-                &next,
-                "branches are not supported",
-            ));
-        }
+        single(&cur, "feeds", &next, "branches are not supported")?;
         let n = next[0].clone();
         let p = list(&pred, &n);
-        if p.len() > 1 {
-            return Err(not_a_chain(
-                &n,
-                "receives from",
-                &p,
-                "merging branches is not supported",
-            ));
-        }
+        single(&n, "receives from", &p, "merging branches is not supported")?;
         if order.contains(&n) {
             return Err(Error::bad_input(format!(
                 "the edges form a cycle through node '{n}'; only a neuron's own recurrent weight (neuron -> weight -> neuron) is supported"

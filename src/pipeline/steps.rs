@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, AnyNetwork};
 use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
 use crate::ir::{FloatNetwork, IntNetwork, Layer};
-use crate::quant::{self, meta_u32, QuantOptions};
+use crate::quant::{self, QuantOptions};
 use crate::report::{self, CyclePart, LayerReport, ReportData, Verification};
 use std::path::Path;
 
@@ -410,15 +410,13 @@ pub fn load_and_quantize(
 ) -> Result<(Option<FloatNetwork>, IntNetwork, u32)> {
     match format::load(model)? {
         AnyNetwork::Float(f) => {
-            let steps = steps.or(meta_u32(&f.meta, &["steps"])).unwrap_or(4);
-            let steps = hw_steps(steps)?;
+            let steps = hw_steps(quant::model_steps(&f.meta, steps))?;
             let opts = QuantOptions::recorded(&f.meta, weight_bits, input_bits, Some(steps));
             let (q, _) = quant::quantize(&f, &opts, None)?;
             Ok((Some(f), q, steps))
         }
         AnyNetwork::Integer(i) => {
-            let steps = steps.or(meta_u32(&i.meta, &["steps"])).unwrap_or(4);
-            let steps = hw_steps(steps)?;
+            let steps = hw_steps(quant::model_steps(&i.meta, steps))?;
             Ok((None, i, steps))
         }
     }

@@ -8,6 +8,7 @@ use super::{synth_request, synthesize, Progress};
 use crate::codegen::{Form, Lanes};
 use crate::error::{Error, Result};
 use crate::report::sweep::{Sweep, SweepRow};
+use crate::scale::cache::ResultCache;
 use crate::synth::{Backend, Target};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,6 +48,32 @@ pub struct HdlSweep {
     pub backend: Backend,
     pub out: PathBuf,
     pub synth_timeout: Option<Duration>,
+}
+
+/// The output folder of a sweep for `target` when none is given: out/sweep/<target>.
+pub fn default_out(target: Target) -> PathBuf {
+    PathBuf::from("out").join("sweep").join(target.name())
+}
+
+impl HdlSweep {
+    /// An --hdl sweep: it needs a target (a model sweep has a default); `out` defaults to
+    /// [`default_out`].
+    pub fn new(
+        hdl: Vec<PathBuf>,
+        target: Option<Target>,
+        backend: Backend,
+        out: Option<PathBuf>,
+        synth_timeout: Option<Duration>,
+    ) -> Result<HdlSweep> {
+        let target = target.ok_or_else(|| Error::bad_input("sweep --hdl needs --target"))?;
+        Ok(HdlSweep {
+            hdl,
+            target,
+            backend,
+            out: out.unwrap_or_else(|| default_out(target)),
+            synth_timeout,
+        })
+    }
 }
 
 fn manifest_field(dir: &Path, key: &str) -> Option<serde_json::Value> {
@@ -133,15 +160,17 @@ pub(crate) fn lane_settings(given: Option<&[String]>) -> Result<Vec<(String, Str
 }
 
 /// Plan, run and merge in one process (one shard holding every point; no result cache unless
-/// given): what `sweep --model` does.
+/// one is given, the folder `cache`): what `sweep --model` does.
 pub fn run_model(
     o: &ModelSweep,
-    cache: Option<&mut crate::scale::cache::ResultCache>,
+    cache: Option<&Path>,
     progress: &mut dyn Progress,
 ) -> Result<Sweep> {
+    let mut cache = cache.map(ResultCache::open).transpose()?;
     let plan = sweep_shard::plan(o)?;
     let plan_sha = crate::util::sha256_plain_hex(&plan.to_json());
-    let r = sweep_shard::run_shard(&plan, &plan_sha, crate::scale::Shard::ALL, cache, progress)?;
+    let shard = crate::scale::Shard::ALL;
+    let r = sweep_shard::run_shard(&plan, &plan_sha, shard, cache.as_mut(), progress)?;
     Ok(sweep_shard::merge(&plan, &[("this run".to_string(), r)])?.0)
 }
 

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::ir::IntNetwork;
 use crate::report::sweep::{Sweep, SweepRow};
 use crate::scale::cache::{self, CacheStats, Lookup, ResultCache};
+use crate::scale::emit::JobSpec;
 use crate::scale::Shard;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -24,8 +25,7 @@ use std::path::{Path, PathBuf};
 
 pub const PLAN_FORMAT: &str = "lifb-hdl sweep plan 1";
 pub const SHARD_FORMAT: &str = "lifb-hdl sweep shard 1";
-/// Where shards put their results, inside the sweep's output folder.
-pub const SHARD_DIR: &str = "shards";
+pub use crate::scale::SHARD_DIR;
 
 /// One design point: a neuron form and a lane setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,20 +64,14 @@ impl SweepPlan {
 
     /// Read a plan file; returns it with the sha256 of its bytes (which shard results name).
     pub fn read(path: &Path) -> Result<(SweepPlan, String)> {
-        let bytes = crate::util::read_limited(path, 64 << 20)?;
-        let plan: SweepPlan = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::bad_input(format!(
-                "{}: not a sweep plan ({e}); make one with lifb-hdl sweep plan ... -o plan.json",
-                path.display()
-            ))
-        })?;
-        if plan.format != PLAN_FORMAT {
-            return Err(Error::bad_input(format!(
-                "{}: format '{}', this lifb-hdl reads '{PLAN_FORMAT}'; make the plan again with this version",
-                path.display(),
-                plan.format
-            )));
-        }
+        let (plan, bytes): (SweepPlan, _) = crate::util::read_json(
+            path,
+            64 << 20,
+            "a sweep plan",
+            "; make one with lifb-hdl sweep plan ... -o plan.json",
+        )?;
+        let again = "; make the plan again with this version";
+        crate::util::check_format(path, &plan.format, PLAN_FORMAT, again)?;
         if plan.points.is_empty() {
             return Err(Error::bad_input(format!(
                 "{}: the plan has no points",
@@ -86,6 +80,76 @@ impl SweepPlan {
         }
         Ok((plan, crate::util::sha256_plain_hex(&bytes)))
     }
+
+    /// The job file's commands for a plan written to `plan_file`: each shard runs
+    /// `sweep run --plan`, the merge `sweep merge --plan`.
+    pub fn job(plan_file: &Path, shards: usize, image: &str) -> JobSpec {
+        let plan = plan_file.display().to_string();
+        JobSpec::lifb(
+            "lifb-sweep",
+            shards,
+            image,
+            &["sweep", "run", "--plan", &plan],
+            &["sweep", "merge", "--plan", &plan],
+        )
+    }
+
+    /// The result cache of a shard run: none with `no_cache`, else `dir`, else OUT/cache.
+    pub fn shard_cache(&self, no_cache: bool, dir: Option<&Path>) -> Result<Option<ResultCache>> {
+        if no_cache {
+            return Ok(None);
+        }
+        let default = self.sweep.out.join("cache");
+        ResultCache::open(dir.unwrap_or(&default)).map(Some)
+    }
+}
+
+/// `sweep plan`: plan the sweep and write the plan to `plan_file`; returns a line on what was
+/// written.
+pub fn write_plan(o: &ModelSweep, plan_file: &Path) -> Result<String> {
+    let plan = plan(o)?;
+    crate::util::write_atomic(plan_file, &plan.to_json())?;
+    let said = format!(
+        "wrote {}: {} points of {}, results into {}",
+        plan_file.display(),
+        plan.points.len(),
+        o.model.display(),
+        o.out.display()
+    );
+    Ok(said)
+}
+
+/// `sweep run`: measure shard `shard` (None: from the environment, else every point) of the plan
+/// in `plan_file` with the result cache [`SweepPlan::shard_cache`] picks, and write its results;
+/// returns a line on what it did.
+pub fn run_planned(
+    plan_file: &Path,
+    shard: Option<&str>,
+    no_cache: bool,
+    cache: Option<&Path>,
+    progress: &mut dyn Progress,
+) -> Result<String> {
+    let (plan, sha) = SweepPlan::read(plan_file)?;
+    let shard = Shard::resolve(shard)?;
+    let mut cache = plan.shard_cache(no_cache, cache)?;
+    let result = run_shard(&plan, &sha, shard, cache.as_mut(), progress)?;
+    let path = result.write(&plan.sweep.out)?;
+    Ok(result.summary(&path))
+}
+
+/// `sweep merge`: every shard's results of the plan in `plan_file`, merged; returns the sweep,
+/// its output folder and a line on what was merged.
+pub fn merge_planned(plan_file: &Path) -> Result<(Sweep, PathBuf, String)> {
+    let (plan, sha) = SweepPlan::read(plan_file)?;
+    let results = read_shard_results(&plan.sweep.out, &sha)?;
+    let (s, stats) = merge(&plan, &results)?;
+    let said = format!(
+        "merged {} shard result(s) of {} ({} points; result cache: {stats})",
+        results.len(),
+        plan_file.display(),
+        plan.points.len()
+    );
+    Ok((s, plan.sweep.out, said))
 }
 
 /// The result of one point, as a shard reports it.
@@ -117,8 +181,22 @@ pub struct ShardResult {
 impl ShardResult {
     /// Where shard `shard` of a sweep writes its results.
     pub fn path(out: &Path, shard: Shard) -> PathBuf {
-        out.join(SHARD_DIR)
-            .join(format!("{}.json", shard.file_stem()))
+        shard.result_file(out)
+    }
+
+    /// One line on what the shard did and where its results are (`path`).
+    pub fn summary(&self, path: &Path) -> String {
+        let cached = self.points.iter().filter(|p| p.cached).count();
+        let redone = match self.cache.corrupt {
+            0 => String::new(),
+            n => format!(", {n} corrupt entries redone"),
+        };
+        format!(
+            "shard {}: {} points ({cached} from the result cache{redone}), results in {}",
+            self.shard,
+            self.points.len(),
+            path.display()
+        )
     }
 
     pub fn write(&self, out: &Path) -> Result<PathBuf> {
@@ -539,23 +617,14 @@ fn measure(
 /// plans are skipped), each with its file name.
 pub fn read_shard_results(out: &Path, plan_sha256: &str) -> Result<Vec<(String, ShardResult)>> {
     let dir = out.join(SHARD_DIR);
-    let entries = std::fs::read_dir(&dir).map_err(|e| {
+    let names = crate::util::json_files(&dir).map_err(|e| {
         Error::io(&dir, e).context("no shard results to merge; run `lifb-hdl sweep run --plan PLAN --shard I/N` for every shard first")
     })?;
-    let mut names: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    names.sort();
     let mut found = Vec::new();
     for p in names {
-        let bytes = crate::util::read_limited(&p, 256 << 20)?;
-        let r: ShardResult = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::bad_input(format!(
-                "{}: not a sweep shard result ({e}); remove it and run its shard again",
-                p.display()
-            ))
-        })?;
+        let again = "; remove it and run its shard again";
+        let (r, _): (ShardResult, _) =
+            crate::util::read_json(&p, 256 << 20, "a sweep shard result", again)?;
         if r.format == SHARD_FORMAT && r.plan_sha256 == plan_sha256 {
             found.push((p.display().to_string(), r));
         }

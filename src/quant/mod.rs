@@ -61,10 +61,19 @@ impl QuantOptions {
             input_bits: input_bits
                 .or(meta_u32(meta, &["input_bits"]))
                 .unwrap_or(d.input_bits),
-            steps: steps.or(meta_u32(meta, &["steps"])).unwrap_or(d.steps),
+            steps: model_steps(meta, steps),
             ..d
         }
     }
+}
+
+/// The time steps of a run on a model with `meta`: `given`, else the model's recorded "steps",
+/// else 4.
+pub fn model_steps(
+    meta: &std::collections::BTreeMap<String, serde_json::Value>,
+    given: Option<u32>,
+) -> u32 {
+    given.or(meta_u32(meta, &["steps"])).unwrap_or(4)
 }
 
 /// A whole number at `path` in a model's `meta`, if it is there and fits in u32.

@@ -46,6 +46,17 @@ impl CacheStats {
     }
 }
 
+/// "H hits, M misses, C corrupt entries redone".
+impl std::fmt::Display for CacheStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} hits, {} misses, {} corrupt entries redone",
+            self.hits, self.misses, self.corrupt
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ResultCache {
     dir: PathBuf,

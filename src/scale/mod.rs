@@ -10,6 +10,10 @@ pub mod emit;
 
 use crate::error::{Error, Result};
 use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where the shards of a sharded run put their results, inside the run's output folder.
+pub const SHARD_DIR: &str = "shards";
 
 /// Shard `index` of `count` (0-based): it takes the items `i` with `i % count == index`, so every
 /// shard gets a similar mix of the list (a sweep lists its heavy points together).
@@ -111,6 +115,13 @@ impl Shard {
     /// Whether item `i` of the list belongs to this shard.
     pub fn owns(self, i: usize) -> bool {
         i % self.count == self.index
+    }
+
+    /// The file in which the shard of a sharded run with output folder `out` leaves its results:
+    /// `OUT/shards/shard-0003-of-0010.json`.
+    pub fn result_file(self, out: &Path) -> PathBuf {
+        out.join(SHARD_DIR)
+            .join(format!("{}.json", self.file_stem()))
     }
 
     /// The shard's file name stem: `shard-0003-of-0010` (sorts in order).

@@ -160,36 +160,17 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
         }
         sums.cycles += cycles::predict(&hw, &plan, g, x, s, steps);
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
-    let chunk = inputs.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<CostSums>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = inputs
-            .chunks(chunk)
-            .enumerate()
-            .map(|(ci, part)| {
-                let (sim, one) = (&sim, &one);
-                scope.spawn(move || {
-                    let mut sums = CostSums::default();
-                    for (i, x) in part.iter().enumerate() {
-                        let s = ci * chunk + i;
-                        let g = sim.run(x, s as u64, steps, trace)?;
-                        one(s, x, &g, &mut sums);
-                    }
-                    Ok(sums)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("cost thread panicked"))
-            .collect()
-    });
+    let parts = crate::util::par_chunks(inputs, crate::util::worker_threads(), |first, part| {
+        let mut sums = CostSums::default();
+        for (i, x) in part.iter().enumerate() {
+            let s = first + i;
+            let g = sim.run(x, s as u64, steps, trace)?;
+            one(s, x, &g, &mut sums);
+        }
+        Ok(sums)
+    })?;
     let mut total = CostSums::default();
     for p in parts {
-        let p = p?;
         total.synaptic_ops += p.synaptic_ops;
         total.spikes += p.spikes;
         total.neuron_steps += p.neuron_steps;

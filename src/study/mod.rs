@@ -386,13 +386,9 @@ pub fn run(
 const MAX_CELL_FILE: u64 = 1 << 20;
 
 pub fn read_cell(path: &Path) -> Result<CellResult> {
-    let bytes = crate::util::read_limited(path, MAX_CELL_FILE)?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::bad_input(format!(
-            "{}: not a study cell result ({e}); delete it to rerun the cell",
-            path.display()
-        ))
-    })
+    let again = "; delete it to rerun the cell";
+    let (cell, _) = crate::util::read_json(path, MAX_CELL_FILE, "a study cell result", again)?;
+    Ok(cell)
 }
 
 /// Every finished cell in a study directory, sorted by key.

@@ -168,18 +168,20 @@ pub fn resolve(backend: Backend, family: Family, venv: Option<&Path>) -> Result<
     }
 }
 
+/// A tool that could not be run or started: what failed, why, and how to install the tools.
+fn cannot(verb: &str, what: &str, e: std::io::Error) -> Error {
+    Error::tool(format!(
+        "cannot {verb} {what}: {e}.\nTo fix: {INSTALL_HINT}."
+    ))
+}
+
 /// First non-empty line that a `--version`-style call prints (stdout, else stderr).
 pub fn version(program: &Path, flag: &str) -> Result<String> {
     let out = Command::new(program)
         .arg(flag)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| {
-            Error::tool(format!(
-                "cannot run {} {flag}: {e}.\nTo fix: {INSTALL_HINT}.",
-                program.display()
-            ))
-        })?;
+        .map_err(|e| cannot("run", &format!("{} {flag}", program.display()), e))?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     text.lines()
@@ -235,12 +237,7 @@ pub fn run_logged(
         .stderr(err_file)
         .process_group(0)
         .spawn()
-        .map_err(|e| {
-            Error::tool(format!(
-                "cannot start {}: {e}.\nTo fix: {INSTALL_HINT}.",
-                program.display()
-            ))
-        })?;
+        .map_err(|e| cannot("start", &program.display().to_string(), e))?;
     let wait_err =
         |e: std::io::Error| Error::tool(format!("waiting for {}: {e}", program.display()));
     // Which tool runs and for how long, on a terminal only (drawn on stderr, hidden otherwise).

@@ -18,6 +18,7 @@
 //! time. Pooling is a custom op too (window sums forward, the gradient spread over each window
 //! backward; rows and columns beyond the last whole window are dropped, as `avg_pool2d` does).
 
+use super::spike::f32_slice;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 
 /// im2col for stride 1 and zero padding `pad` with a k x k kernel: x [C, N, H, W] ->
@@ -30,7 +31,11 @@ struct Unfold {
 
 /// The adjoint of `Unfold` (col2im, overlapping taps summed): [C*k*k, N*Ho*Wo] -> [C, N, H, W].
 #[derive(Debug, Clone, Copy)]
-struct Fold {
+struct Fold(Geom);
+
+/// Geometry shared by unfold and fold.
+#[derive(Debug, Clone, Copy)]
+struct Geom {
     k: usize,
     pad: usize,
     n: usize,
@@ -39,15 +44,18 @@ struct Fold {
     w: usize,
 }
 
-/// Geometry shared by unfold and fold.
-#[derive(Clone, Copy)]
-struct Geom {
-    k: usize,
-    pad: usize,
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
+impl Unfold {
+    /// The geometry of this unfold on an input of dimensions (C, N, H, W).
+    fn geom(&self, (c, n, h, w): (usize, usize, usize, usize)) -> Geom {
+        Geom {
+            k: self.k,
+            pad: self.pad,
+            n,
+            c,
+            h,
+            w,
+        }
+    }
 }
 
 impl Geom {
@@ -93,16 +101,6 @@ impl Geom {
     }
 }
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(v) = s else {
-        candle_core::bail!("{op}: only f32 tensors are supported")
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => candle_core::bail!("{op}: input must be contiguous"),
-    }
-}
-
 impl CustomOp1 for Unfold {
     fn name(&self) -> &'static str {
         "lifb-unfold"
@@ -110,15 +108,8 @@ impl CustomOp1 for Unfold {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = f32_slice(s, l, self.name())?;
-        let (c, n, h, w) = l.shape().dims4()?;
-        let g = Geom {
-            k: self.k,
-            pad: self.pad,
-            n,
-            c,
-            h,
-            w,
-        };
+        let g = self.geom(l.shape().dims4()?);
+        let (c, n, h, w) = (g.c, g.n, g.h, g.w);
         if h + 2 * self.pad < self.k || w + 2 * self.pad < self.k {
             candle_core::bail!("unfold: kernel {} larger than the padded input", self.k)
         }
@@ -132,15 +123,7 @@ impl CustomOp1 for Unfold {
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let (c, n, h, w) = arg.dims4()?;
-        let fold = Fold {
-            k: self.k,
-            pad: self.pad,
-            n,
-            c,
-            h,
-            w,
-        };
+        let fold = Fold(self.geom(arg.dims4()?));
         Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&fold)?))
     }
 }
@@ -152,28 +135,18 @@ impl CustomOp1 for Fold {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let cols = f32_slice(s, l, self.name())?;
-        let g = Geom {
-            k: self.k,
-            pad: self.pad,
-            n: self.n,
-            c: self.c,
-            h: self.h,
-            w: self.w,
-        };
-        let want = self.c * self.k * self.k * self.n * g.out_h() * g.out_w();
+        let g = self.0;
+        let want = g.c * g.k * g.k * g.n * g.out_h() * g.out_w();
         if cols.len() != want {
             candle_core::bail!("fold: {} values, expected {want}", cols.len())
         }
-        let mut x = vec![0f32; self.n * self.c * self.h * self.w];
+        let mut x = vec![0f32; g.n * g.c * g.h * g.w];
         g.for_each_run(|_, col, xi, len| {
             for (d, s) in x[xi..xi + len].iter_mut().zip(&cols[col..col + len]) {
                 *d += s;
             }
         });
-        Ok((
-            CpuStorage::F32(x),
-            Shape::from((self.c, self.n, self.h, self.w)),
-        ))
+        Ok((CpuStorage::F32(x), Shape::from((g.c, g.n, g.h, g.w))))
     }
 }
 

@@ -61,7 +61,13 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
+/// The values of a contiguous f32 tensor (the CPU storage a custom op gets); other tensors are
+/// an error of the op `op`.
+pub(super) fn f32_slice<'a>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    op: &str,
+) -> candle_core::Result<&'a [f32]> {
     let CpuStorage::F32(v) = s else {
         candle_core::bail!("{op}: only f32 tensors are supported")
     };

@@ -11,7 +11,7 @@ use crate::codegen::{self, Form, Lanes};
 use crate::cosim::{self, CosimOptions, CosimReport, Simulator, Stimulus};
 use crate::error::{Error, Result};
 use crate::ir::random::{random_inputs, random_network, RandomSpec};
-use crate::ir::{IntNetwork, Layer};
+use crate::ir::IntNetwork;
 use crate::scale::Shard;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,8 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const SHARD_FORMAT: &str = "lifb-hdl verify shard 1";
-/// Where shards put their totals and reproducers, inside the campaign's output folder.
-pub const SHARD_DIR: &str = "shards";
+pub use crate::scale::SHARD_DIR;
 pub const REPRODUCER_DIR: &str = "reproducers";
 /// The most networks one campaign may list.
 pub const MAX_NETWORKS: u64 = 1 << 40;
@@ -115,14 +114,7 @@ pub fn case(seed: u64, index: u64) -> Case {
     } else {
         Form::Decoupled
     };
-    let widths: Vec<usize> = net
-        .layers
-        .iter()
-        .filter_map(|l| match l {
-            Layer::Dense(d) => Some(d.out_features),
-            _ => None,
-        })
-        .collect();
+    let widths = net.dense_widths();
     let mut lanes = Vec::new();
     let mut units = Vec::new();
     for &n in &widths {
@@ -237,8 +229,7 @@ pub struct ShardTotals {
 
 impl ShardTotals {
     pub fn path(out: &Path, shard: Shard) -> PathBuf {
-        out.join(SHARD_DIR)
-            .join(format!("{}.json", shard.file_stem()))
+        shard.result_file(out)
     }
 }
 
@@ -397,30 +388,14 @@ pub fn write_reproducer(k: &Case, simulator: Simulator, dir: &Path) -> Result<()
 /// campaign (networks, seed, simulator, shard count) and all present.
 pub fn merge(out: &Path) -> Result<(Vec<ShardTotals>, Totals)> {
     let dir = out.join(SHARD_DIR);
-    let entries = std::fs::read_dir(&dir).map_err(|e| {
+    let paths = crate::util::json_files(&dir).map_err(|e| {
         Error::io(&dir, e).context("no shard totals to merge; run lifb-hdl verify --random-networks N --seed S --shard I/N for every shard first")
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
     let mut shards: Vec<ShardTotals> = Vec::new();
     for p in &paths {
-        let bytes = crate::util::read_limited(p, 64 << 20)?;
-        let s: ShardTotals = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::bad_input(format!(
-                "{}: not a verification shard's totals ({e})",
-                p.display()
-            ))
-        })?;
-        if s.format != SHARD_FORMAT {
-            return Err(Error::bad_input(format!(
-                "{}: format '{}', this lifb-hdl reads '{SHARD_FORMAT}'",
-                p.display(),
-                s.format
-            )));
-        }
+        let what = "a verification shard's totals";
+        let (s, _): (ShardTotals, _) = crate::util::read_json(p, 64 << 20, what, "")?;
+        crate::util::check_format(p, &s.format, SHARD_FORMAT, "")?;
         shards.push(s);
     }
     let first = shards.first().ok_or_else(|| {
@@ -472,6 +447,7 @@ pub fn merge(out: &Path) -> Result<(Vec<ShardTotals>, Totals)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::Layer;
 
     #[test]
     fn cases_follow_from_seed_and_index_and_vary() {
