@@ -133,16 +133,7 @@ module {= module =} #(
     /* verilator lint_on UNUSEDSIGNAL */
 
     lifb_engine_core #(
-        .NEURON("{= g.neuron =}"), .RESET("{= g.reset =}"), .LEAK("{= g.leak =}"),
-        .LEAK_SHIFT(LEAK_SHIFT), .LEAK_MUL(LEAK_MUL), .LEAK_MUL_BITS(LEAK_MUL_BITS), .LEAK_FRAC(LEAK_FRAC),
-        .THRESHOLDS(THRESHOLDS), .RHO_BITS(RHO_BITS), .RHO_PREFIX(RHO_PREFIX),
-        .CONST_IN(CONST_IN), .LANES(LANES), .PASSES(PASSES), .LAST_LANES(LAST_PASS_NEURONS),
-        .UNITS(UNITS), .UNIT_GROUPS(UNIT_GROUPS), .WORDS(WORDS), .EVENTS(EVENTS), .PENDING(PENDING),
-        .IN_COUNT_BITS(IN_COUNT_BITS), .OUT_INDEX_BITS(OUT_INDEX_BITS), .OUT_COUNT_BITS(OUT_COUNT_BITS),
-        .STATE_BITS(STATE_BITS), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS), .MEMBRANE_BITS(MEMBRANE_BITS),
-        .SUM_BITS(SUM_BITS), .PARAM_BITS(PARAM_BITS), .TAG_BITS(TAG_BITS),
-        .PASS_BITS(PASS_BITS), .PASS_COUNT_BITS(PASS_COUNT_BITS), .GROUP_BITS(GROUP_BITS),
-        .WORD_BITS(WORD_BITS), .WORD_COUNT_BITS(WORD_COUNT_BITS), .PENDING_BITS(PENDING_BITS), .UNIT_BITS(UNIT_BITS)
+{% include "engine_core_params.v" %}
     ) core (
         .clk(clk), .rst(rst), .start(start), .steps_m1(steps_m1),
         .ev_valid(in_valid), .ev_eos(in_eos), .ev_last(a_last), .ev_word(1'b1), .ev_entry(a_pass),
