@@ -185,6 +185,29 @@ fn mutate_cli() {
         out.lines().count() >= 50 && out.contains("equivalent:"),
         "{out}"
     );
+    // --conv: the convolution catalogue, on the conv campaign network with --builtin
+    let (code, out) = run(&["mutate", "--list", "--conv"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("conv-walk-zero") && !out.contains("cmp-fire-gt"),
+        "{out}"
+    );
+    let (code, out) = run(&[
+        "mutate",
+        "--builtin",
+        "--conv",
+        "--simulator",
+        "icarus",
+        "--only",
+        "conv-walk-zero",
+        "--json",
+        "--cache",
+        c,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["score"], 1.0, "{out}");
+    assert_eq!(v["non_equivalent"], 1, "{out}");
     // a model without a multiplied leak: the leak-mul mutants cannot be planted
     let dir = common::Scratch::new("mutate");
     let (spec, _, _) = &common::structures()[0];
