@@ -13,21 +13,21 @@ module {= top =} (
     input  wire              in_valid,
     output wire              in_ready,
     input  wire              in_eos,
-    input  wire [{= in_iw - 1 =}:0]  in_index,
-    input  wire [{= in_cw - 1 =}:0]  in_value,
+    input  wire [{= in_index_bits - 1 =}:0]  in_index,
+    input  wire [{= in_count_bits - 1 =}:0]  in_value,
     output reg               out_valid,
     input  wire              out_ready,
     output reg               out_eos,
-    output reg  [{= out_iw - 1 =}:0] out_index,
-    output reg  [{= out_vw - 1 =}:0] out_value,
+    output reg  [{= out_index_bits - 1 =}:0] out_index,
+    output reg  [{= out_value_bits - 1 =}:0] out_value,
 {% for t in taps %}    output wire              tap{= t.layer =}_valid,
     output wire              tap{= t.layer =}_eos,
-    output wire [{= t.iw - 1 =}:0]  tap{= t.layer =}_index,
-    output wire [{= t.cw - 1 =}:0]  tap{= t.layer =}_count,
-    output wire [{= t.vw - 1 =}:0]  tap{= t.layer =}_v,
+    output wire [{= t.index_bits - 1 =}:0]  tap{= t.layer =}_index,
+    output wire [{= t.count_bits - 1 =}:0]  tap{= t.layer =}_count,
+    output wire [{= t.state_bits - 1 =}:0]  tap{= t.layer =}_v,
     output wire              tap{= t.layer =}_busy,
 {% endfor %}    output reg               done,
-    output reg  [{= clw - 1 =}:0]  class_out
+    output reg  [{= class_count_bits - 1 =}:0]  class_out
 );
     reg [15:0] steps_m1;
     // Observability for co-simulation only (a Verilator public signal, no port, no logic in
@@ -38,33 +38,33 @@ module {= top =} (
 {% for e in engines %}
     // engine {= loop.index0 =}: {= e.desc =}
     wire              f{= loop.index0 =}_valid, f{= loop.index0 =}_ready, f{= loop.index0 =}_wready;
-    wire [{= e.src_iw + e.cw =}:0] f{= loop.index0 =}_data;
+    wire [{= e.source_index_bits + e.in_count_bits =}:0] f{= loop.index0 =}_data;
     wire              e{= loop.index0 =}_out_valid, e{= loop.index0 =}_out_ready, e{= loop.index0 =}_out_eos, e{= loop.index0 =}_busy;
-    wire [{= e.oiw - 1 =}:0] e{= loop.index0 =}_out_index;
-    wire [{= e.ocw - 1 =}:0] e{= loop.index0 =}_out_count;
-    wire [{= e.vw - 1 =}:0] e{= loop.index0 =}_out_v;
+    wire [{= e.out_index_bits - 1 =}:0] e{= loop.index0 =}_out_index;
+    wire [{= e.out_count_bits - 1 =}:0] e{= loop.index0 =}_out_count;
+    wire [{= e.state_bits - 1 =}:0] e{= loop.index0 =}_out_v;
     assign cov_fifo_full[{= loop.index0 =}] = !f{= loop.index0 =}_wready;
 {% if loop.first %}    assign in_ready = f0_wready;
-    lifb_fifo #(.W({= e.src_iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo0 (
+    lifb_fifo #(.W({= e.source_index_bits + e.in_count_bits + 1 =}), .AW({= e.fifo_addr_bits =})) fifo0 (
         .clk(clk), .rst(rst), .wr_valid(in_valid), .wr_ready(f0_wready),
         .wr_data({in_eos, in_index, in_value}),
         .rd_valid(f0_valid), .rd_ready(f0_ready), .rd_data(f0_data));
 {% else %}    assign e{= loop.index0 - 1 =}_out_ready = f{= loop.index0 =}_wready;
-    lifb_fifo #(.W({= e.src_iw + e.cw + 1 =}), .AW({= e.fifo_aw =})) fifo{= loop.index0 =} (
+    lifb_fifo #(.W({= e.source_index_bits + e.in_count_bits + 1 =}), .AW({= e.fifo_addr_bits =})) fifo{= loop.index0 =} (
         .clk(clk), .rst(rst), .wr_valid(e{= loop.index0 - 1 =}_out_valid), .wr_ready(f{= loop.index0 =}_wready),
         .wr_data({e{= loop.index0 - 1 =}_out_eos, e{= loop.index0 - 1 =}_out_index, e{= loop.index0 - 1 =}_out_count}),
         .rd_valid(f{= loop.index0 =}_valid), .rd_ready(f{= loop.index0 =}_ready), .rd_data(f{= loop.index0 =}_data));
 {% endif %}{% match e.route %}{% when Some with (rt) %}    // the pool in front of this engine: each event routed to its pooled index
     wire              r{= loop.index0 =}_valid, r{= loop.index0 =}_ready, r{= loop.index0 =}_eos;
-    wire [{= e.iw - 1 =}:0] r{= loop.index0 =}_index;
-    wire [{= e.cw - 1 =}:0] r{= loop.index0 =}_count;
+    wire [{= e.in_index_bits - 1 =}:0] r{= loop.index0 =}_index;
+    wire [{= e.in_count_bits - 1 =}:0] r{= loop.index0 =}_count;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [{= rt.c_bits - 1 =}:0] r{= loop.index0 =}_c;
     wire [{= rt.y_bits - 1 =}:0] r{= loop.index0 =}_y;
     wire [{= rt.x_bits - 1 =}:0] r{= loop.index0 =}_x;
     /* verilator lint_on UNUSEDSIGNAL */
     lifb_event_route #(
-        .IN_BITS({= rt.in_bits =}), .COUNT_BITS({= e.cw =}), .WIDE({= rt.wide =}),
+        .IN_BITS({= rt.in_bits =}), .COUNT_BITS({= e.in_count_bits =}), .WIDE({= rt.wide =}),
         .C_BITS({= rt.c_bits =}), .Y_BITS({= rt.y_bits =}), .X_BITS({= rt.x_bits =}), .OUT_BITS({= rt.out_bits =}),
         .SRC_HW({= rt.src_hw =}), .SRC_W({= rt.src_w =}),
         .M_HW({= rt.m_hw =}), .S_HW({= rt.s_hw =}), .M_W({= rt.m_w =}), .S_W({= rt.s_w =}),
@@ -72,9 +72,9 @@ module {= top =} (
         .HP({= rt.hp =}), .WP({= rt.wp =})
     ) route{= loop.index0 =} (
         .clk(clk), .rst(rst), .in_valid(f{= loop.index0 =}_valid), .in_ready(f{= loop.index0 =}_ready),
-        .in_eos(f{= loop.index0 =}_data[{= e.src_iw + e.cw =}]),
-        .in_index(f{= loop.index0 =}_data[{= e.src_iw + e.cw - 1 =}:{= e.cw =}]),
-        .in_count(f{= loop.index0 =}_data[{= e.cw - 1 =}:0]),
+        .in_eos(f{= loop.index0 =}_data[{= e.source_index_bits + e.in_count_bits =}]),
+        .in_index(f{= loop.index0 =}_data[{= e.source_index_bits + e.in_count_bits - 1 =}:{= e.in_count_bits =}]),
+        .in_count(f{= loop.index0 =}_data[{= e.in_count_bits - 1 =}:0]),
         .out_valid(r{= loop.index0 =}_valid), .out_ready(r{= loop.index0 =}_ready), .out_eos(r{= loop.index0 =}_eos),
         .out_c(r{= loop.index0 =}_c), .out_y(r{= loop.index0 =}_y), .out_x(r{= loop.index0 =}_x),
         .out_index(r{= loop.index0 =}_index), .out_count(r{= loop.index0 =}_count));
@@ -85,9 +85,9 @@ module {= top =} (
 {% when None %}    {= e.module =} eng{= loop.index0 =} (
         .clk(clk), .rst(rst), .start(start), .steps_m1(steps_m1),
         .in_valid(f{= loop.index0 =}_valid), .in_ready(f{= loop.index0 =}_ready),
-        .in_eos(f{= loop.index0 =}_data[{= e.src_iw + e.cw =}]),
-        .in_index(f{= loop.index0 =}_data[{= e.src_iw + e.cw - 1 =}:{= e.cw =}]),
-        .in_count(f{= loop.index0 =}_data[{= e.cw - 1 =}:0]),
+        .in_eos(f{= loop.index0 =}_data[{= e.source_index_bits + e.in_count_bits =}]),
+        .in_index(f{= loop.index0 =}_data[{= e.source_index_bits + e.in_count_bits - 1 =}:{= e.in_count_bits =}]),
+        .in_count(f{= loop.index0 =}_data[{= e.in_count_bits - 1 =}:0]),
 {% endmatch %}        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
         .out_eos(e{= loop.index0 =}_out_eos), .out_index(e{= loop.index0 =}_out_index),
         .out_count(e{= loop.index0 =}_out_count), .out_v(e{= loop.index0 =}_out_v),
@@ -107,38 +107,38 @@ module {= top =} (
     assign e{= last =}_out_ready = !out_valid || out_ready;
     wire ro_take = ro_valid && e{= last =}_out_ready;
 {% if group > 1 %}    /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] ro_cls_full = {{= 32 - out_iw =}'d0, e{= last =}_out_index} / 32'd{= group =};
+    wire [31:0] ro_cls_full = {{= 32 - out_index_bits =}'d0, e{= last =}_out_index} / 32'd{= group =};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [{= ki - 1 =}:0] ro_cls = ro_cls_full[{= ki - 1 =}:0];
-{% else if out_iw > ki %}    /* verilator lint_off UNUSEDSIGNAL */
-    wire [{= out_iw - 1 =}:0] ro_cls_full = e{= last =}_out_index;
+    wire [{= class_index_bits - 1 =}:0] ro_cls = ro_cls_full[{= class_index_bits - 1 =}:0];
+{% else if out_index_bits > class_index_bits %}    /* verilator lint_off UNUSEDSIGNAL */
+    wire [{= out_index_bits - 1 =}:0] ro_cls_full = e{= last =}_out_index;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [{= ki - 1 =}:0] ro_cls = ro_cls_full[{= ki - 1 =}:0];
-{% else %}    wire [{= ki - 1 =}:0] ro_cls = e{= last =}_out_index;
-{% endif %}{% if current_readout %}    wire signed [{= sw - 1 =}:0] ro_add = {{{= sw - out_vw =}{e{= last =}_out_count[{= out_vw - 1 =}]}}, e{= last =}_out_count};
-{% else %}    wire signed [{= sw - 1 =}:0] ro_add = {{= sw - out_vw =}'d0, e{= last =}_out_count};
-{% endif %}    reg signed [{= sw - 1 =}:0] score [0:{= classes - 1 =}];
+    wire [{= class_index_bits - 1 =}:0] ro_cls = ro_cls_full[{= class_index_bits - 1 =}:0];
+{% else %}    wire [{= class_index_bits - 1 =}:0] ro_cls = e{= last =}_out_index;
+{% endif %}{% if current_readout %}    wire signed [{= score_bits - 1 =}:0] ro_add = {{{= score_bits - out_value_bits =}{e{= last =}_out_count[{= out_value_bits - 1 =}]}}, e{= last =}_out_count};
+{% else %}    wire signed [{= score_bits - 1 =}:0] ro_add = {{= score_bits - out_value_bits =}'d0, e{= last =}_out_count};
+{% endif %}    reg signed [{= score_bits - 1 =}:0] score [0:{= classes - 1 =}];
     reg [15:0] ro_step;
     reg        ro_argmax;
-    reg [{= clw - 1 =}:0] am_i;
-    reg [{= clw - 1 =}:0] am_best;
-    wire [{= ki - 1 =}:0] am_i_k = am_i[{= ki - 1 =}:0];
-    wire [{= ki - 1 =}:0] am_best_k = am_best[{= ki - 1 =}:0];
+    reg [{= class_count_bits - 1 =}:0] am_i;
+    reg [{= class_count_bits - 1 =}:0] am_best;
+    wire [{= class_index_bits - 1 =}:0] am_i_k = am_i[{= class_index_bits - 1 =}:0];
+    wire [{= class_index_bits - 1 =}:0] am_best_k = am_best[{= class_index_bits - 1 =}:0];
     integer c;
     always @(posedge clk) begin
         if (rst) begin
             steps_m1 <= 16'd0;
             out_valid <= 1'b0;
             out_eos <= 1'b0;
-            out_index <= {= out_iw =}'d0;
-            out_value <= {= out_vw =}'d0;
+            out_index <= {= out_index_bits =}'d0;
+            out_value <= {= out_value_bits =}'d0;
             done <= 1'b0;
-            class_out <= {= clw =}'d0;
+            class_out <= {= class_count_bits =}'d0;
             ro_step <= 16'd0;
             ro_argmax <= 1'b0;
-            am_i <= {= clw =}'d0;
-            am_best <= {= clw =}'d0;
-            for (c = 0; c < {= classes =}; c = c + 1) score[c] <= {= sw =}'sd0;
+            am_i <= {= class_count_bits =}'d0;
+            am_best <= {= class_count_bits =}'d0;
+            for (c = 0; c < {= classes =}; c = c + 1) score[c] <= {= score_bits =}'sd0;
         end else begin
             done <= 1'b0;
             if (out_valid && out_ready) out_valid <= 1'b0;
@@ -146,7 +146,7 @@ module {= top =} (
                 steps_m1 <= steps - 16'd1;
                 ro_step <= 16'd0;
                 ro_argmax <= 1'b0;
-                for (c = 0; c < {= classes =}; c = c + 1) score[c] <= {= sw =}'sd0;
+                for (c = 0; c < {= classes =}; c = c + 1) score[c] <= {= score_bits =}'sd0;
             end else begin
                 if (ro_take) begin
                     out_valid <= 1'b1;
@@ -157,14 +157,14 @@ module {= top =} (
                         score[ro_cls] <= score[ro_cls] + ro_add;
                     end else if (ro_step == steps_m1) begin
                         ro_argmax <= 1'b1;
-                        am_i <= {= clw =}'d1;
-                        am_best <= {= clw =}'d0;
+                        am_i <= {= class_count_bits =}'d1;
+                        am_best <= {= class_count_bits =}'d0;
                     end else begin
                         ro_step <= ro_step + 16'd1;
                     end
                 end
                 if (ro_argmax) begin
-                    if (am_i == {= clw =}'d{= classes =}) begin
+                    if (am_i == {= class_count_bits =}'d{= classes =}) begin
                         // done only once the last output beat has been taken
                         if (!out_valid || out_ready) begin
                             ro_argmax <= 1'b0;
@@ -174,7 +174,7 @@ module {= top =} (
                     end else begin
                         // strictly greater: ties keep the lower class
                         if (score[am_i_k] > score[am_best_k]) am_best <= am_i;
-                        am_i <= am_i + {= clw =}'d1;
+                        am_i <= am_i + {= class_count_bits =}'d1;
                     end
                 end
             end

@@ -2,16 +2,11 @@ use crate::decouple::{self, Form};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::ir::random::random_inputs;
-use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Integer model manifest (.json).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Where to write the decoupled model.
-    #[arg(short, long)]
-    pub output: PathBuf,
+    #[command(flatten)]
+    pub files: super::PassFiles,
     /// decoupled (or group): B sub-units share one membrane (always exact); pure-lif: standard
     /// LIF units with lateral synapses (exact only without leak; subtract reset only).
     #[arg(long, value_enum, default_value_t = Form::Decoupled)]
@@ -30,15 +25,12 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     use super::limits;
-    super::Files::default()
-        .model_in(&a.model, "--model")
-        .model_out(Some(&a.output), "-o")
-        .check()?;
+    a.files.files().check()?;
     if a.check > 0 {
         limits::steps("--steps", a.steps, limits::MAX_STEPS)?;
         limits::count("--check", a.check, limits::MAX_SAMPLES)?;
     }
-    let net = format::load_integer(&a.model)?;
+    let net = format::load_integer(&a.files.model)?;
     if a.check > 0 {
         limits::buffer(
             "--check random inputs",
@@ -76,7 +68,7 @@ pub fn run(a: Args) -> Result<()> {
             outln!("{msg}");
         }
     }
-    format::save(&dec, &a.output)?;
-    outln!("wrote {} ({} form)", a.output.display(), a.form);
+    format::save(&dec, &a.files.output)?;
+    outln!("wrote {} ({} form)", a.files.output.display(), a.form);
     Ok(())
 }

@@ -36,6 +36,7 @@ mod quantize;
 mod simulate;
 mod study;
 mod sweep;
+mod sweep_shards;
 mod synth;
 mod train;
 mod verify;
@@ -181,6 +182,26 @@ pub fn main() -> i32 {
             errln!("error: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// A pass's model in and model out (quantize, decouple).
+#[derive(clap::Args, Debug)]
+pub struct PassFiles {
+    /// The model to read (.json manifest; its .safetensors beside it).
+    #[arg(long)]
+    pub model: std::path::PathBuf,
+    /// Where to write the result (.json manifest; its .safetensors goes beside it).
+    #[arg(short, long)]
+    pub output: std::path::PathBuf,
+}
+
+impl PassFiles {
+    /// The checks of both files (`--model` readable, `-o` writable and not the input).
+    pub(crate) fn files(&self) -> Files {
+        Files::default()
+            .model_in(&self.model, "--model")
+            .model_out(Some(&self.output), "-o")
     }
 }
 

@@ -7,12 +7,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Float model manifest (.json).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Where to write the integer model manifest (its .safetensors goes beside it).
-    #[arg(short, long)]
-    pub output: PathBuf,
+    #[command(flatten)]
+    pub files: super::PassFiles,
     /// Signed weight width in bits (2..=16). Default: the width the model was trained for (its
     /// meta's quantization-aware training bits), else 8.
     #[arg(long)]
@@ -40,12 +36,11 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(s) = a.steps {
         super::limits::steps("--steps", s, super::limits::MAX_STEPS)?;
     }
-    super::Files::default()
-        .model_in(&a.model, "--model")
+    a.files
+        .files()
         .file_in(a.calibration.as_deref(), "--calibration")
-        .model_out(Some(&a.output), "-o")
         .check()?;
-    let net = format::load_float(&a.model)?;
+    let net = format::load_float(&a.files.model)?;
     let opts = QuantOptions {
         membrane_bits: a.membrane_bits,
         leak_frac_bits: a.leak_frac_bits,
@@ -64,11 +59,11 @@ pub fn run(a: Args) -> Result<()> {
         Some(c) => verify::quantize_calibrated(&net, &opts, &c.samples)?,
         None => quant::quantize(&net, &opts, None)?,
     };
-    format::save(&q, &a.output)?;
+    format::save(&q, &a.files.output)?;
     outln!(
         "quantized {} -> {}: weights {} bits, membrane {} bits, inputs {} bits; largest threshold rounding error {:.2} %",
-        a.model.display(),
-        a.output.display(),
+        a.files.model.display(),
+        a.files.output.display(),
         opts.weight_bits,
         report.membrane_bits,
         opts.input_bits,

@@ -2,16 +2,14 @@
 //! plot of latency against logic cells in sweep.html. With `--model`, for every neuron form and
 //! lane setting: generate, co-simulate against the golden model, synthesize; with `--hdl`,
 //! synthesize design folders generated beforehand. Spread over machines (docs/scale-out.md):
-//! `sweep plan`, `sweep run --plan P --shard I/N`, `sweep merge --plan P`. The work is the
-//! library's (`crate::pipeline::sweep`, `crate::pipeline::sweep_shard`); this file maps the
-//! arguments and prints what it did.
+//! `sweep plan`, `sweep run --plan P --shard I/N`, `sweep merge --plan P` (`sweep_shards.rs`).
+//! The work is the library's (`crate::pipeline::sweep`); this file maps the arguments and prints
+//! what it did.
 
 use super::progress::Spinners;
 use crate::codegen::Form;
 use crate::error::{Error, Result};
 use crate::pipeline::sweep::{self, HdlSweep, ModelSweep};
-use crate::pipeline::sweep_shard::{self, SweepPlan};
-use crate::scale::emit;
 use crate::synth::{Backend, Target};
 use std::path::PathBuf;
 
@@ -19,61 +17,13 @@ use std::path::PathBuf;
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
     #[command(subcommand)]
-    pub action: Option<Action>,
+    pub action: Option<super::sweep_shards::Action>,
     #[command(flatten)]
     pub sweep: SweepArgs,
     /// Result cache for --model (default: none, every point is measured): points measured
     /// before with the same model, options and tools are read from it.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-}
-
-/// The sweep in steps that can run on different machines (docs/scale-out.md).
-#[derive(clap::Subcommand, Debug)]
-pub enum Action {
-    /// Check everything and write the design points (nothing is measured); with --emit, also
-    /// print a Slurm or Kubernetes job file that runs the shards.
-    Plan(Box<PlanArgs>),
-    /// Measure one shard of a plan's points (shard from --shard, else from Slurm's or
-    /// Kubernetes' environment, else all points) into OUT/shards/.
-    Run(RunArgs),
-    /// Gather every shard's results into sweep.json and sweep.html.
-    Merge(MergeArgs),
-}
-
-#[derive(clap::Args, Debug)]
-pub struct PlanArgs {
-    #[command(flatten)]
-    pub sweep: SweepArgs,
-    /// The plan file to write.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: PathBuf,
-    #[command(flatten)]
-    pub job: super::EmitArgs,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct RunArgs {
-    /// The plan (from `sweep plan`).
-    #[arg(long, value_name = "FILE")]
-    pub plan: PathBuf,
-    /// This run's shard, I/N (0 <= I < N). Default: SLURM_ARRAY_TASK_ID of
-    /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX of LIFB_SHARDS, else 0/1 (every point).
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
-    /// Result cache shared by the shards (default: OUT/cache).
-    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
-    pub cache: Option<PathBuf>,
-    /// Measure every point, reading and writing no result cache.
-    #[arg(long)]
-    pub no_cache: bool,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct MergeArgs {
-    /// The plan the shards ran.
-    #[arg(long, value_name = "FILE")]
-    pub plan: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -127,7 +77,7 @@ pub struct SweepArgs {
 
 impl SweepArgs {
     /// The model sweep these arguments ask for (None: an --hdl sweep).
-    fn model_sweep(&self) -> Option<ModelSweep> {
+    pub(super) fn model_sweep(&self) -> Option<ModelSweep> {
         let model = self.model.as_ref()?;
         let target = self.target.unwrap_or(Target::Ecp5_45k);
         let out = self
@@ -154,11 +104,8 @@ impl SweepArgs {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    match a.action {
-        Some(Action::Plan(p)) => return plan(*p),
-        Some(Action::Run(r)) => return run_shard(r),
-        Some(Action::Merge(m)) => return merge(m),
-        None => {}
+    if let Some(action) = a.action {
+        return super::sweep_shards::run(action);
     }
     let (cache, a) = (a.cache.as_deref(), a.sweep);
     let mut progress = Spinners::default();
@@ -180,48 +127,10 @@ pub fn run(a: Args) -> Result<()> {
 
 /// Mark the front, print the table, write sweep.json and sweep.html; a diverging variant or a
 /// failed tool run is the exit status.
-fn finish(mut s: crate::report::sweep::Sweep, out: &std::path::Path) -> Result<()> {
+pub(super) fn finish(mut s: crate::report::sweep::Sweep, out: &std::path::Path) -> Result<()> {
     s.mark_pareto();
     out!("{}", s.table());
     s.write(out)?;
     outln!("wrote {} and sweep.html", out.join("sweep.json").display());
     s.failure().map_or(Ok(()), Err)
-}
-
-fn plan(p: PlanArgs) -> Result<()> {
-    let o = p.sweep.model_sweep().ok_or_else(|| {
-        Error::bad_input("sweep plan needs --model (an --hdl sweep is not planned: it runs as is)")
-    })?;
-    super::Files::default()
-        .model_in(&o.model, "--model")
-        .file_out(Some(&p.output), "plan (-o)")
-        .check()?;
-    if p.job.emit.is_some() {
-        p.job.checked_shards()?;
-    }
-    let said = sweep_shard::write_plan(&o, &p.output)?;
-    match p.job.emit {
-        None => outln!("{said}"),
-        Some(kind) => {
-            // the job file is the output; what was written goes to standard error
-            errln!("{said}");
-            let spec = SweepPlan::job(&p.output, p.job.shards, &p.job.image);
-            out!("{}", emit::render(kind, &spec));
-        }
-    }
-    Ok(())
-}
-
-fn run_shard(r: RunArgs) -> Result<()> {
-    let (shard, cache) = (r.shard.as_deref(), r.cache.as_deref());
-    let mut progress = Spinners::default();
-    let said = sweep_shard::run_planned(&r.plan, shard, r.no_cache, cache, &mut progress)?;
-    outln!("{said}");
-    Ok(())
-}
-
-fn merge(m: MergeArgs) -> Result<()> {
-    let (s, out, said) = sweep_shard::merge_planned(&m.plan)?;
-    outln!("{said}");
-    finish(s, &out)
 }

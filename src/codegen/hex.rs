@@ -54,21 +54,21 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>
             Word::hex_bits(&word.bits[*lo..lo + width], text);
         }
     };
+    // one weight word: lane l holds the weight of output `first + l` (zero past `outputs`)
+    let lane_word = |first: usize, outputs: usize, weight: &dyn Fn(usize) -> i64| {
+        let mut word = Word::new();
+        for o in first..first + lanes {
+            word.push(if o < outputs { weight(o) } else { 0 }, e.widths.weight);
+        }
+        word
+    };
     let bias_of: Box<dyn Fn(usize) -> i64> = match &net.layers[e.syn_layer] {
         Layer::Dense(d) => {
             for i in 0..e.inputs {
                 for pass in 0..e.parallelism.passes {
-                    let mut word = Word::new();
-                    for l in 0..lanes {
-                        let o = pass * lanes + l;
-                        let v = if o < e.neurons {
-                            d.weight[o * d.in_features + i] as i64
-                        } else {
-                            0
-                        };
-                        word.push(v, e.widths.weight);
-                    }
-                    put(word);
+                    put(lane_word(pass * lanes, e.neurons, &|o| {
+                        d.weight[o * d.in_features + i] as i64
+                    }));
                 }
             }
             Box::new(|o| d.bias.as_ref().map_or(0, |b| b[o] as i64))
@@ -81,17 +81,9 @@ pub fn engine_roms(net: &IntNetwork, p: &Plan, ei: usize) -> Result<(Vec<String>
                 for ky in 0..kh {
                     for kx in 0..kw {
                         for cg in 0..cv.channel_groups {
-                            let mut word = Word::new();
-                            for l in 0..lanes {
-                                let o = cg * lanes + l;
-                                let v = if o < c.out_channels {
-                                    c.weight[((o * c.in_channels + ci) * kh + ky) * kw + kx] as i64
-                                } else {
-                                    0
-                                };
-                                word.push(v, e.widths.weight);
-                            }
-                            put(word);
+                            put(lane_word(cg * lanes, c.out_channels, &|o| {
+                                c.weight[((o * c.in_channels + ci) * kh + ky) * kw + kx] as i64
+                            }));
                         }
                     }
                 }

@@ -155,23 +155,23 @@ struct TopEngine {
     module: String,
     /// Index width of the FIFO in front (the arriving events); routed through a
     /// lifb_event_route in the top level (a dense engine after a pool) when `route` is set.
-    src_iw: usize,
+    source_index_bits: usize,
     route: Option<rtl::RouteParams>,
-    iw: usize,
-    cw: usize,
-    oiw: usize,
-    ocw: usize,
-    vw: usize,
-    fifo_aw: usize,
+    in_index_bits: usize,
+    in_count_bits: usize,
+    out_index_bits: usize,
+    out_count_bits: usize,
+    state_bits: usize,
+    fifo_addr_bits: usize,
     tapped: bool,
     layer: usize,
 }
 
 struct Tap {
     layer: usize,
-    iw: usize,
-    cw: usize,
-    vw: usize,
+    index_bits: usize,
+    count_bits: usize,
+    state_bits: usize,
 }
 
 #[derive(Template)]
@@ -181,18 +181,18 @@ struct TopTpl<'a> {
     form: &'a str,
     top: &'a str,
     const_in: bool,
-    in_iw: usize,
-    in_cw: usize,
-    out_iw: usize,
-    out_vw: usize,
+    in_index_bits: usize,
+    in_count_bits: usize,
+    out_index_bits: usize,
+    out_value_bits: usize,
     taps: Vec<Tap>,
     engines: Vec<TopEngine>,
     last: usize,
     current_readout: bool,
     group: usize,
-    ki: usize,
-    clw: usize,
-    sw: usize,
+    class_index_bits: usize,
+    class_count_bits: usize,
+    score_bits: usize,
     classes: usize,
 }
 
@@ -249,9 +249,9 @@ fn taps(p: &Plan) -> Vec<Tap> {
         .filter_map(|e| {
             e.neuron_layer.map(|layer| Tap {
                 layer,
-                iw: e.widths.out_index,
-                cw: e.widths.out_count,
-                vw: e.widths.state,
+                index_bits: e.widths.out_index,
+                count_bits: e.widths.out_count,
+                state_bits: e.widths.state,
             })
         })
         .collect()
@@ -265,10 +265,10 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
         form: form.name(),
         top: TOP,
         const_in: first.const_in,
-        in_iw: first.widths.source_index,
-        in_cw: first.widths.in_count,
-        out_iw: last.widths.out_index,
-        out_vw: last.widths.out_count,
+        in_index_bits: first.widths.source_index,
+        in_count_bits: first.widths.in_count,
+        out_index_bits: last.widths.out_index,
+        out_value_bits: last.widths.out_count,
         taps: taps(p),
         engines: p
             .engines
@@ -276,17 +276,17 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
             .map(|e| TopEngine {
                 desc: e.desc.clone(),
                 module: e.module.clone(),
-                src_iw: e.widths.source_index,
+                source_index_bits: e.widths.source_index,
                 route: match (&e.conv, &e.route) {
                     (None, Some(r)) => Some(rtl::RouteParams::of(r, e.widths.source_index)),
                     _ => None,
                 },
-                iw: e.widths.in_index,
-                cw: e.widths.in_count,
-                oiw: e.widths.out_index,
-                ocw: e.widths.out_count,
-                vw: e.widths.state,
-                fifo_aw: e.memories.fifo_addr,
+                in_index_bits: e.widths.in_index,
+                in_count_bits: e.widths.in_count,
+                out_index_bits: e.widths.out_index,
+                out_count_bits: e.widths.out_count,
+                state_bits: e.widths.state,
+                fifo_addr_bits: e.memories.fifo_addr,
                 tapped: e.neuron_layer.is_some(),
                 layer: e.neuron_layer.unwrap_or(0),
             })
@@ -294,9 +294,9 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
         last: p.engines.len() - 1,
         current_readout: last.kind == EngineKind::Current,
         group: last.neuron.events,
-        ki: p.class_index_bits,
-        clw: p.class_count_bits,
-        sw: p.score_bits,
+        class_index_bits: p.class_index_bits,
+        class_count_bits: p.class_count_bits,
+        score_bits: p.score_bits,
         classes: p.classes,
     };
     t.render()

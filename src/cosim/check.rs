@@ -381,7 +381,13 @@ pub(super) fn compare(
             });
             break;
         };
-        let (lbs, chain_lb) = super::cycles::lower_bounds(net, plan, g, &inputs[s], s, steps);
+        let x = super::cycles::Sample {
+            net,
+            trace: g,
+            input: &inputs[s],
+            index: s,
+        };
+        let (lbs, chain_lb) = super::cycles::lower_bounds(&x, plan, steps);
         for (ei, &lb) in lbs.iter().enumerate() {
             report.engines[ei].lower_bound += lb;
             report.engines[ei].steps += steps as u64;

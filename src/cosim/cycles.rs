@@ -68,60 +68,61 @@ pub fn engine_currents(net: &IntNetwork, e: &EnginePlan, u: &[u32]) -> Vec<i64> 
     }
 }
 
-/// The non-zero input events of engine `ei` at step `t` (source indices); none for the
-/// constant-input engine after step 0.
-fn event_indices(
-    net: &IntNetwork,
-    e: &EnginePlan,
-    ei: usize,
-    g: &SampleTrace,
-    input: &[u32],
-    s: usize,
-    t: usize,
-) -> Vec<usize> {
-    if ei == 0 {
-        if e.const_in && t > 0 {
-            return Vec::new();
+/// One sample as the cycle accounting sees it: the network, the golden model's trace of the
+/// sample, its (unencoded) input and its index (the seed of the input encoding).
+#[derive(Clone, Copy)]
+pub struct Sample<'a> {
+    pub net: &'a IntNetwork,
+    pub trace: &'a SampleTrace,
+    pub input: &'a [u32],
+    pub index: usize,
+}
+
+impl Sample<'_> {
+    /// The non-zero input events of engine `ei` at step `t` (source indices); none for the
+    /// constant-input engine after step 0.
+    fn event_indices(&self, e: &EnginePlan, ei: usize, t: usize) -> Vec<usize> {
+        if ei == 0 {
+            if e.const_in && t > 0 {
+                return Vec::new();
+            }
+            let net = self.net;
+            let fx = net.fixed.as_ref().expect("integer network");
+            let mut u = Vec::new();
+            encode::encode_int(
+                net.input.encoding,
+                encode::at_step(
+                    net.input.encoding,
+                    self.input,
+                    net.input.shape.len(),
+                    t as u32,
+                ),
+                fx.input_max(),
+                self.index as u64,
+                t as u32,
+                &mut u,
+            );
+            nonzero(&u)
+        } else {
+            nonzero(&self.trace.layers[ei - 1].counts[t])
         }
-        let fx = net.fixed.as_ref().expect("integer network");
-        let mut u = Vec::new();
-        encode::encode_int(
-            net.input.encoding,
-            encode::at_step(net.input.encoding, input, net.input.shape.len(), t as u32),
-            fx.input_max(),
-            s as u64,
-            t as u32,
-            &mut u,
-        );
-        u.iter()
-            .enumerate()
-            .filter(|(_, &v)| v != 0)
-            .map(|(i, _)| i)
-            .collect()
-    } else {
-        g.layers[ei - 1].counts[t]
-            .iter()
-            .enumerate()
-            .filter(|(_, &c)| c != 0)
-            .map(|(i, _)| i)
-            .collect()
     }
+}
+
+fn nonzero(v: &[u32]) -> Vec<usize> {
+    v.iter()
+        .enumerate()
+        .filter(|(_, &c)| c != 0)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Accumulator words engine `ei` reads in step `t` (the lower bounds' R_e(t)), and the cycles
 /// its accumulator process takes for them (an event with no word, a conv event whose taps all
 /// fall outside the map, still takes one cycle; an event the pool drops takes none).
-pub fn words_in(
-    net: &IntNetwork,
-    e: &EnginePlan,
-    ei: usize,
-    g: &SampleTrace,
-    input: &[u32],
-    s: usize,
-    t: usize,
-) -> (u64, u64) {
+pub fn words_in(x: &Sample, e: &EnginePlan, ei: usize, t: usize) -> (u64, u64) {
     let (mut words, mut cycles) = (0u64, 0u64);
-    for i in event_indices(net, e, ei, g, input, s, t) {
+    for i in x.event_indices(e, ei, t) {
         if e.route.as_ref().is_some_and(|r| r.route(i).is_none()) {
             continue;
         }
@@ -134,27 +135,12 @@ pub fn words_in(
 
 /// Input events of engine `ei` at step `t` (non-zero encoded inputs, or the previous layer's
 /// non-zero counts); 0 for the constant-input engine after step 0.
-pub fn events_in(
-    net: &IntNetwork,
-    e: &EnginePlan,
-    ei: usize,
-    g: &SampleTrace,
-    input: &[u32],
-    s: usize,
-    t: usize,
-) -> u64 {
-    event_indices(net, e, ei, g, input, s, t).len() as u64
+pub fn events_in(x: &Sample, e: &EnginePlan, ei: usize, t: usize) -> u64 {
+    x.event_indices(e, ei, t).len() as u64
 }
 
 /// Per engine W_e (LB_max is their maximum) and LB_chain, for one sample.
-pub(super) fn lower_bounds(
-    net: &IntNetwork,
-    plan: &Plan,
-    g: &SampleTrace,
-    input: &[u32],
-    s: usize,
-    steps: u32,
-) -> (Vec<u64>, u64) {
+pub(super) fn lower_bounds(x: &Sample, plan: &Plan, steps: u32) -> (Vec<u64>, u64) {
     let mut lbs = Vec::with_capacity(plan.engines.len());
     let mut chain = 0u64; // sum of the step-0 work of the engines before this one
     let mut chain_lb = 0u64;
@@ -162,7 +148,7 @@ pub(super) fn lower_bounds(
         let mut lb = 0u64;
         let mut first = 0u64;
         for t in 0..steps as usize {
-            let r = words_in(net, e, ei, g, input, s, t).0;
+            let r = words_in(x, e, ei, t).0;
             lb += r;
             if t == 0 {
                 first = r;
@@ -208,14 +194,7 @@ fn fire_cycles(e: &EnginePlan, g: &SampleTrace, tap: Option<usize>, t: usize) ->
 /// max-plus schedule of every engine's accumulate and fire phases over the steps, with the
 /// per-phase costs of docs/hardware.md ("Cycle count") and the pipeline latencies of the RTL
 /// (FIFO 2 cycles, bank complete to firing 3 cycles, argmax `classes + 3`).
-pub fn predict(
-    net: &IntNetwork,
-    plan: &Plan,
-    g: &SampleTrace,
-    input: &[u32],
-    s: usize,
-    steps: u32,
-) -> u64 {
+pub fn predict(x: &Sample, plan: &Plan, steps: u32) -> u64 {
     let steps = steps as usize;
     // per engine, per step: when the fire phase started and ended (eos beat sent)
     let mut prev_fire: Vec<(u64, u64)> = Vec::new();
@@ -232,7 +211,7 @@ pub fn predict(
             if e.const_in && t > 0 {
                 acc_end[t] = acc_end[0];
             } else {
-                let r = words_in(net, e, ei, g, input, s, t).1;
+                let r = words_in(x, e, ei, t).1;
                 // the event routing's register stage delays every event by a cycle
                 let lat = u64::from(e.route.is_some());
                 let mut start = init_done + lat;
@@ -254,7 +233,7 @@ pub fn predict(
             if t > 0 {
                 fs = fs.max(fire[t - 1].1 + 1);
             }
-            fire[t] = (fs, fs + fire_cycles(e, g, k, t) + 1);
+            fire[t] = (fs, fs + fire_cycles(e, x.trace, k, t) + 1);
         }
         prev_fire = fire;
     }
@@ -275,7 +254,15 @@ pub(super) fn apply_budget(
         .iter()
         .enumerate()
         .take(report.cycles.len())
-        .map(|(s, g)| predict(net, plan, g, &inputs[s], s, opts.steps))
+        .map(|(s, g)| {
+            let x = Sample {
+                net,
+                trace: g,
+                input: &inputs[s],
+                index: s,
+            };
+            predict(&x, plan, opts.steps)
+        })
         .collect();
     let Some(margin) = opts.cycle_margin else {
         report.budget_note = "not checked (disabled)".into();

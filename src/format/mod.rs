@@ -247,10 +247,15 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
                     reset: n.reset,
                 }
             }
+            // a group layer's tensors are rows of `group` values (lateral: g x g blocks)
             Layer::LifGroup(n) => {
                 let g = n.group as usize;
-                let (th, rows) = (&n.thresholds, n.thresholds.len() / g);
-                put(i, "thresholds", vec![rows, g], th);
+                put(
+                    i,
+                    "thresholds",
+                    vec![n.thresholds.len() / g, g],
+                    &n.thresholds,
+                );
                 put(i, "rho", vec![n.rho.len() / g, g], &n.rho);
                 ManifestLayer::LifGroup {
                     leak: n.leak,
@@ -260,10 +265,18 @@ fn encode<T: TensorElem>(net: &Network<T>, tensors_file: &str) -> Result<(Vec<u8
             }
             Layer::LifRecurrent(n) => {
                 let g = n.group as usize;
-                let (th, rows) = (&n.thresholds, n.thresholds.len() / g);
-                put(i, "thresholds", vec![rows, g], th);
-                let lateral_rows = n.lateral.len() / (g * g);
-                put(i, "lateral", vec![lateral_rows, g, g], &n.lateral);
+                put(
+                    i,
+                    "thresholds",
+                    vec![n.thresholds.len() / g, g],
+                    &n.thresholds,
+                );
+                put(
+                    i,
+                    "lateral",
+                    vec![n.lateral.len() / (g * g), g, g],
+                    &n.lateral,
+                );
                 ManifestLayer::LifRecurrent {
                     leak: n.leak,
                     group: n.group,

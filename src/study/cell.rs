@@ -147,9 +147,15 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
         membranes: false,
     };
     let one = |s: usize, x: &[u32], g: &SampleTrace, sums: &mut CostSums| {
+        let x = cycles::Sample {
+            net: &hw,
+            trace: g,
+            input: x,
+            index: s,
+        };
         for (ei, e) in plan.engines.iter().enumerate() {
             for t in 0..steps as usize {
-                sums.synaptic_ops += cycles::events_in(&hw, e, ei, g, x, s, t) * e.neurons as u64;
+                sums.synaptic_ops += cycles::events_in(&x, e, ei, t) * e.neurons as u64;
             }
         }
         for l in &g.layers {
@@ -158,7 +164,7 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
                 sums.neuron_steps += c.len() as u64;
             }
         }
-        sums.cycles += cycles::predict(&hw, &plan, g, x, s, steps);
+        sums.cycles += cycles::predict(&x, &plan, steps);
     };
     let parts = crate::util::par_chunks(inputs, crate::util::worker_threads(), |first, part| {
         let mut sums = CostSums::default();
