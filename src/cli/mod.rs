@@ -197,7 +197,8 @@ pub struct PassFiles {
 }
 
 impl PassFiles {
-    /// The checks of both files (`--model` readable, `-o` writable and not the input).
+    /// Both files for the output check: `-o` (and its tensors file) may not be `--model` (or
+    /// its tensors file), nor an existing directory, FIFO or device.
     pub(crate) fn files(&self) -> Files {
         Files::default()
             .model_in(&self.model, "--model")

@@ -160,6 +160,10 @@ impl ConvPlan {
     pub fn event_words(&self, y: usize, x: usize) -> usize {
         self.y.taps(y).n * self.x.taps(x).n * self.channel_groups
     }
+    /// Synapses (valid taps x output channels) one input event at (y, x) updates.
+    pub fn event_synapses(&self, y: usize, x: usize) -> usize {
+        self.y.taps(y).n * self.x.taps(x).n * self.out_channels
+    }
     /// Every (output position, kernel row, kernel column) an input event at (y, x) reaches, in
     /// the walker's order (rows, then columns).
     pub fn walk(&self, y: usize, x: usize) -> Vec<(usize, usize, usize, usize)> {
@@ -208,10 +212,12 @@ mod tests {
         /// y = oy*s + ky - p (zero padding outside).
         #[test]
         fn walker_enumerates_every_tap_once(h in 1usize..12, w in 1usize..12, k in 1usize..8,
-                                            s in 1usize..4, pad in 0usize..7) {
+                                            s in 1usize..4, pad in 0usize..7,
+                                            oc in 1usize..7, lanes in 1usize..4) {
             prop_assume!(pad < k && h + 2 * pad >= k && w + 2 * pad >= k);
             let ax = |len| Axis { len, kernel: k, stride: s, pad, out: (len + 2 * pad - k) / s + 1 };
-            let c = ConvPlan { in_channels: 1, out_channels: 1, y: ax(h), x: ax(w), channel_groups: 1, last_group_channels: 1, per_channel: true };
+            let groups = oc.div_ceil(lanes);
+            let c = ConvPlan { in_channels: 1, out_channels: oc, y: ax(h), x: ax(w), channel_groups: groups, last_group_channels: oc - (groups - 1) * lanes, per_channel: true };
             let mut seen = std::collections::BTreeSet::new();
             for y in 0..h {
                 for x in 0..w {
@@ -219,6 +225,7 @@ mod tests {
                         prop_assert!(seen.insert((y, x, t)), "tap twice");
                     }
                     prop_assert_eq!(c.walk(y, x).len() * c.channel_groups, c.event_words(y, x));
+                    prop_assert_eq!(c.walk(y, x).len() * c.out_channels, c.event_synapses(y, x));
                 }
             }
             // the golden direction: for every output and kernel offset inside the map
@@ -235,6 +242,9 @@ mod tests {
                     }
                 }
             }
+            // every (event, tap) reaches every output channel once
+            let synapses: usize = (0..h).flat_map(|y| (0..w).map(move |x| (y, x))).map(|(y, x)| c.event_synapses(y, x)).sum();
+            prop_assert_eq!(synapses, want.len() * oc);
             prop_assert_eq!(seen, want);
         }
 

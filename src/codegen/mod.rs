@@ -181,6 +181,7 @@ struct TopTpl<'a> {
     form: &'a str,
     top: &'a str,
     const_in: bool,
+    /// The host input stream's index width (the first engine's source index).
     in_index_bits: usize,
     in_count_bits: usize,
     out_index_bits: usize,

@@ -157,20 +157,37 @@ impl EnginePlan {
     pub fn pending(&self) -> usize {
         self.parallelism.fire_units * self.neuron.events
     }
+    /// Where the event with source index `i` lands in the engine's input map: (y, x) after
+    /// routing ((0, 0) without routing), None for an event the routing drops (a pooling
+    /// remainder).
+    fn event_position(&self, i: usize) -> Option<(usize, usize)> {
+        match &self.route {
+            Some(r) => r.route(i).map(|(_, y, x)| (y, x)),
+            None => Some((0, 0)),
+        }
+    }
     /// Accumulator words (one per cycle) an input event with source index `i` costs: `passes`
     /// for a dense engine, valid taps x channel groups for a conv engine, 0 for an event the
     /// routing drops (a pooling remainder).
     pub fn event_words(&self, i: usize) -> u64 {
-        let (y, x) = match &self.route {
-            Some(r) => match r.route(i) {
-                Some((_, y, x)) => (y, x),
-                None => return 0,
-            },
-            None => (0, 0),
+        let Some((y, x)) = self.event_position(i) else {
+            return 0;
         };
         match &self.conv {
             Some(cv) => cv.event_words(y, x) as u64,
             None => self.parallelism.passes as u64,
+        }
+    }
+    /// Synapses an input event with source index `i` updates (its fan-out): every neuron of a
+    /// dense engine, the valid taps x output channels of a conv engine (fewer at the map's
+    /// borders), none for an event the routing drops.
+    pub fn event_fan_out(&self, i: usize) -> u64 {
+        let Some((y, x)) = self.event_position(i) else {
+            return 0;
+        };
+        match &self.conv {
+            Some(cv) => cv.event_synapses(y, x) as u64,
+            None => self.neurons as u64,
         }
     }
     /// Words of the weight ROM.

@@ -2,7 +2,8 @@
 //! carries (`CYCLE_FORMULA`), the per-event cost (`words_in`, from `EnginePlan::event_words`),
 //! the two lower bounds (docs/hardware.md, "Cycle count"), the cycle model's prediction of one
 //! sample's cycles, the cycle budget (docs/hardware.md, "Cycle budget") and the harness's
-//! give-up limit (`cycle_limit`).
+//! give-up limit (`cycle_limit`); and the synaptic operations of a step (`synapses_in`), from the
+//! same input events. Per-sample functions take one [`Sample`].
 
 use super::{CosimOptions, CosimReport, Stimulus};
 use crate::codegen::{EngineKind, EnginePlan, Plan};
@@ -133,10 +134,13 @@ pub fn words_in(x: &Sample, e: &EnginePlan, ei: usize, t: usize) -> (u64, u64) {
     (words, cycles)
 }
 
-/// Input events of engine `ei` at step `t` (non-zero encoded inputs, or the previous layer's
-/// non-zero counts); 0 for the constant-input engine after step 0.
-pub fn events_in(x: &Sample, e: &EnginePlan, ei: usize, t: usize) -> u64 {
-    x.event_indices(e, ei, t).len() as u64
+/// Synaptic operations of engine `ei` at step `t`: its input events' fan-outs summed
+/// (`EnginePlan::event_fan_out`; an event of any count is one operation per synapse).
+pub fn synapses_in(x: &Sample, e: &EnginePlan, ei: usize, t: usize) -> u64 {
+    x.event_indices(e, ei, t)
+        .into_iter()
+        .map(|i| e.event_fan_out(i))
+        .sum()
 }
 
 /// Per engine W_e (LB_max is their maximum) and LB_chain, for one sample.

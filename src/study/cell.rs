@@ -147,7 +147,7 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
         membranes: false,
     };
     let one = |s: usize, x: &[u32], g: &SampleTrace, sums: &mut CostSums| {
-        let x = cycles::Sample {
+        let sample = cycles::Sample {
             net: &hw,
             trace: g,
             input: x,
@@ -155,7 +155,7 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
         };
         for (ei, e) in plan.engines.iter().enumerate() {
             for t in 0..steps as usize {
-                sums.synaptic_ops += cycles::events_in(&x, e, ei, t) * e.neurons as u64;
+                sums.synaptic_ops += cycles::synapses_in(&sample, e, ei, t);
             }
         }
         for l in &g.layers {
@@ -164,7 +164,7 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
                 sums.neuron_steps += c.len() as u64;
             }
         }
-        sums.cycles += cycles::predict(&x, &plan, steps);
+        sums.cycles += cycles::predict(&sample, &plan, steps);
     };
     let parts = crate::util::par_chunks(inputs, crate::util::worker_threads(), |first, part| {
         let mut sums = CostSums::default();

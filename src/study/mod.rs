@@ -119,8 +119,9 @@ pub struct CellResult {
 /// Cost of one inference of the integer model, averaged over the test images.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
-    /// Input events x fan-out, summed over the synaptic engines and steps (an event is a non-zero
-    /// input or spike count; the constant direct-coded input is processed once, as in hardware).
+    /// Input events x fan-out (`cosim::cycles::synapses_in`: a conv event's valid taps x output
+    /// channels), summed over the synaptic engines and steps (an event is a non-zero input or
+    /// spike count; the constant direct-coded input is processed once, as in hardware).
     pub synaptic_ops: f64,
     /// Spikes (a burst of c counts c) per neuron per step, over every neuron layer.
     pub spikes_per_neuron_step: f64,
