@@ -403,6 +403,9 @@ pub(super) fn compare(
             .lower_bounds
             .push(lbs.iter().copied().max().unwrap_or(0));
         report.chain_bounds.push(chain_lb);
+        report
+            .synaptic_ops
+            .push(super::cycles::synaptic_ops(&x, plan, steps));
         if let Some(d) = &h.done {
             report.cycles.push(d.cycles);
         }

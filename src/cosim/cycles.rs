@@ -143,6 +143,17 @@ pub fn synapses_in(x: &Sample, e: &EnginePlan, ei: usize, t: usize) -> u64 {
         .sum()
 }
 
+/// Synaptic operations of one sample: [`synapses_in`] over every engine and step.
+pub fn synaptic_ops(x: &Sample, plan: &Plan, steps: u32) -> u64 {
+    let mut ops = 0;
+    for (ei, e) in plan.engines.iter().enumerate() {
+        for t in 0..steps as usize {
+            ops += synapses_in(x, e, ei, t);
+        }
+    }
+    ops
+}
+
 /// Per engine W_e (LB_max is their maximum) and LB_chain, for one sample.
 pub(super) fn lower_bounds(x: &Sample, plan: &Plan, steps: u32) -> (Vec<u64>, u64) {
     let mut lbs = Vec::with_capacity(plan.engines.len());

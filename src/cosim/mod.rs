@@ -180,6 +180,10 @@ pub struct CosimReport {
     /// before e). Engine e sees no event before engine e-1 has accumulated all of its step-0
     /// inputs, so this also bounds the inference (a tighter bound than LB_max).
     pub chain_bounds: Vec<u64>,
+    /// Per sample: the synaptic operations of the design's engines (`cycles::synaptic_ops`:
+    /// input events x fan-out; an event of any count is one accumulation per synapse).
+    #[serde(default)]
+    pub synaptic_ops: Vec<u64>,
     pub engines: Vec<EngineCycles>,
     /// The first divergence (sample, step, layer, neuron, expected, actual, membrane), if any.
     pub divergence: Option<String>,

@@ -11,7 +11,7 @@ use crate::decouple;
 use crate::error::{Error, Result};
 use crate::format::{self, AnyNetwork};
 use crate::golden::{FloatSim, IntSim, Trace, TraceOptions};
-use crate::ir::{FloatNetwork, IntNetwork, Layer};
+use crate::ir::{FloatNetwork, IntNetwork};
 use crate::quant::{self, QuantOptions};
 use crate::report::{self, CyclePart, LayerReport, ReportData, Verification};
 use std::path::Path;
@@ -323,9 +323,9 @@ fn report_step(a: &mut Artifacts, o: &FlowOptions) -> Result<String> {
             ));
         }
     }
-    let (sops, updates) = activity(&int, &trace, &int_in[..n]);
-    d.synaptic_ops_per_image = Some(sops);
-    d.neuron_updates_per_image = Some(updates);
+    let sops = cs.synaptic_ops.iter().sum::<u64>() as f64 / cs.synaptic_ops.len().max(1) as f64;
+    d.synaptic_ops_per_image = (!cs.synaptic_ops.is_empty()).then_some(sops);
+    d.neuron_updates_per_image = Some(neuron_updates(&trace));
     d.synth = synth_result.cloned();
     if let Some(v) = a.synth.as_ref().filter(|v| v.result().is_none()) {
         d.notes.push(format!(
@@ -422,45 +422,16 @@ pub fn load_and_quantize(
     }
 }
 
-/// Synaptic operations (one per spike per fan-out weight; the constant first layer once) and
-/// neuron updates (one per neuron per step), per image, from a golden trace.
-fn activity(net: &IntNetwork, trace: &Trace, inputs: &[Vec<u32>]) -> (f64, f64) {
-    let fan_outs: Vec<usize> = net
-        .layers
+/// Neuron updates per image: every neuron of every neuron layer at every step, averaged over
+/// the traced samples.
+fn neuron_updates(trace: &Trace) -> f64 {
+    let updates: usize = trace
+        .samples
         .iter()
-        .filter_map(|l| match l {
-            Layer::Dense(d) => Some(d.out_features),
-            Layer::Conv2d(c) => Some(c.out_channels * c.kernel[0] * c.kernel[1]),
-            _ => None,
-        })
-        .collect();
-    let n = trace.samples.len().max(1) as f64;
-    let mut sops = 0.0;
-    let mut updates = 0.0;
-    for s in &trace.samples {
-        for (k, l) in s.layers.iter().enumerate() {
-            let spikes: u64 = l.counts.iter().flatten().map(|&c| c as u64).sum();
-            if let Some(f) = fan_outs.get(k + 1) {
-                sops += (spikes as usize * f) as f64;
-            }
-            updates += l.counts.iter().map(|c| c.len()).sum::<usize>() as f64;
-        }
-    }
-    // First layer: every non-zero input value once per sample (direct and burst coding are
-    // constant over steps and the hardware accumulates them once; a per-step train's sample
-    // holds every step's values); rate coding: an upper bound of one event per non-zero input
-    // per step.
-    let first = fan_outs.first().copied().unwrap_or(0) as f64;
-    let active: f64 = inputs
-        .iter()
-        .map(|x| x.iter().filter(|&&v| v > 0).count() as f64)
-        .sum::<f64>()
-        / n;
-    let per_sample = match net.input.encoding {
-        crate::ir::Encoding::Rate { .. } => trace.steps as f64,
-        _ => 1.0,
-    };
-    (sops / n + first * active * per_sample, updates / n)
+        .flat_map(|s| &s.layers)
+        .map(|l| l.counts.iter().map(|c| c.len()).sum::<usize>())
+        .sum();
+    updates as f64 / trace.samples.len().max(1) as f64
 }
 
 fn layer_reports(net: &IntNetwork, trace: &Trace, cs: &CosimReport, n: usize) -> Vec<LayerReport> {

@@ -46,7 +46,9 @@ pub struct ReportData {
     pub raster: Option<Raster>,
     /// Synthesis result; its run times are left out of the report (they differ between identical runs).
     pub synth: Option<SynthResult>,
-    /// Synaptic operations (weight accumulations) and neuron updates per image, averaged over the test set.
+    /// Synaptic operations per image (input events x fan-out of the design's engines, an event of
+    /// any count one accumulation per synapse: `cosim::cycles::synaptic_ops`), averaged over the
+    /// co-simulated images, and neuron updates per image (every neuron at every step).
     pub synaptic_ops_per_image: Option<f64>,
     pub neuron_updates_per_image: Option<f64>,
     pub energy_model: EnergyModel,

@@ -153,11 +153,7 @@ fn cost(int: &IntNetwork, inputs: &[Vec<u32>], steps: u32) -> Result<Cost> {
             input: x,
             index: s,
         };
-        for (ei, e) in plan.engines.iter().enumerate() {
-            for t in 0..steps as usize {
-                sums.synaptic_ops += cycles::synapses_in(&sample, e, ei, t);
-            }
-        }
+        sums.synaptic_ops += cycles::synaptic_ops(&sample, &plan, steps);
         for l in &g.layers {
             for c in &l.counts {
                 sums.spikes += c.iter().map(|&v| v as u64).sum::<u64>();

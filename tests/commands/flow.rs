@@ -85,3 +85,63 @@ fn flow_on_the_digits_model() {
     assert!(out.join("rtl/lifb_top.v").is_file());
     assert!(out.join("trace.json").is_file());
 }
+
+/// The report's synaptic operations are the hardware's: input events x fan-out, counted here
+/// from the trace on their own. With inputs of 0 and 1 the direct-coded input's events are its
+/// ones (accumulated once, not per step); every non-zero spike count of the hidden layer at
+/// every step is one event reaching all 10 neurons of the last dense layer.
+#[test]
+fn report_counts_synaptic_operations_as_events_times_fan_out() {
+    if !have_tools(&["verilator"]) {
+        return;
+    }
+    let s = Scratch::new("flow-sops");
+    let samples: Vec<Vec<f64>> = (0..12)
+        .map(|i| {
+            (0..64)
+                .map(|j| f64::from((i * 7 + j * 13) % 5 < 2))
+                .collect()
+        })
+        .collect();
+    let inputs = s.dir().join("in.json");
+    std::fs::write(
+        &inputs,
+        serde_json::json!({ "samples": samples }).to_string(),
+    )
+    .unwrap();
+    let out = s.dir().join("out");
+    ok(&lifb(&[
+        "flow",
+        "--model",
+        "examples/digits-lifb.json",
+        "--inputs",
+        inputs.to_str().unwrap(),
+        "--cosim-images",
+        "12",
+        "--no-synth",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let report = checked_report(&out);
+    let data = report.get("data").unwrap_or(&report);
+    let trace = crate::common::read_json(&out.join("trace.json"));
+    let traced = trace["samples"].as_array().unwrap();
+    assert_eq!(traced.len(), samples.len());
+    let mut ops = 0u64;
+    for (x, t) in samples.iter().zip(traced) {
+        // 64 -> 32: each input that is 1 reaches the 32 hidden neurons once
+        ops += 32 * x.iter().filter(|&&v| v > 0.0).count() as u64;
+        // 32 -> 10: each hidden neuron with a non-zero count at a step, 10 synapses
+        for step in t["layers"][0]["counts"].as_array().unwrap() {
+            let active = step
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c.as_u64() != Some(0));
+            ops += 10 * active.count() as u64;
+        }
+    }
+    let want = ops as f64 / samples.len() as f64;
+    let got = data["synaptic_ops_per_image"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-9, "report {got}, counted {want}");
+}
