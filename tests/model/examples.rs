@@ -1,6 +1,7 @@
 //! The shipped example models hold what their manifests claim: re-evaluating them on the shipped
 //! test images in the golden simulators gives the recorded float, integer and decoupled
-//! accuracies, and the decoupled model is spike-exact with the integer model.
+//! accuracies, and the decoupled model is spike-exact with the integer model (the MLPs and the
+//! MNIST conv model).
 
 use lifb_hdl::data::{self, eval, DataSetKind, Split};
 use lifb_hdl::format::{self, AnyNetwork};
@@ -63,5 +64,14 @@ fn digits_example_model_holds_its_recorded_accuracy() {
         "examples/digits-lifb.json",
         DataSetKind::Digits,
         "eval_digits",
+    );
+}
+
+#[test]
+fn mnist_conv_example_model_holds_its_recorded_accuracy() {
+    check(
+        "examples/mnist-conv-lifb.json",
+        DataSetKind::MnistSample,
+        "eval_mnist-sample",
     );
 }
