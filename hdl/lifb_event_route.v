@@ -1,7 +1,11 @@
 // Event routing: decode the flat CHW index of an arriving event into (channel, row, column) of
 // the source map, fold a non-overlapping sum pool (window PY x PX, stride = window) by mapping
-// the event to its pooled coordinate, and give the pooled map's flat index too. One register
-// stage (a pipeline register with a combinational ready: one event per cycle).
+// the event to its pooled coordinate, and give the pooled map's flat index too. Three pipeline
+// stages (one event per cycle, three cycles of latency; each stage takes a new beat when it is
+// empty or the stage after it moves), at most two dependent constant multiplies in each:
+// 1. channel c = i / (H*W) and the rest r; 2. row y = r / W and column x; 3. the pooled row and
+// column, the pooled flat index and whether the pool keeps the event. The cycle model counts the
+// latency (src/cosim/cycles.rs, `ROUTE_STAGES`).
 //
 // No divider: every division is an exact reciprocal multiplication q = (i * M) >> S, with M and
 // S chosen by the generator (src/codegen/conv.rs, `reciprocal`) and checked there for every
@@ -49,34 +53,74 @@ module lifb_event_route #(
         end
     endgenerate
     /* verilator lint_off UNUSEDSIGNAL */
+    // stage 1: channel and rest
     wire [WIDE-1:0] i  = {{(WIDE - IN_BITS){1'b0}}, in_index};
     wire [WIDE-1:0] c  = (i * M_HW) >> S_HW;
     wire [WIDE-1:0] r  = i - c * SRC_HW;
-    wire [WIDE-1:0] y  = (r * M_W) >> S_W;
-    wire [WIDE-1:0] x  = r - y * SRC_W;
-    wire [WIDE-1:0] yp = (y * M_PY) >> S_PY;
-    wire [WIDE-1:0] xp = (x * M_PX) >> S_PX;
-    wire [WIDE-1:0] flat = (c * HP + yp) * WP + xp;
+    reg                  s1_valid, s1_eos;
+    reg [COUNT_BITS-1:0] s1_count;
+    reg [WIDE-1:0]       s1_c, s1_r;
+    // stage 2: row and column of the source map
+    wire [WIDE-1:0] y  = (s1_r * M_W) >> S_W;
+    wire [WIDE-1:0] x  = s1_r - y * SRC_W;
+    reg                  s2_valid, s2_eos;
+    reg [COUNT_BITS-1:0] s2_count;
+    reg [WIDE-1:0]       s2_c, s2_y, s2_x;
+    // stage 3: pooled coordinates, pooled flat index, keep
+    wire [WIDE-1:0] yp = (s2_y * M_PY) >> S_PY;
+    wire [WIDE-1:0] xp = (s2_x * M_PX) >> S_PX;
+    wire [WIDE-1:0] flat = (s2_c * HP + yp) * WP + xp;
     /* verilator lint_on UNUSEDSIGNAL */
     wire keep = (yp < HP) && (xp < WP);
-    assign in_ready = !out_valid || out_ready;
+    wire move3 = !out_valid || out_ready;
+    wire move2 = !s2_valid || move3;
+    wire move1 = !s1_valid || move2;
+    assign in_ready = move1;
     always @(posedge clk) begin
         if (rst) begin
+            s1_valid <= 1'b0;
+            s2_valid <= 1'b0;
             out_valid <= 1'b0;
+            s1_eos <= 1'b0;
+            s2_eos <= 1'b0;
             out_eos <= 1'b0;
+            s1_count <= {COUNT_BITS{1'b0}};
+            s2_count <= {COUNT_BITS{1'b0}};
+            s1_c <= {WIDE{1'b0}};
+            s1_r <= {WIDE{1'b0}};
+            s2_c <= {WIDE{1'b0}};
+            s2_y <= {WIDE{1'b0}};
+            s2_x <= {WIDE{1'b0}};
             out_c <= {C_BITS{1'b0}};
             out_y <= {Y_BITS{1'b0}};
             out_x <= {X_BITS{1'b0}};
             out_index <= {OUT_BITS{1'b0}};
             out_count <= {COUNT_BITS{1'b0}};
-        end else if (in_ready) begin
-            out_valid <= in_valid && (in_eos || keep);
-            out_eos <= in_eos;
-            out_c <= c[C_BITS-1:0];
-            out_y <= yp[Y_BITS-1:0];
-            out_x <= xp[X_BITS-1:0];
-            out_index <= flat[OUT_BITS-1:0];
-            out_count <= in_count;
+        end else begin
+            if (move1) begin
+                s1_valid <= in_valid;
+                s1_eos <= in_eos;
+                s1_count <= in_count;
+                s1_c <= c;
+                s1_r <= r;
+            end
+            if (move2) begin
+                s2_valid <= s1_valid;
+                s2_eos <= s1_eos;
+                s2_count <= s1_count;
+                s2_c <= s1_c;
+                s2_y <= y;
+                s2_x <= x;
+            end
+            if (move3) begin
+                out_valid <= s2_valid && (s2_eos || keep);
+                out_eos <= s2_eos;
+                out_c <= s2_c[C_BITS-1:0];
+                out_y <= yp[Y_BITS-1:0];
+                out_x <= xp[X_BITS-1:0];
+                out_index <= flat[OUT_BITS-1:0];
+                out_count <= s2_count;
+            end
         end
     end
 endmodule

@@ -10,6 +10,10 @@ use crate::codegen::{EngineKind, EnginePlan, Plan};
 use crate::golden::{encode, SampleTrace};
 use crate::ir::{IntNetwork, Layer};
 
+/// Pipeline stages of the event routing (`hdl/lifb_event_route.v`): the cycles it delays every
+/// event.
+pub const ROUTE_STAGES: u64 = 3;
+
 /// The currents X = bias + synapses of engine `e` for the arriving counts `u` (indexed as the
 /// engine's source: the previous layer's output or the encoded input), computed directly from
 /// the IR (pooling summed first): the reference the coverage and a current readout use.
@@ -227,8 +231,8 @@ pub fn predict(x: &Sample, plan: &Plan, steps: u32) -> u64 {
                 acc_end[t] = acc_end[0];
             } else {
                 let r = words_in(x, e, ei, t).1;
-                // the event routing's register stage delays every event by a cycle
-                let lat = u64::from(e.route.is_some());
+                // the event routing's pipeline delays every event by its stages
+                let lat = if e.route.is_some() { ROUTE_STAGES } else { 0 };
                 let mut start = init_done + lat;
                 if t > 0 {
                     start = start.max(acc_end[t - 1]);

@@ -371,9 +371,10 @@ pub fn conv_catalogue() -> Vec<Mutant> {
         m("conv-event-position", ConvEngine, Index, "* POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos};", "* POSITIONS + {{(32 - POS_BITS){1'b0}}, pend_pos} + 32'd1;", "every output event's position is one too high"),
         m("conv-in-ready", ConvEngine, Handshake, "wire a_last   = no_taps || (t_y_last && t_x_last && t_cg_last);", "wire a_last   = no_taps || (t_y_last && t_x_last);", "an event is taken before all its channel groups are walked"),
         m("route-pooled-keep", Route, Index, "wire keep = (yp < HP) && (xp < WP);", "wire keep = (yp <= HP) && (xp < WP);", "events of the rows beyond the last pool window are not dropped"),
-        m("route-pooled-index", Route, Index, "wire [WIDE-1:0] flat = (c * HP + yp) * WP + xp;", "wire [WIDE-1:0] flat = (c * HP + yp) * WP + yp;", "the pooled flat index takes the row for the column"),
-        m("route-decode-column", Route, Index, "wire [WIDE-1:0] x  = r - y * SRC_W;", "wire [WIDE-1:0] x  = r - y * SRC_W + 1'b1;", "the decoded column is one too high"),
-        m("route-eos-dropped", Route, Handshake, "out_valid <= in_valid && (in_eos || keep);", "out_valid <= in_valid && keep;", "the routing drops end-of-step beats of dropped positions"),
+        m("route-pooled-index", Route, Index, "wire [WIDE-1:0] flat = (s2_c * HP + yp) * WP + xp;", "wire [WIDE-1:0] flat = (s2_c * HP + yp) * WP + yp;", "the pooled flat index takes the row for the column"),
+        m("route-decode-column", Route, Index, "wire [WIDE-1:0] x  = s1_r - y * SRC_W;", "wire [WIDE-1:0] x  = s1_r - y * SRC_W + 1'b1;", "the decoded column is one too high"),
+        m("route-eos-dropped", Route, Handshake, "out_valid <= s2_valid && (s2_eos || keep);", "out_valid <= s2_valid && keep;", "the routing drops end-of-step beats of dropped positions"),
+        m("route-stage-overwrite", Route, Handshake, "wire move1 = !s1_valid || move2;", "wire move1 = 1'b1;", "the routing's first stage takes a new event while the one it holds waits (events lost under back-pressure)"),
     ]
 }
 
