@@ -81,6 +81,10 @@ pub struct Args {
     /// How many of the last epochs are quantization-aware (with --weight-bits).
     #[arg(long, default_value_t = 2)]
     pub qat_epochs: u32,
+    /// Augmentation: translate every training image by a random offset of up to N pixels in
+    /// each direction (zero fill), drawn anew every epoch (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub shift: u32,
     /// Train on the first N training images only.
     #[arg(long)]
     pub train_limit: Option<usize>,
@@ -216,6 +220,7 @@ pub fn run(a: Args) -> Result<()> {
             0
         },
         train_limit: a.train_limit,
+        shift: a.shift,
     };
     errln!(
         "training {} {} on {} ({} train / {} test images), T = {}, {} epochs, checkpoint {}",

@@ -60,6 +60,7 @@ pub(super) fn train_config(grid: &Grid, k: &CellKey) -> Result<TrainConfig> {
         qat,
         qat_epochs: r.qat_epochs,
         train_limit: r.train_limit,
+        shift: 0,
     })
 }
 

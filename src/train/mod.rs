@@ -12,12 +12,14 @@ pub mod spike;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::ir::Shape;
 use crate::util;
 use candle_core::{Device, Tensor};
 use net::{cross_entropy, predictions, NetConfig, TrainNet};
 use optim::{cosine_lr, AdamW, AdamWConfig};
 use quantize::QatConfig;
 use rand::seq::SliceRandom;
+use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -43,6 +45,10 @@ pub struct TrainConfig {
     pub qat_epochs: u32,
     /// Use only the first n training images (quick runs).
     pub train_limit: Option<usize>,
+    /// Augmentation: every training image is translated by a random (dy, dx) in
+    /// [-shift, shift]^2 (zero fill), drawn anew for each image and epoch; 0 = off.
+    #[serde(default)]
+    pub shift: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +127,13 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(Error::bad_input("--lr must be a positive number"));
         }
+        let side = train.shape.h.min(train.shape.w);
+        if self.shift > 0 && (train.shape.h == 1 || self.shift as usize >= side) {
+            return Err(Error::bad_input(format!(
+                "--shift {} needs images larger than the shift; {} images are {}",
+                self.shift, train.name, train.shape
+            )));
+        }
         if let Some(b) = self.input_bits {
             if !(1..=16).contains(&b) {
                 return Err(Error::bad_input("--input-bits must be 1..=16"));
@@ -155,16 +168,52 @@ pub fn prepared_inputs(ds: &Dataset, input_bits: Option<u32>) -> Vec<f32> {
     }
 }
 
+/// Random translations of the training images (`TrainConfig::shift`).
+struct Shifter {
+    shape: Shape,
+    max: i64,
+    rng: ChaCha8Rng,
+}
+
+impl Shifter {
+    /// Append `img` (c x h x w) translated by a random (dy, dx): output pixel (y, x) takes input
+    /// pixel (y - dy, x - dx), zero where that lies outside. Values stay on the input grid.
+    fn push(&mut self, img: &[f32], out: &mut Vec<f32>) {
+        let dy = self.rng.random_range(-self.max..=self.max);
+        let dx = self.rng.random_range(-self.max..=self.max);
+        let Shape { c, h, w } = self.shape;
+        for ch in 0..c {
+            for y in 0..h as i64 {
+                let sy = y - dy;
+                for x in 0..w as i64 {
+                    let sx = x - dx;
+                    let inside = (0..h as i64).contains(&sy) && (0..w as i64).contains(&sx);
+                    out.push(if inside {
+                        img[(ch * h + sy as usize) * w + sx as usize]
+                    } else {
+                        0.0
+                    });
+                }
+            }
+        }
+    }
+}
+
 fn batch_tensors(
     x: &[f32],
     labels: &[u8],
     n_in: usize,
     idx: &[usize],
     dev: &Device,
+    mut shift: Option<&mut Shifter>,
 ) -> Result<(Tensor, Tensor)> {
     let mut xb = Vec::with_capacity(idx.len() * n_in);
     for &i in idx {
-        xb.extend_from_slice(&x[i * n_in..(i + 1) * n_in]);
+        let img = &x[i * n_in..(i + 1) * n_in];
+        match shift.as_deref_mut() {
+            Some(s) => s.push(img, &mut xb),
+            None => xb.extend_from_slice(img),
+        }
     }
     let yb: Vec<u32> = idx.iter().map(|&i| labels[i] as u32).collect();
     Ok((
@@ -187,7 +236,7 @@ pub fn accuracy(
     let mut correct = 0usize;
     let idx: Vec<usize> = (0..n).collect();
     for chunk in idx.chunks(1000) {
-        let (xb, _) = batch_tensors(x, labels, n_in, chunk, &dev)?;
+        let (xb, _) = batch_tensors(x, labels, n_in, chunk, &dev, None)?;
         let r = net.forward(&xb, steps, qat, true).map_err(ce)?;
         let p = predictions(&r).map_err(ce)?;
         correct += chunk
@@ -259,11 +308,24 @@ pub fn train(
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(
             cfg.seed ^ (0x5EED_0000 + epoch as u64),
         ));
+        // So are its translations (one stream per epoch, consumed in batch order).
+        let mut shifter = (cfg.shift > 0).then(|| Shifter {
+            shape: train_ds.shape,
+            max: cfg.shift as i64,
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x0005_41F7_0000 + epoch as u64)),
+        });
         let bar = progress_bar(opts.progress, batches, epoch, cfg.epochs, qat.is_some());
         let t0 = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
         for chunk in order.chunks(cfg.batch) {
-            let (xb, yb) = batch_tensors(&x_train, &train_ds.labels, n_in, chunk, &dev)?;
+            let (xb, yb) = batch_tensors(
+                &x_train,
+                &train_ds.labels,
+                n_in,
+                chunk,
+                &dev,
+                shifter.as_mut(),
+            )?;
             let r = net.forward(&xb, cfg.steps, qat, false).map_err(ce)?;
             let logits = net.logits(&r, cfg.steps).map_err(ce)?;
             let loss = cross_entropy(&logits, &yb).map_err(ce)?;
@@ -486,4 +548,49 @@ fn load_checkpoint(
     }
     opt.step = step;
     Ok((epoch, history))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every augmented image is the original moved by one offset within the bound, zero-filled,
+    /// and the draws reach every offset.
+    #[test]
+    fn shifts_are_translations_within_the_bound() {
+        let shape = Shape::chw(2, 4, 5);
+        let img: Vec<f32> = (1..=shape.len()).map(|v| v as f32).collect();
+        let moved = |dy: i64, dx: i64| -> Vec<f32> {
+            let mut out = Vec::new();
+            for c in 0..2i64 {
+                for y in 0..4i64 {
+                    for x in 0..5i64 {
+                        let (sy, sx) = (y - dy, x - dx);
+                        let ok = (0..4).contains(&sy) && (0..5).contains(&sx);
+                        out.push(if ok {
+                            img[((c * 4 + sy) * 5 + sx) as usize]
+                        } else {
+                            0.0
+                        });
+                    }
+                }
+            }
+            out
+        };
+        let mut s = Shifter {
+            shape,
+            max: 1,
+            rng: ChaCha8Rng::seed_from_u64(3),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let mut out = Vec::new();
+            s.push(&img, &mut out);
+            let hit = (-1..=1)
+                .flat_map(|dy| (-1..=1).map(move |dx| (dy, dx)))
+                .find(|&(dy, dx)| moved(dy, dx) == out);
+            seen.insert(hit.expect("a translation by at most one pixel"));
+        }
+        assert_eq!(seen.len(), 9, "all nine offsets drawn: {seen:?}");
+    }
 }

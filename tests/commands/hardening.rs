@@ -525,6 +525,10 @@ fn checks_that_would_check_nothing_are_refused() {
             "--lam",
         ),
         (
+            vec!["train", "--data", "digits", "-o", o, "--shift", "8"],
+            "--shift",
+        ),
+        (
             vec!["bench", "--encoding", "burst", "--images", "1"],
             "burst",
         ),

@@ -44,6 +44,7 @@ fn tiny_arch(arch: &str, epochs: u32, qat: bool) -> TrainConfig {
         }),
         qat_epochs: if qat { 2 } else { 0 },
         train_limit: None,
+        shift: 0,
     }
 }
 
