@@ -203,8 +203,8 @@ module lifb_engine_core #(
     assign pend_event = pe_idx;
     wire emit_now = fire_active && pe_any && out_free;
     localparam [PENDING-1:0] FIRST_PENDING = 1;
-    wire [PENDING-1:0] pe_onehot = FIRST_PENDING << pe_idx;
-    wire [PENDING-1:0] pend_after = emit_now ? (pend_mask & ~pe_onehot) : pend_mask;
+    // Sending an event clears the lowest pending bit, the one lifb_prienc names (x & (x - 1)).
+    wire [PENDING-1:0] pend_after = emit_now ? (pend_mask & (pend_mask - FIRST_PENDING)) : pend_mask;
     // The fire process is a two-stage pipeline: stage A reads word f_word (compute_now), stage B
     // (s_valid) finishes it and hands its events to the pending queue once that has drained.
     assign s_accept = s_valid && (pend_after == {PENDING{1'b0}});
@@ -284,12 +284,19 @@ module lifb_engine_core #(
 
     // Which unit an event of the pending word belongs to (sub-units of one neuron share its membrane).
     wire [UNIT_BITS-1:0] pe_unit;
+    // pe_idx / EVENTS, without a divider on the path to the output registers: the lowest pending
+    // event lies in the lowest unit that has one pending.
     generate
         if (EVENTS > 1) begin : shared
+            wire [UNITS-1:0] unit_pending;
+            genvar ui;
+            for (ui = 0; ui < UNITS; ui = ui + 1) begin : unit_any
+                assign unit_pending[ui] = |pend_mask[ui*EVENTS +: EVENTS];
+            end
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] pe_unit_full = {{(32 - PENDING_BITS){1'b0}}, pe_idx} / EVENTS;
+            wire unit_any_pending;
             /* verilator lint_on UNUSEDSIGNAL */
-            assign pe_unit = pe_unit_full[UNIT_BITS-1:0];
+            lifb_prienc #(.W(UNITS), .IW(UNIT_BITS)) uenc (.req(unit_pending), .idx(pe_unit), .any(unit_any_pending));
         end else begin : own
             assign pe_unit = pe_idx;
         end

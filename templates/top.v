@@ -118,6 +118,12 @@ module {= top =} (
 {% endif %}{% if current_readout %}    wire signed [{= score_bits - 1 =}:0] ro_add = {{{= score_bits - out_value_bits =}{e{= last =}_out_count[{= out_value_bits - 1 =}]}}, e{= last =}_out_count};
 {% else %}    wire signed [{= score_bits - 1 =}:0] ro_add = {{= score_bits - out_value_bits =}'d0, e{= last =}_out_count};
 {% endif %}    reg signed [{= score_bits - 1 =}:0] score [0:{= classes - 1 =}];
+    // A beat's score update is registered first (class, value), then added a cycle later: the
+    // class decode and the score's read-modify-write are not one path. The last add lands in
+    // the cycle the end-of-step beat is taken at the latest, before the argmax reads a score.
+    reg        ro_add_valid;
+    reg [{= class_index_bits - 1 =}:0] ro_add_cls;
+    reg signed [{= score_bits - 1 =}:0] ro_add_value;
     reg [15:0] ro_step;
     reg        ro_argmax;
     reg [{= class_count_bits - 1 =}:0] am_i;
@@ -138,9 +144,13 @@ module {= top =} (
             ro_argmax <= 1'b0;
             am_i <= {= class_count_bits =}'d0;
             am_best <= {= class_count_bits =}'d0;
+            ro_add_valid <= 1'b0;
+            ro_add_cls <= {= class_index_bits =}'d0;
+            ro_add_value <= {= score_bits =}'sd0;
             for (c = 0; c < {= classes =}; c = c + 1) score[c] <= {= score_bits =}'sd0;
         end else begin
             done <= 1'b0;
+            ro_add_valid <= 1'b0;
             if (out_valid && out_ready) out_valid <= 1'b0;
             if (start) begin
                 steps_m1 <= steps - 16'd1;
@@ -154,7 +164,9 @@ module {= top =} (
                     out_index <= e{= last =}_out_index;
                     out_value <= e{= last =}_out_count;
                     if (!e{= last =}_out_eos) begin
-                        score[ro_cls] <= score[ro_cls] + ro_add;
+                        ro_add_valid <= 1'b1;
+                        ro_add_cls <= ro_cls;
+                        ro_add_value <= ro_add;
                     end else if (ro_step == steps_m1) begin
                         ro_argmax <= 1'b1;
                         am_i <= {= class_count_bits =}'d1;
@@ -163,6 +175,7 @@ module {= top =} (
                         ro_step <= ro_step + 16'd1;
                     end
                 end
+                if (ro_add_valid) score[ro_add_cls] <= score[ro_add_cls] + ro_add_value;
                 if (ro_argmax) begin
                     if (am_i == {= class_count_bits =}'d{= classes =}) begin
                         // done only once the last output beat has been taken

@@ -258,7 +258,8 @@ pub fn catalogue() -> Vec<Mutant> {
         m("idx-event-index", Engine, Index, "ev_index_full = ({", "ev_index_full = 32'd1 + ({", "every output event's index is one too high"),
         m("idx-weight-addr", Engine, Index, "w_addr_full = {", "w_addr_full = 32'd1 + {", "the weight ROM is read one word too far"),
         m("idx-neuron-addr", Engine, Index, "n_addr_w = compute_now ? f_next : ", "n_addr_w = compute_now ? f_word : ", "the neuron ROM address does not advance with the fire word"),
-        m("idx-pending-clear", Core, Index, "(pend_mask & ~pe_onehot)", "(pend_mask & pe_onehot)", "sending an event clears the other pending events"),
+        m("idx-pending-clear", Core, Index, "(pend_mask & (pend_mask - FIRST_PENDING))", "(pend_mask & ~(pend_mask - FIRST_PENDING))", "sending an event clears the other pending events"),
+        m("idx-prienc-order", Prienc, Index, "for (i = W - 1; i >= 0; i = i - 1)", "for (i = 0; i < W; i = i + 1)", "the encoder names the highest pending event while the queue clears the lowest: one event sent twice, another never"),
         m("idx-fifo-read-ptr", Fifo, Index, "assign rd_data  = mem[rptr[AW-1:0]];", "assign rd_data  = mem[wptr[AW-1:0]];", "the FIFO reads at its write pointer"),
         m("idx-rom-addr", Rom, Index, "q <= mem[addr];\n        end\n    endgenerate", "q <= mem[addr + 1'b1];\n        end\n    endgenerate", "a (logic) ROM reads the next word"),
         on(m("idx-subtract-theta0", FireUnit, SubtractReset, "v_sub = d[i*", "v_sub = d[0*", "the subtract reset always removes the first threshold"), LifbSubtractReset),
@@ -281,11 +282,11 @@ pub fn catalogue() -> Vec<Mutant> {
         m("hex-bias-plus-one", NeuronWord { threshold: false }, HexWord, "", "", "the bias of neuron 0 (engine 0) is one higher"),
         m("hex-weight-plus-one", WeightWord, HexWord, "", "", "the weight of input 0 on neuron 0 (engine 0) is one higher"),
         // FIFO flags
-        m("fifo-full-tied-0", Fifo, FifoFlag, "wire        full  = (wptr[AW-1:0] == rptr[AW-1:0]) && (wptr[AW] != rptr[AW]);", "wire        full  = 1'b0;", "the FIFO never reports full"),
-        m("fifo-empty-no-wrap", Fifo, FifoFlag, "wire        empty = (wptr == rptr);", "wire        empty = (wptr[AW-1:0] == rptr[AW-1:0]);", "the FIFO empty flag ignores the wrap bit (full looks empty)"),
-        m("fifo-full-no-wrap", Fifo, FifoFlag, "(wptr[AW] != rptr[AW])", "(wptr[AW] == rptr[AW])", "the FIFO full flag ignores the wrap bit (empty looks full)"),
-        m("fifo-write-when-full", Fifo, FifoFlag, "if (wr_valid && !full) begin", "if (wr_valid) begin", "the FIFO writes over unread words when full"),
-        m("fifo-read-when-empty", Fifo, FifoFlag, "if (rd_ready && !empty) rptr", "if (rd_ready) rptr", "the FIFO read pointer moves while empty"),
+        m("fifo-full-tied-0", Fifo, FifoFlag, "full <= (wptr_n[AW-1:0] == rptr_n[AW-1:0]) && (wptr_n[AW] != rptr_n[AW]);", "full <= 1'b0;", "the FIFO never reports full"),
+        m("fifo-empty-no-wrap", Fifo, FifoFlag, "empty <= (wptr_n == rptr_n);", "empty <= (wptr_n[AW-1:0] == rptr_n[AW-1:0]);", "the FIFO empty flag ignores the wrap bit (full looks empty)"),
+        m("fifo-full-no-wrap", Fifo, FifoFlag, "(wptr_n[AW] != rptr_n[AW])", "(wptr_n[AW] == rptr_n[AW])", "the FIFO full flag ignores the wrap bit (empty looks full)"),
+        m("fifo-write-when-full", Fifo, FifoFlag, "wire        do_wr = wr_valid && !full;", "wire        do_wr = wr_valid;", "the FIFO writes over unread words when full"),
+        m("fifo-read-when-empty", Fifo, FifoFlag, "wire        do_rd = rd_ready && !empty;", "wire        do_rd = rd_ready;", "the FIFO read pointer moves while empty"),
         // handshakes
         m("hs-in-ready", Core, Handshake, "assign ev_ready = a_can && (ev_eos || ev_last);", "assign ev_ready = a_can;", "an input event is taken before all its weight passes are read"),
         m("hs-emit-ignores-ready", Core, Handshake, "wire emit_now = fire_active && pe_any && out_free;", "wire emit_now = fire_active && pe_any;", "an engine sends an event while its output beat is still waiting"),
@@ -308,7 +309,7 @@ pub fn catalogue() -> Vec<Mutant> {
         m("tap-valid-no-ready", Top, TapMembrane, "_out_ready;\n    assign tap", "_out_valid;\n    assign tap", "a tap records a beat in every cycle it waits, taken or not"),
         // argmax
         m("argmax-tie-high", Top, Argmax, "if (score[am_i_k] > score[am_best_k])", "if (score[am_i_k] >= score[am_best_k])", "a tie goes to the higher class"),
-        m("argmax-score-sub", Top, Argmax, "score[ro_cls] <= score[ro_cls] + ro_add;", "score[ro_cls] <= score[ro_cls] - ro_add;", "the class scores subtract the output counts"),
+        m("argmax-score-sub", Top, Argmax, "score[ro_add_cls] <= score[ro_add_cls] + ro_add_value;", "score[ro_add_cls] <= score[ro_add_cls] - ro_add_value;", "the class scores subtract the output counts"),
         // resets
         on(m("zero-reset-bursts-only", FireUnit, ZeroReset, "v_upd = fired[0] ? ", "v_upd = fired[1] ? ", "the zero reset happens only for bursts of two or more"), LifbZeroReset),
         on(m("zero-reset-dropped", FireUnit, ZeroReset, "v_upd = fired[0] ? ", "v_upd = 1'b0 ? ", "the zero reset never happens"), LifbZeroReset),
@@ -339,10 +340,6 @@ pub fn catalogue() -> Vec<Mutant> {
         eq(
             m("eq-cov-fifo-full", Top, Observability, "] = !f", "] = 1'b0 & !f", "the FIFO-full observability bit of FIFO 0 is tied to 0"),
             "cov_fifo_full is read only by the simulators' coverage counters, never by the design or the verdict",
-        ),
-        eq(
-            m("eq-prienc-order", Prienc, Observability, "for (i = W - 1; i >= 0; i = i - 1)", "for (i = 0; i < W; i = i + 1)", "pending events leave highest index first"),
-            "the order of events within a step carries no meaning (docs/semantics.md); the comparison sorts each step's events, and every pending event is still sent once",
         ),
     ]
 }
