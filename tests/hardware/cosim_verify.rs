@@ -502,14 +502,14 @@ fn escaped_fault_classes_are_caught() {
         (
             "FIFO full tied to 0",
             &fifo,
-            "wire        full  =",
-            Box::new(|l| stmt(l, "wire        full  = 1'b0;")),
+            "full <= (wptr_n",
+            Box::new(|l| stmt(l, "full <= 1'b0;")),
         ),
         (
             "FIFO empty ignores the wrap bit",
             &fifo,
-            "wire        empty =",
-            Box::new(|l| stmt(l, "wire        empty = (wptr[AW-1:0] == rptr[AW-1:0]);")),
+            "empty <= (wptr_n",
+            Box::new(|l| stmt(l, "empty <= (wptr_n[AW-1:0] == rptr_n[AW-1:0]);")),
         ),
     ];
     let mut missed = Vec::new();
