@@ -127,8 +127,8 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(Error::bad_input("--lr must be a positive number"));
         }
-        let side = train.shape.h.min(train.shape.w);
-        if self.shift > 0 && (train.shape.h == 1 || self.shift as usize >= side) {
+        // A flat input (h = 1) has no room to move: any shift is refused.
+        if self.shift > 0 && self.shift as usize >= train.shape.h.min(train.shape.w) {
             return Err(Error::bad_input(format!(
                 "--shift {} needs images larger than the shift; {} images are {}",
                 self.shift, train.name, train.shape
