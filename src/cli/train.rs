@@ -4,7 +4,7 @@
 use crate::data::DataSetKind;
 use crate::error::{Error, Result};
 #[cfg(feature = "train")]
-use crate::ir::Reset;
+use crate::ir::{Encoding, Reset};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +27,16 @@ pub enum ReadoutArg {
     Current,
     /// Final spiking layer, spike counts summed over the steps.
     Spikes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodingArg {
+    /// The (rounded) pixel values themselves, the same at every step.
+    Direct,
+    /// A Bernoulli spike per pixel per step with probability = its value (seeded by --seed).
+    Rate,
+    /// round(value * K) spikes per pixel, the same at every step (K: --coding-max).
+    Burst,
 }
 
 #[derive(clap::Args, Debug)]
@@ -72,6 +82,13 @@ pub struct Args {
     /// Surrogate sharpness alpha (sigmoid slope per unit of (H - theta) / D).
     #[arg(long, default_value_t = 4.0)]
     pub alpha: f32,
+    /// How an image becomes the first layer's input at each step (the model records it; the
+    /// golden model, the co-simulation and the hardware use the same coder).
+    #[arg(long, value_enum, default_value = "direct")]
+    pub coding: CodingArg,
+    /// Burst coding: the most spikes per pixel and step, K.
+    #[arg(long, default_value_t = 3)]
+    pub coding_max: u32,
     /// Round inputs to this many bits, as the integer model sees them (0: keep floats).
     #[arg(long, default_value_t = 4)]
     pub input_bits: u32,
@@ -137,6 +154,9 @@ pub fn run(a: Args) -> Result<()> {
     limits::float("--alpha", a.alpha as f64, 0.0, 1e6, true)?;
     if a.neuron == NeuronKind::Lifb {
         crate::error::in_range("--burst", a.burst, 1..=64)?;
+    }
+    if a.coding == CodingArg::Burst {
+        crate::error::in_range("--coding-max", a.coding_max, 1..=255)?;
     }
     crate::error::in_range("--input-bits", a.input_bits, 0..=16)?;
     if a.weight_bits == 1 || a.weight_bits > 16 {
@@ -205,6 +225,13 @@ pub fn run(a: Args) -> Result<()> {
             alpha: a.alpha,
             theta0: 1.0,
             spacing0: 1.0,
+            coding: match a.coding {
+                CodingArg::Direct => Encoding::Direct,
+                CodingArg::Rate => Encoding::Rate { seed: a.seed },
+                CodingArg::Burst => Encoding::Burst {
+                    max_count: a.coding_max,
+                },
+            },
         },
         steps: a.steps,
         epochs,

@@ -7,7 +7,7 @@ use crate::cosim::cycles;
 use crate::data::{self, eval, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::golden::{IntSim, SampleTrace, TraceOptions};
-use crate::ir::{IntNetwork, Reset};
+use crate::ir::{Encoding, IntNetwork, Reset};
 use crate::train::{self, net, quantize::QatConfig, RunOptions, TrainConfig};
 use std::path::Path;
 use std::time::Instant;
@@ -49,6 +49,7 @@ pub(super) fn train_config(grid: &Grid, k: &CellKey) -> Result<TrainConfig> {
             alpha: 4.0,
             theta0: 1.0,
             spacing0: 1.0,
+            coding: Encoding::Direct,
         },
         steps: k.steps,
         epochs: r.epochs,

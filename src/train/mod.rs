@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::ir::Shape;
 use crate::util;
 use candle_core::{Device, Tensor};
-use net::{cross_entropy, predictions, NetConfig, TrainNet};
+use net::{cross_entropy, predictions, NetConfig, StepInputs, TrainNet};
 use optim::{cosine_lr, AdamW, AdamWConfig};
 use quantize::QatConfig;
 use rand::seq::SliceRandom;
@@ -199,14 +199,20 @@ impl Shifter {
     }
 }
 
+/// A batch of images `idx` (translated when `shift` is given), encoded for `steps` steps, and its
+/// labels. The rate coder's randomness is keyed by `key_base + index`.
+#[allow(clippy::too_many_arguments)]
 fn batch_tensors(
     x: &[f32],
     labels: &[u8],
-    n_in: usize,
+    net: &NetConfig,
+    steps: u32,
     idx: &[usize],
+    key_base: u64,
     dev: &Device,
     mut shift: Option<&mut Shifter>,
-) -> Result<(Tensor, Tensor)> {
+) -> Result<(StepInputs, Tensor)> {
+    let n_in = net.input.len();
     let mut xb = Vec::with_capacity(idx.len() * n_in);
     for &i in idx {
         let img = &x[i * n_in..(i + 1) * n_in];
@@ -216,13 +222,15 @@ fn batch_tensors(
         }
     }
     let yb: Vec<u32> = idx.iter().map(|&i| labels[i] as u32).collect();
+    let keys: Vec<u64> = idx.iter().map(|&i| key_base + i as u64).collect();
     Ok((
-        Tensor::from_vec(xb, (idx.len(), n_in), dev).map_err(ce)?,
+        StepInputs::encode(net.coding, &xb, n_in, &keys, steps, dev).map_err(ce)?,
         Tensor::from_vec(yb, idx.len(), dev).map_err(ce)?,
     ))
 }
 
-/// Accuracy of the training network itself (candle forward, no gradients) on a data set.
+/// Accuracy of the training network itself (candle forward, no gradients) on a data set (sample
+/// i keyed i for the rate coder, as the golden model numbers its samples).
 pub fn accuracy(
     net: &TrainNet,
     x: &[f32],
@@ -231,12 +239,11 @@ pub fn accuracy(
     qat: Option<&QatConfig>,
 ) -> Result<f64> {
     let dev = Device::Cpu;
-    let n_in = net.cfg.input.len();
     let n = labels.len();
     let mut correct = 0usize;
     let idx: Vec<usize> = (0..n).collect();
     for chunk in idx.chunks(1000) {
-        let (xb, _) = batch_tensors(x, labels, n_in, chunk, &dev, None)?;
+        let (xb, _) = batch_tensors(x, labels, &net.cfg, steps, chunk, 0, &dev, None)?;
         let r = net.forward(&xb, steps, qat, true).map_err(ce)?;
         let p = predictions(&r).map_err(ce)?;
         correct += chunk
@@ -295,7 +302,6 @@ pub fn train(
             eprintln!("no checkpoint at {} yet; starting fresh", path.display());
         }
     }
-    let n_in = cfg.net.input.len();
     let x_train = prepared_inputs(&train_ds, cfg.input_bits);
     let x_test = prepared_inputs(test_ds, cfg.input_bits);
     let n = train_ds.len();
@@ -318,11 +324,14 @@ pub fn train(
         let t0 = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
         for chunk in order.chunks(cfg.batch) {
+            // training samples are keyed apart from test samples and anew in each epoch
             let (xb, yb) = batch_tensors(
                 &x_train,
                 &train_ds.labels,
-                n_in,
+                &cfg.net,
+                cfg.steps,
                 chunk,
+                (epoch as u64 + 1) << 32,
                 &dev,
                 shifter.as_mut(),
             )?;

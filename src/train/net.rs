@@ -5,13 +5,15 @@
 //!   H = lam * V + X;  c = clamp(floor((H - theta) / D) + 1, 0, B)  (0 below theta);
 //!   subtract reset: V = H - theta - (c - 1) * D when c >= 1, else H;  zero reset: V = 0 when c >= 1.
 //!
-//! Layers chain within a step; the first layer's current is the same every step (direct coding),
-//! so it is computed once. theta and D are learnable per neuron (per channel of a flat layer);
+//! Layers chain within a step; with a constant input coding (direct, burst) the first layer's
+//! current is the same every step, so it is computed once; rate coding gives each step its own.
+//! theta and D are learnable per neuron (per channel of a flat layer);
 //! for LIF (B = 1) D plays no role and stays fixed at 1. The reset uses the spike count without
 //! its surrogate gradient (a detached reset), which trains more stably.
 
 use super::quantize::{self as fq, QatConfig};
 use super::spike::SpikeCount;
+use crate::golden::encode::encode_float;
 use crate::ir::{
     Conv2d, Dense, Encoding, FloatNetwork, InputSpec, Layer, Leak, Lifb, Network, Pool, PoolKind,
     Reset, Shape,
@@ -61,6 +63,59 @@ pub struct NetConfig {
     /// Initial threshold and spacing.
     pub theta0: f32,
     pub spacing0: f32,
+    /// How an image becomes the first layer's input at each step (direct, rate or burst coding:
+    /// golden::encode, the same functions the golden model and the co-simulation use).
+    #[serde(default = "direct_coding")]
+    pub coding: Encoding,
+}
+
+fn direct_coding() -> Encoding {
+    Encoding::Direct
+}
+
+/// A batch as the first layer sees it: one tensor for every step (a constant coding: direct,
+/// burst), or one per step (rate coding).
+pub enum StepInputs {
+    Constant(Tensor),
+    PerStep(Vec<Tensor>),
+}
+
+impl StepInputs {
+    /// Encode `x` (n samples of `n_in` values in [0, 1]) for `steps` steps; `keys[j]` is sample
+    /// j's number for the rate coder's randomness.
+    pub fn encode(
+        coding: Encoding,
+        x: &[f32],
+        n_in: usize,
+        keys: &[u64],
+        steps: u32,
+        dev: &Device,
+    ) -> Result<Self> {
+        let n = keys.len();
+        let mut one = Vec::with_capacity(n_in);
+        let mut step_tensor = |step: u32| -> Result<Tensor> {
+            let mut v = Vec::with_capacity(n * n_in);
+            for (j, &key) in keys.iter().enumerate() {
+                encode_float(coding, &x[j * n_in..(j + 1) * n_in], key, step, &mut one);
+                v.extend_from_slice(&one);
+            }
+            Tensor::from_vec(v, (n, n_in), dev)
+        };
+        Ok(match coding {
+            Encoding::Direct => {
+                StepInputs::Constant(Tensor::from_slice(&x[..n * n_in], (n, n_in), dev)?)
+            }
+            c if c.is_constant() => StepInputs::Constant(step_tensor(0)?),
+            _ => StepInputs::PerStep((0..steps).map(&mut step_tensor).collect::<Result<_>>()?),
+        })
+    }
+
+    fn at(&self, step: u32) -> &Tensor {
+        match self {
+            StepInputs::Constant(t) => t,
+            StepInputs::PerStep(v) => &v[step as usize],
+        }
+    }
 }
 
 pub enum TLayer {
@@ -362,11 +417,12 @@ impl TrainNet {
         Ok(out)
     }
 
-    /// Readout scores [N, classes] summed over `steps` for inputs x [N, in] (values as the first
-    /// layer sees them). With `detach` no gradient graph is built through the parameters.
+    /// Readout scores [N, classes] summed over `steps` for encoded inputs (values as the first
+    /// layer sees them, [N, in] per step). With `detach` no gradient graph is built through the
+    /// parameters.
     pub fn forward(
         &self,
-        x: &Tensor,
+        inputs: &StepInputs,
         steps: u32,
         qat: Option<&QatConfig>,
         detach: bool,
@@ -380,14 +436,24 @@ impl TrainNet {
         let input = self.cfg.input;
         // Conv blocks run on channel-major maps [C, N, H, W] (see conv.rs); Flatten turns them
         // back into rows [N, C*H*W] in the IR's (c, y, x) order.
-        let x = if input.is_flat() {
-            x.clone()
-        } else {
-            x.reshape((x.dim(0)?, input.c, input.h, input.w))?
-                .transpose(0, 1)?
-                .contiguous()?
+        let layout = |x: &Tensor| -> Result<Tensor> {
+            if input.is_flat() {
+                Ok(x.clone())
+            } else {
+                x.reshape((x.dim(0)?, input.c, input.h, input.w))?
+                    .transpose(0, 1)?
+                    .contiguous()
+            }
         };
-        for _ in 0..steps {
+        let constant = match inputs {
+            StepInputs::Constant(x) => Some(layout(x)?),
+            StepInputs::PerStep(_) => None,
+        };
+        for step in 0..steps {
+            let x = match &constant {
+                Some(x) => x.clone(),
+                None => layout(inputs.at(step))?,
+            };
             let mut cur = x.clone();
             for (li, l) in layers.iter().enumerate() {
                 match l {
@@ -397,7 +463,9 @@ impl TrainNet {
                                 Some(f) => f.clone(),
                                 None => {
                                     let f = x.matmul(wt)?.broadcast_add(b)?;
-                                    first = Some(f.clone());
+                                    if constant.is_some() {
+                                        first = Some(f.clone());
+                                    }
                                     f
                                 }
                             }
@@ -412,7 +480,9 @@ impl TrainNet {
                                 Some(f) => f.clone(),
                                 None => {
                                     let f = conv(&x)?;
-                                    first = Some(f.clone());
+                                    if constant.is_some() {
+                                        first = Some(f.clone());
+                                    }
                                     f
                                 }
                             }
@@ -527,7 +597,7 @@ impl TrainNet {
             name: name.to_string(),
             input: InputSpec {
                 shape: self.cfg.input,
-                encoding: Encoding::Direct,
+                encoding: self.cfg.coding,
             },
             layers: out,
             fixed: None,

@@ -529,6 +529,20 @@ fn checks_that_would_check_nothing_are_refused() {
             "--shift",
         ),
         (
+            vec![
+                "train",
+                "--data",
+                "digits",
+                "-o",
+                o,
+                "--coding",
+                "burst",
+                "--coding-max",
+                "0",
+            ],
+            "--coding-max",
+        ),
+        (
             vec!["bench", "--encoding", "burst", "--images", "1"],
             "burst",
         ),

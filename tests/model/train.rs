@@ -4,8 +4,8 @@
 use crate::common;
 
 use lifb_hdl::data::{self, eval, DataSetKind, Split};
-use lifb_hdl::ir::Reset;
 use lifb_hdl::ir::Shape;
+use lifb_hdl::ir::{Encoding, Reset};
 use lifb_hdl::train::net::{parse_arch, NetConfig, ReadoutKind};
 use lifb_hdl::train::quantize::QatConfig;
 use lifb_hdl::train::{train, RunOptions, TrainConfig};
@@ -30,6 +30,7 @@ fn tiny_arch(arch: &str, epochs: u32, qat: bool) -> TrainConfig {
             alpha: 4.0,
             theta0: 1.0,
             spacing0: 1.0,
+            coding: Encoding::Direct,
         },
         steps: 4,
         epochs,
@@ -66,6 +67,24 @@ fn digits() -> (data::Dataset, data::Dataset) {
     )
 }
 
+/// The integer model of `float` (weight_bits, 4-bit inputs) and its accuracy on `te`.
+fn quantized(
+    float: &lifb_hdl::ir::FloatNetwork,
+    te: &data::Dataset,
+    weight_bits: u32,
+    steps: u32,
+) -> (lifb_hdl::ir::IntNetwork, f64) {
+    let opts = lifb_hdl::quant::QuantOptions {
+        weight_bits,
+        input_bits: 4,
+        steps,
+        ..Default::default()
+    };
+    let (int, _) = lifb_hdl::quant::quantize(float, &opts, None).unwrap();
+    let acc = eval::accuracy(&eval::int_outputs(&int, te, steps).unwrap(), &te.labels);
+    (int, acc)
+}
+
 #[test]
 fn tiny_digits_model_learns() {
     let (tr, te) = digits();
@@ -94,22 +113,40 @@ fn tiny_digits_model_learns() {
 
     // Quantization-aware training: the integer model keeps the float model's accuracy, and the
     // decoupled model is spike-exact with it.
-    let opts = lifb_hdl::quant::QuantOptions {
-        weight_bits: 4,
-        input_bits: 4,
-        steps: cfg.steps,
-        ..Default::default()
-    };
-    let (int, _) = lifb_hdl::quant::quantize(&float, &opts, None).unwrap();
-    let int_acc = eval::accuracy(
-        &eval::int_outputs(&int, &te, cfg.steps).unwrap(),
-        &te.labels,
-    );
+    let (int, int_acc) = quantized(&float, &te, 4, cfg.steps);
     assert!(int_acc >= acc - 0.02, "integer {int_acc} vs float {acc}");
     let dec = lifb_hdl::decouple::to_lif_groups(&int).unwrap();
     let xs = eval::int_inputs(&te, 4);
     let eq = lifb_hdl::verify::compare(&int, &dec, &xs, cfg.steps).unwrap();
     assert!(eq.exact(), "{:?}", eq.first);
+}
+
+/// Rate- and burst-coded training: the model records its coding, learns, and training's own test
+/// accuracy is the golden float model's to the image (the same coder, the same sample numbering:
+/// a different coder in training, or in the exported model, shows here), and the integer model
+/// follows.
+#[test]
+fn rate_and_burst_coded_training_matches_the_golden_coder() {
+    let (tr, te) = digits();
+    for coding in [Encoding::Rate { seed: 7 }, Encoding::Burst { max_count: 3 }] {
+        let mut cfg = tiny(8, false);
+        cfg.net.coding = coding;
+        let out = train(&cfg, &tr, &te, &quiet()).unwrap();
+        let float = out.net.export("coded", None).unwrap();
+        assert_eq!(float.input.encoding, coding);
+        let acc = eval::float_accuracy(&float, &te, cfg.steps, cfg.input_bits).unwrap();
+        assert!(acc > 0.6, "{coding:?}: test accuracy {acc}");
+        let own = out.history.last().unwrap().test_accuracy;
+        assert!(
+            (own - acc).abs() < 0.5 / te.len() as f64,
+            "{coding:?}: training says {own}, golden float says {acc}"
+        );
+        let (_, int_acc) = quantized(&float, &te, 8, cfg.steps);
+        assert!(
+            int_acc >= acc - 0.03,
+            "{coding:?}: integer {int_acc} vs float {acc}"
+        );
+    }
 }
 
 /// A small conv net (conv, LIFB, average pooling, dense) trains, and its quantized integer model
