@@ -23,7 +23,7 @@ for steps in 4 8; do
       "$BIN" train --data mnist --data-dir "$DATA" --arch 784-256-10 --neuron lifb --burst 3 \
         -T "$steps" --epochs "$EPOCHS" --lr 2e-3 --seed "$seed" --readout spikes \
         --weight-bits 4 --qat-epochs "$QAT" --coding "$coding" --coding-max 3 --quiet --resume \
-        -o "$OUT/$name.json" 2> "$OUT/$name.train.log"
+        -o "$OUT/$name.json" 2>> "$OUT/$name.train.log"
       "$BIN" eval --model "$OUT/$name.json" --data mnist --data-dir "$DATA" --decouple \
         > "$OUT/$name.eval.tmp"
       mv "$OUT/$name.eval.tmp" "$OUT/$name.eval.txt"
