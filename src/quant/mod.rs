@@ -103,6 +103,16 @@ pub struct QuantReport {
     pub max_threshold_error: f32,
 }
 
+/// What one unit of the first layer's integer input is worth: 1 / (2^input_bits - 1) for input
+/// values (direct coding, input trains), 1 for spike counts (rate and burst coding). Training's
+/// fake quantization uses the same (train::quantize::layer_scales).
+pub fn input_scale(encoding: Encoding, input_bits: u32) -> f32 {
+    match encoding {
+        Encoding::Direct | Encoding::Steps => 1.0 / ((1u64 << input_bits) - 1) as f32,
+        Encoding::Rate { .. } | Encoding::Burst { .. } => 1.0,
+    }
+}
+
 /// Quantize with per-layer clip factors (1.0 where none is given).
 fn quantize_with(
     net: &FloatNetwork,
@@ -113,11 +123,7 @@ fn quantize_with(
     check_options(opts)?;
     let shapes = net.shapes()?;
     let wmax = ((1i64 << (opts.weight_bits - 1)) - 1) as f32;
-    let input_max = ((1u64 << opts.input_bits) - 1) as f32;
-    let mut s_in = match net.input.encoding {
-        Encoding::Direct | Encoding::Steps => 1.0 / input_max,
-        Encoding::Rate { .. } | Encoding::Burst { .. } => 1.0,
-    };
+    let mut s_in = input_scale(net.input.encoding, opts.input_bits);
     let mut s_cur = 1.0f32;
     let mut scales = Vec::with_capacity(net.layers.len());
     let mut layers = Vec::with_capacity(net.layers.len());

@@ -14,12 +14,6 @@ pub struct QatConfig {
     pub input_bits: u32,
 }
 
-impl QatConfig {
-    pub fn input_levels(&self) -> u32 {
-        (1u32 << self.input_bits) - 1
-    }
-}
-
 /// Per layer: the weight step (float weight of one integer unit) and the current scale (float
 /// current of one integer membrane unit).
 #[derive(Debug, Clone, Copy)]
@@ -36,11 +30,13 @@ pub fn round_half_away(x: f32) -> f32 {
 
 /// The grid of every layer, from the current parameters (the same rule as crate::quant):
 /// weight step = max|w| / (2^(bits-1) - 1); a Dense layer's current scale = weight step times
-/// its input's scale (1 / input levels for the first layer, 1 for spike counts, divided by the
-/// window after average pooling); a neuron layer uses the current scale of the layer feeding it.
+/// its input's scale (for the first layer `quant::input_scale` of the input coding: 1 / input
+/// levels for direct coding, 1 for the counts of rate and burst coding; 1 for spike counts,
+/// divided by the window after average pooling); a neuron layer uses the current scale of the
+/// layer feeding it.
 pub fn layer_scales(net: &TrainNet, q: &QatConfig) -> Result<Vec<LayerScale>> {
     let qmax = ((1i64 << (q.weight_bits - 1)) - 1) as f32;
-    let mut in_scale = 1.0 / q.input_levels() as f32;
+    let mut in_scale = crate::quant::input_scale(net.cfg.coding, q.input_bits);
     let mut cur = 1.0;
     let mut out = Vec::with_capacity(net.layers.len());
     for l in &net.layers {

@@ -67,22 +67,23 @@ fn digits() -> (data::Dataset, data::Dataset) {
     )
 }
 
-/// The integer model of `float` (weight_bits, 4-bit inputs) and its accuracy on `te`.
+/// The integer model of `float` (weight_bits, 4-bit inputs), its accuracy on `te` and the
+/// quantizer's report.
 fn quantized(
     float: &lifb_hdl::ir::FloatNetwork,
     te: &data::Dataset,
     weight_bits: u32,
     steps: u32,
-) -> (lifb_hdl::ir::IntNetwork, f64) {
+) -> (lifb_hdl::ir::IntNetwork, f64, lifb_hdl::quant::QuantReport) {
     let opts = lifb_hdl::quant::QuantOptions {
         weight_bits,
         input_bits: 4,
         steps,
         ..Default::default()
     };
-    let (int, _) = lifb_hdl::quant::quantize(float, &opts, None).unwrap();
+    let (int, report) = lifb_hdl::quant::quantize(float, &opts, None).unwrap();
     let acc = eval::accuracy(&eval::int_outputs(&int, te, steps).unwrap(), &te.labels);
-    (int, acc)
+    (int, acc, report)
 }
 
 #[test]
@@ -113,7 +114,7 @@ fn tiny_digits_model_learns() {
 
     // Quantization-aware training: the integer model keeps the float model's accuracy, and the
     // decoupled model is spike-exact with it.
-    let (int, int_acc) = quantized(&float, &te, 4, cfg.steps);
+    let (int, int_acc, _) = quantized(&float, &te, 4, cfg.steps);
     assert!(int_acc >= acc - 0.02, "integer {int_acc} vs float {acc}");
     let dec = lifb_hdl::decouple::to_lif_groups(&int).unwrap();
     let xs = eval::int_inputs(&te, 4);
@@ -123,8 +124,9 @@ fn tiny_digits_model_learns() {
 
 /// Rate- and burst-coded training: the model records its coding, learns, and training's own test
 /// accuracy is the golden float model's to the image (the same coder, the same sample numbering:
-/// a different coder in training, or in the exported model, shows here), and the integer model
-/// follows.
+/// a different coder in training, or in the exported model, shows here). Trained
+/// quantization-aware, the float model sits on the quantizer's grid for its coding (an input unit
+/// is one spike, not 1/15), so its integer model agrees with it on nearly every image.
 #[test]
 fn rate_and_burst_coded_training_matches_the_golden_coder() {
     let (tr, te) = digits();
@@ -141,10 +143,23 @@ fn rate_and_burst_coded_training_matches_the_golden_coder() {
             (own - acc).abs() < 0.5 / te.len() as f64,
             "{coding:?}: training says {own}, golden float says {acc}"
         );
-        let (_, int_acc) = quantized(&float, &te, 8, cfg.steps);
+        // the same, quantization-aware
+        let mut cfg = tiny(8, true);
+        cfg.net.coding = coding;
+        let out = train(&cfg, &tr, &te, &quiet()).unwrap();
+        let float = out.net.export("coded", cfg.qat.as_ref()).unwrap();
+        let (int, _, report) = quantized(&float, &te, 4, cfg.steps);
         assert!(
-            int_acc >= acc - 0.03,
-            "{coding:?}: integer {int_acc} vs float {acc}"
+            report.max_threshold_error < 1e-4,
+            "{coding:?}: thresholds off the quantizer's grid by up to {}",
+            report.max_threshold_error
+        );
+        let fo = eval::float_outputs(&float, &te, cfg.steps, Some(4)).unwrap();
+        let io = eval::int_outputs(&int, &te, cfg.steps).unwrap();
+        let (same, _) = eval::agreement(&fo, &io);
+        assert!(
+            same > 0.99,
+            "{coding:?}: float and integer agree on only {same}"
         );
     }
 }
