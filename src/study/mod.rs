@@ -328,9 +328,12 @@ pub fn run(
         if path.exists() {
             let done = read_cell(&path)?;
             let want = cell::train_config(grid, k)?;
-            if done.train_config
-                != serde_json::to_value(&want).map_err(|e| Error::tool(e.to_string()))?
-            {
+            // compared as configs, not as JSON: a cell written before a field with a default
+            // existed (a newer trainer's option left at its default) is the same recipe
+            let same =
+                serde_json::from_value::<crate::train::TrainConfig>(done.train_config.clone())
+                    .is_ok_and(|c| c == want);
+            if !same {
                 return Err(Error::bad_input(format!(
                     "{} was trained with another recipe than this grid's; a study keeps one recipe: use another --out directory, or delete the cell's result to retrain it",
                     path.display()

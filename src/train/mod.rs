@@ -134,6 +134,9 @@ impl TrainConfig {
                 self.shift, train.name, train.shape
             )));
         }
+        if let crate::ir::Encoding::Burst { max_count: 0 } = self.net.coding {
+            return Err(Error::bad_input("burst coding needs --coding-max >= 1"));
+        }
         if let Some(b) = self.input_bits {
             if !(1..=16).contains(&b) {
                 return Err(Error::bad_input("--input-bits must be 1..=16"));
@@ -562,6 +565,45 @@ fn load_checkpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config stored before `shift` and `coding` existed (a checkpoint, a study cell) reads
+    /// back as today's config with those options at their defaults.
+    #[test]
+    fn configs_from_before_shift_and_coding_read_back_equal() {
+        let (input, blocks) = net::parse_arch("64-32-10", Shape::chw(1, 8, 8)).unwrap();
+        let cfg = TrainConfig {
+            dataset: "digits".into(),
+            net: NetConfig {
+                arch: "64-32-10".into(),
+                input,
+                blocks,
+                max_burst: 3,
+                lam: 1.0,
+                reset: crate::ir::Reset::Subtract,
+                readout: net::ReadoutKind::Spikes,
+                alpha: 4.0,
+                theta0: 1.0,
+                spacing0: 1.0,
+                coding: crate::ir::Encoding::Direct,
+            },
+            steps: 4,
+            epochs: 2,
+            batch: 64,
+            lr: 1e-2,
+            weight_decay: 0.0,
+            seed: 3,
+            input_bits: Some(4),
+            qat: None,
+            qat_epochs: 0,
+            train_limit: None,
+            shift: 0,
+        };
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        let o = old.as_object_mut().unwrap();
+        assert!(o.remove("shift").is_some());
+        assert!(o["net"].as_object_mut().unwrap().remove("coding").is_some());
+        assert_eq!(serde_json::from_value::<TrainConfig>(old).unwrap(), cfg);
+    }
 
     /// Every augmented image is the original moved by one offset within the bound, zero-filled,
     /// and the draws reach every offset.

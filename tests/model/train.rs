@@ -139,8 +139,11 @@ fn rate_and_burst_coded_training_matches_the_golden_coder() {
         let acc = eval::float_accuracy(&float, &te, cfg.steps, cfg.input_bits).unwrap();
         assert!(acc > 0.6, "{coding:?}: test accuracy {acc}");
         let own = out.history.last().unwrap().test_accuracy;
+        // (up to one image apart: candle's matrix products and the golden model's event sums
+        // add in different orders, so a membrane exactly at a threshold may tip either way on
+        // another CPU; a wrong coder or sample key moves several)
         assert!(
-            (own - acc).abs() < 0.5 / te.len() as f64,
+            (own - acc).abs() < 1.5 / te.len() as f64,
             "{coding:?}: training says {own}, golden float says {acc}"
         );
         // the same, quantization-aware
