@@ -155,9 +155,6 @@ pub fn run(a: Args) -> Result<()> {
     if a.neuron == NeuronKind::Lifb {
         crate::error::in_range("--burst", a.burst, 1..=64)?;
     }
-    if a.coding == CodingArg::Burst {
-        crate::error::in_range("--coding-max", a.coding_max, 1..=255)?;
-    }
     crate::error::in_range("--input-bits", a.input_bits, 0..=16)?;
     if a.weight_bits == 1 || a.weight_bits > 16 {
         return Err(Error::bad_input(format!(

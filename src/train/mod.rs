@@ -134,8 +134,8 @@ impl TrainConfig {
                 self.shift, train.name, train.shape
             )));
         }
-        if let crate::ir::Encoding::Burst { max_count: 0 } = self.net.coding {
-            return Err(Error::bad_input("burst coding needs --coding-max >= 1"));
+        if let crate::ir::Encoding::Burst { max_count } = self.net.coding {
+            crate::error::in_range("--coding-max", max_count, 1..=255)?;
         }
         if let Some(b) = self.input_bits {
             if !(1..=16).contains(&b) {

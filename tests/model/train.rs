@@ -184,13 +184,7 @@ fn tiny_conv_net_trains_and_quantizes() {
         .any(|l| matches!(l, lifb_hdl::ir::Layer::Conv2d(_))));
     let acc = eval::float_accuracy(&float, &te, cfg.steps, cfg.input_bits).unwrap();
     assert!(acc > 0.5, "conv net accuracy {acc}");
-    let opts = lifb_hdl::quant::QuantOptions {
-        weight_bits: 4,
-        input_bits: 4,
-        steps: cfg.steps,
-        ..Default::default()
-    };
-    let (int, _) = lifb_hdl::quant::quantize(&float, &opts, None).unwrap();
+    let (int, _, _) = quantized(&float, &te, 4, cfg.steps);
     let fo = eval::float_outputs(&float, &te, cfg.steps, Some(4)).unwrap();
     let io = eval::int_outputs(&int, &te, cfg.steps).unwrap();
     let (same, _) = eval::agreement(&fo, &io);
