@@ -24,6 +24,14 @@ pub enum StudyCommand {
         /// Where scripts/fetch-data.sh put MNIST and Fashion-MNIST.
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
+        /// This run's shard, I/N: cells k with k % N == I (a sharded run does not report;
+        /// `study report` does once every shard finished). Default: SLURM_ARRAY_TASK_ID of
+        /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX of LIFB_SHARDS, else 0/1 (all).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        // With --emit nothing is trained: the job file that runs the shards is printed.
+        #[command(flatten)]
+        job: super::EmitArgs,
     },
     /// Summarize the finished cells of OUT: results.json, results.md, figures (SVG).
     Report {
@@ -38,7 +46,12 @@ pub fn run(a: Args) -> Result<()> {
             grid,
             out,
             data_dir,
-        } => run_grid(&grid, &out, &data_dir),
+            shard,
+            job,
+        } => match job.emit {
+            Some(kind) => emit_job(&grid, &out, &data_dir, kind, &job),
+            None => run_grid(&grid, &out, &data_dir, shard.as_deref()),
+        },
         StudyCommand::Report { out } => report(&out),
     }
 }
@@ -48,25 +61,45 @@ fn run_grid(
     grid: &std::path::Path,
     out: &std::path::Path,
     data_dir: &std::path::Path,
+    shard: Option<&str>,
 ) -> Result<()> {
     let g = crate::study::Grid::load(grid)?;
+    let shard = crate::scale::Shard::resolve(shard)?;
     let n = g.cells().len();
+    let part = if shard == crate::scale::Shard::ALL {
+        String::new()
+    } else {
+        format!(", shard {shard}")
+    };
     errln!(
-        "study: {n} cells in {}, results in {}",
+        "study: {n} cells in {}{part}, results in {}",
         grid.display(),
         out.display()
     );
-    let s = crate::study::run(&g, out, data_dir, &mut |line| errln!("{line}"))?;
+    let s = crate::study::run(&g, out, data_dir, shard, &mut |line| errln!("{line}"))?;
     outln!(
         "study: {} cells trained, {} already done",
         s.trained,
         s.skipped
     );
+    if shard != crate::scale::Shard::ALL {
+        // Other shards may still be training: the report is the merge step's.
+        outln!(
+            "shard {shard} done; once every shard has finished: lifb-hdl study report --out {}",
+            out.display()
+        );
+        return Ok(());
+    }
     report(out)
 }
 
 #[cfg(not(feature = "train"))]
-fn run_grid(_: &std::path::Path, _: &std::path::Path, _: &std::path::Path) -> Result<()> {
+fn run_grid(
+    _: &std::path::Path,
+    _: &std::path::Path,
+    _: &std::path::Path,
+    _: Option<&str>,
+) -> Result<()> {
     Err(crate::error::Error::bad_input(
         "this lifb-hdl was built without the `train` feature; rebuild with default features",
     ))
@@ -78,5 +111,43 @@ fn report(out: &std::path::Path) -> Result<()> {
     for p in &r.written {
         outln!("wrote {}", p.display());
     }
+    Ok(())
+}
+
+/// `study run --emit`: the job file whose tasks each run one shard of the grid (the shard from
+/// the scheduler's environment) and whose last step is `study report`.
+fn emit_job(
+    grid: &std::path::Path,
+    out: &std::path::Path,
+    data_dir: &std::path::Path,
+    kind: crate::scale::emit::JobKind,
+    job: &super::EmitArgs,
+) -> Result<()> {
+    let shards = job.checked_shards()?;
+    // Checked now, not on the cluster: a bad grid fails here, before anything is submitted.
+    crate::study::Grid::load(grid)?;
+    let (grid, out, data) = (
+        grid.display().to_string(),
+        out.display().to_string(),
+        data_dir.display().to_string(),
+    );
+    let shard_args = [
+        "study",
+        "run",
+        "--grid",
+        &grid,
+        "--out",
+        &out,
+        "--data-dir",
+        &data,
+    ];
+    let spec = crate::scale::emit::JobSpec::lifb(
+        "lifb-study",
+        shards,
+        &job.image,
+        &shard_args,
+        &["study", "report", "--out", &out],
+    );
+    out!("{}", crate::scale::emit::render(kind, &spec));
     Ok(())
 }

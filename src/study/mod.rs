@@ -312,16 +312,26 @@ pub struct RunSummary {
     pub skipped: usize,
 }
 
-/// Run every cell of `grid` whose result is not in `dir` yet. `log` gets one line per event.
+/// Run every cell of `grid` owned by `shard` (cell `i` of [`Grid::cells`] when
+/// `i % N == I`) whose result is not in `dir` yet. Shards share `dir` (each cell's files are its
+/// own, written atomically), so they may run at once, on one machine or many (docs/scale-out.md).
+/// `log` gets one line per event.
 #[cfg(feature = "train")]
 pub fn run(
     grid: &Grid,
     dir: &Path,
     data_dir: &Path,
+    shard: crate::scale::Shard,
     log: &mut dyn FnMut(&str),
 ) -> Result<RunSummary> {
     let sd = StudyDir::new(dir);
-    let cells = grid.cells();
+    let cells: Vec<CellKey> = grid
+        .cells()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| shard.owns(*i))
+        .map(|(_, k)| k)
+        .collect();
     let mut todo = Vec::new();
     for k in &cells {
         let path = sd.cell(k);

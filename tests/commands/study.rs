@@ -1,7 +1,8 @@
 //! The results study tool on a tiny grid (digits, 2 epochs, 2 seeds, T = 1 and 2, LIF and LIFB;
 //! seconds): every cell is trained and measured, a re-run trains nothing, the summary's mean and
-//! standard deviation are those of the cell files, the figures are written, and bad grid files
-//! are clear errors (exit 2) that write nothing.
+//! standard deviation are those of the cell files, the figures are written, two shards run at once
+//! share the cells, `--emit` prints the job file that runs the shards, and bad grid files are
+//! clear errors (exit 2) that write nothing.
 
 use crate::common::{bin, Scratch};
 use serde_json::Value;
@@ -17,13 +18,13 @@ fn study(args: &[&str]) -> std::process::Output {
 }
 
 fn run(grid: &Path, out: &Path) -> std::process::Output {
-    study(&[
-        "run",
-        "--grid",
-        grid.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ])
+    run_with(grid, out, &[])
+}
+
+/// `study run --grid GRID --out OUT` and `extra`.
+fn run_with(grid: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let args = ["run", "--grid", grid.to_str().unwrap()];
+    study(&[&args[..], &["--out", out.to_str().unwrap()], extra].concat())
 }
 
 fn cell_files(out: &Path) -> Vec<(String, Vec<u8>)> {
@@ -45,18 +46,44 @@ fn tiny_grid_runs_resumes_and_summarizes() {
     std::fs::write(&grid, TINY).unwrap();
     let out = dir.join("out");
 
-    let first = run(&grid, &out);
-    let stdout = String::from_utf8_lossy(&first.stdout);
+    // Two shards at once into one directory, as two machines (or array tasks) would: each
+    // trains its half of the cells and leaves the report to the merge step.
+    let shards: Vec<_> = ["0/2", "1/2"]
+        .iter()
+        .map(|s| {
+            bin()
+                .args(["study", "run", "--grid", grid.to_str().unwrap()])
+                .args(["--out", out.to_str().unwrap(), "--shard", s])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (s, child) in ["0/2", "1/2"].iter().zip(shards) {
+        let o = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            stdout.contains("4 cells trained, 0 already done")
+                && stdout.contains(&format!("shard {s} done")),
+            "{stdout}"
+        );
+    }
     assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert!(
-        stdout.contains("8 cells trained, 0 already done"),
-        "{stdout}"
+        !out.join("results.json").exists(),
+        "a shard does not report"
     );
     let cells = cell_files(&out);
+    assert_eq!(cells.len(), 8);
+    // The unsharded run finds every cell done and reports.
+    let first = run(&grid, &out);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success());
+    assert!(
+        stdout.contains("0 cells trained, 8 already done"),
+        "{stdout}"
+    );
     assert_eq!(cells.len(), 8);
     assert!(
         !out.join("models").read_dir().unwrap().any(|e| e
@@ -167,9 +194,46 @@ fn bad_grid_files_are_clear_errors() {
         );
         assert!(!out.exists(), "case {i}: a bad grid writes nothing");
     }
+    for (shard, want) in [("2/2", "not below"), ("x", "I/N")] {
+        let good = dir.join("good.json");
+        std::fs::write(&good, TINY).unwrap();
+        let o = run_with(&good, &dir.join("out"), &["--shard", shard]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("--shard") && err.contains(want), "{err}");
+        assert!(!dir.join("out").exists());
+    }
     let o = run(&dir.join("missing.json"), &dir.join("out"));
     assert_eq!(o.status.code(), Some(2));
     let o = study(&["report", "--out", dir.join("nothing").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("study run"));
+}
+
+#[test]
+fn emitted_job_runs_every_shard_then_reports() {
+    let dir = Scratch::new("study-emit");
+    let grid = dir.join("grid.json");
+    std::fs::write(&grid, TINY).unwrap();
+    let out = dir.join("out dir");
+    let o = run_with(&grid, &out, &["--emit", "slurm", "--shards", "3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let script = String::from_utf8_lossy(&o.stdout);
+    assert!(script.contains("--array=0-2"), "{script}");
+    // The out folder has a space: quoted for the shell that runs the script.
+    let quoted = format!("'{}'", out.display());
+    assert!(
+        script.contains("lifb-hdl study run --grid") && script.contains(&quoted),
+        "{script}"
+    );
+    assert!(
+        script.contains(&format!("lifb-hdl study report --out {quoted}")),
+        "{script}"
+    );
+    assert!(!out.exists(), "--emit trains nothing");
+    // A bad grid fails before any job file is printed.
+    std::fs::write(&grid, "not json").unwrap();
+    let o = run_with(&grid, &out, &["--emit", "k8s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
 }
