@@ -56,12 +56,56 @@ pub struct Group {
     pub train_seconds: Stat,
 }
 
+/// A burst neuron's group against the LIF group (B = 1) of the same data set, architecture and T:
+/// the question of the study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub data: String,
+    pub arch: String,
+    pub steps: u32,
+    /// The burst neuron's B (> 1).
+    pub burst: u32,
+    /// Mean 4-bit integer accuracy (percent): LIFB minus LIF.
+    pub integer_gain: f64,
+    /// Standard error of that difference, sqrt(s_a^2 / n_a + s_b^2 / n_b) from the two groups'
+    /// seed spreads (0 with one seed each: no spread known).
+    pub integer_gain_se: f64,
+    /// Mean cycles per image, LIFB over LIF.
+    pub cycle_ratio: f64,
+    /// Mean synaptic operations per image, LIFB over LIF.
+    pub synaptic_op_ratio: f64,
+}
+
 /// results.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Results {
     pub format: String,
     pub groups: Vec<Group>,
+    pub comparisons: Vec<Comparison>,
     pub cells: Vec<CellResult>,
+}
+
+/// Every burst group that has a LIF group at the same data set, architecture and T.
+pub fn compare(groups: &[Group]) -> Vec<Comparison> {
+    let mut out = Vec::new();
+    for b in groups.iter().filter(|g| g.burst > 1) {
+        let lif = groups
+            .iter()
+            .find(|g| g.burst == 1 && (&g.data, &g.arch, g.steps) == (&b.data, &b.arch, b.steps));
+        let Some(a) = lif else { continue };
+        let var = |g: &Group| g.integer_accuracy.std.powi(2) / g.seeds.len() as f64;
+        out.push(Comparison {
+            data: b.data.clone(),
+            arch: b.arch.clone(),
+            steps: b.steps,
+            burst: b.burst,
+            integer_gain: b.integer_accuracy.mean - a.integer_accuracy.mean,
+            integer_gain_se: (var(a) + var(b)).sqrt(),
+            cycle_ratio: b.cycles.mean / a.cycles.mean,
+            synaptic_op_ratio: b.synaptic_ops.mean / a.synaptic_ops.mean,
+        });
+    }
+    out
 }
 
 pub const RESULTS_FORMAT: &str = "lifb-study-results-1";
@@ -104,6 +148,7 @@ pub fn summarize(cells: &[CellResult]) -> Results {
     }
     Results {
         format: RESULTS_FORMAT.into(),
+        comparisons: compare(&groups),
         groups,
         cells: cells.to_vec(),
     }
@@ -151,6 +196,33 @@ pub fn markdown(r: &Results) -> String {
             g.train_seconds.mean / 60.0
         );
     }
+    if !r.comparisons.is_empty() {
+        s.push_str(
+            "\nLIFB against LIF at the same T (4-bit integer accuracy; ± one standard error of the difference, from the seed spreads):\n\n",
+        );
+        s.push_str("| data | arch | T | neuron | accuracy gain (points) | gain / standard error | cycles vs LIF | synaptic ops vs LIF |\n");
+        s.push_str("|---|---|---|---|---|---|---|---|\n");
+        for c in &r.comparisons {
+            let z = if c.integer_gain_se > 0.0 {
+                format!("{:.1}", c.integer_gain / c.integer_gain_se)
+            } else {
+                "-".into()
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | LIFB B={} | {:+.2} ± {:.2} | {} | {:.3} | {:.3} |",
+                c.data,
+                c.arch,
+                c.steps,
+                c.burst,
+                c.integer_gain,
+                c.integer_gain_se,
+                z,
+                c.cycle_ratio,
+                c.synaptic_op_ratio
+            );
+        }
+    }
     s
 }
 
@@ -171,5 +243,47 @@ mod tests {
             }
         );
         assert!(Stat::of(&[]).mean.is_nan());
+    }
+
+    fn group(burst: u32, steps: u32, accs: &[f64], cycles: f64) -> Group {
+        let one = |x: f64| Stat { mean: x, std: 0.0 };
+        Group {
+            data: "mnist".into(),
+            arch: "784-256-10".into(),
+            neuron: neuron_name(burst).into(),
+            burst,
+            steps,
+            seeds: (0..accs.len() as u64).collect(),
+            test_images: 10_000,
+            float_accuracy: Stat::of(accs),
+            integer_accuracy: Stat::of(accs),
+            decoupled_accuracy: Stat::of(accs),
+            decoupled_counts_compared: 1,
+            decoupled_counts_mismatched: 0,
+            synaptic_ops: one(2.0 * cycles),
+            spikes_per_neuron_step: one(0.5),
+            cycles: one(cycles),
+            lanes: vec![32, 10],
+            train_seconds: one(60.0),
+        }
+    }
+
+    #[test]
+    fn burst_groups_are_compared_with_lif_at_the_same_t() {
+        let groups = [
+            group(1, 1, &[90.0, 91.0, 92.0], 1000.0),
+            group(1, 4, &[97.0, 97.0, 97.0], 1200.0),
+            group(3, 1, &[93.0, 94.0, 95.0], 1100.0),
+            group(5, 2, &[98.0, 98.0, 98.0], 1500.0),
+        ];
+        let c = compare(&groups);
+        // B = 5 at T = 2 has no LIF group at T = 2: not compared.
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!((c[0].burst, c[0].steps), (3, 1));
+        assert!((c[0].integer_gain - 3.0).abs() < 1e-12);
+        // Both groups have std 1 over 3 seeds: se = sqrt(1/3 + 1/3).
+        assert!((c[0].integer_gain_se - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((c[0].cycle_ratio - 1.1).abs() < 1e-12);
+        assert!((c[0].synaptic_op_ratio - 1.1).abs() < 1e-12);
     }
 }

@@ -131,8 +131,30 @@ fn tiny_grid_runs_resumes_and_summarizes() {
         assert!(g["cycles"]["mean"].as_f64().unwrap() > 0.0);
         assert!(g["synaptic_ops"]["mean"].as_f64().unwrap() > 0.0);
     }
+    // LIFB against LIF at each T: the gain is the difference of the groups' means.
+    let comps = results["comparisons"].as_array().unwrap();
+    assert_eq!(comps.len(), 2);
+    for c in comps {
+        let mean = |b: u64| {
+            groups
+                .iter()
+                .find(|g| g["burst"] == b && g["steps"] == c["steps"])
+                .unwrap()["integer_accuracy"]["mean"]
+                .as_f64()
+                .unwrap()
+        };
+        let gain = c["integer_gain"].as_f64().unwrap();
+        assert!((gain - (mean(3) - mean(1))).abs() < 1e-9, "{c}");
+    }
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
-    assert_eq!(md.lines().filter(|l| l.starts_with("| digits ")).count(), 4);
+    assert!(md.contains("LIFB against LIF at the same T"), "{md}");
+    let rows = |table: &str| {
+        md.lines()
+            .filter(|l| l.starts_with("| digits ") && l.contains(table))
+            .count()
+    };
+    assert_eq!(rows("yes ("), 4, "{md}");
+    assert_eq!(rows("| LIFB B=3 | +") + rows("| LIFB B=3 | -"), 2, "{md}");
     for fig in ["acc-vs-T", "acc-vs-cycles"] {
         let svg = std::fs::read_to_string(out.join(format!("{fig}_digits_64-32-10.svg"))).unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
