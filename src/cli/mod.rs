@@ -278,11 +278,12 @@ pub(crate) fn hardware_model(
     }
 }
 
-/// `--emit`, `--shards`, `--image`: the job file that runs a sweep plan's or a campaign's shards.
+/// `--emit`, `--shards`, `--image`: the job file that runs the shards of a sweep plan, a
+/// verification campaign or a results study.
 #[derive(clap::Args, Debug)]
 pub struct EmitArgs {
     /// Print a job file that runs the shards: an sbatch array script (slurm) or an Indexed Job
-    /// manifest (k8s). `sweep plan` still writes its plan; `verify` runs nothing.
+    /// manifest (k8s). `sweep plan` still writes its plan; `verify` and `study run` run nothing.
     #[arg(long, value_enum)]
     pub emit: Option<crate::scale::emit::JobKind>,
     /// Shards in the emitted job file.

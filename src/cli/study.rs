@@ -13,7 +13,8 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum StudyCommand {
-    /// Train and measure every cell of the grid whose result is not in OUT yet, then report.
+    /// Train and measure every cell of the grid (or of one shard of it) whose result is not in
+    /// OUT yet, then report (an unsharded run only).
     Run {
         /// Grid file (JSON; format in docs/results.md).
         #[arg(long)]
@@ -27,7 +28,7 @@ pub enum StudyCommand {
         /// This run's shard, I/N: cells k with k % N == I (a sharded run does not report;
         /// `study report` does once every shard finished). Default: SLURM_ARRAY_TASK_ID of
         /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX of LIFB_SHARDS, else 0/1 (all).
-        #[arg(long, value_name = "I/N")]
+        #[arg(long, value_name = "I/N", conflicts_with = "emit")]
         shard: Option<String>,
         // With --emit nothing is trained: the job file that runs the shards is printed.
         #[command(flatten)]
@@ -126,10 +127,19 @@ fn emit_job(
     let shards = job.checked_shards()?;
     // Checked now, not on the cluster: a bad grid fails here, before anything is submitted.
     crate::study::Grid::load(grid)?;
+    // The job file names the paths as they are; one that is not UTF-8 cannot be written into it.
+    let text = |p: &std::path::Path, what: &str| {
+        p.to_str().map(String::from).ok_or_else(|| {
+            crate::error::Error::bad_input(format!(
+                "{what} {} is not valid UTF-8, which a job file cannot name; rename it",
+                p.display()
+            ))
+        })
+    };
     let (grid, out, data) = (
-        grid.display().to_string(),
-        out.display().to_string(),
-        data_dir.display().to_string(),
+        text(grid, "the grid file")?,
+        text(out, "the study folder")?,
+        text(data_dir, "the data folder")?,
     );
     let shard_args = [
         "study",

@@ -363,6 +363,7 @@ pub fn run(
     for dirp in [sd.cells(), sd.root.join("models")] {
         std::fs::create_dir_all(&dirp).map_err(|e| Error::io(&dirp, e))?;
     }
+    keep_one_recipe(&sd, &grid.recipe)?;
     let mut data: Option<(String, crate::data::Dataset, crate::data::Dataset)> = None;
     for (i, k) in todo.iter().enumerate() {
         if data.as_ref().is_none_or(|d| d.0 != k.data) {
@@ -398,6 +399,28 @@ pub fn run(
 
 /// Largest cell result read.
 const MAX_CELL_FILE: u64 = 1 << 20;
+
+/// DIR/recipe.json: the recipe of the study's first run, checked by every later run. The cells'
+/// own check covers only the cells a run finds done; this one also stops a shard started with
+/// another grid file from adding cells of another recipe beside the others. Shards starting at
+/// once may both write it: the same bytes, each written atomically.
+#[cfg(feature = "train")]
+fn keep_one_recipe(sd: &StudyDir, recipe: &Recipe) -> Result<()> {
+    let path = sd.root.join("recipe.json");
+    if path.exists() {
+        let again = "; delete it only if no cell of the folder was trained with it";
+        let (have, _) = crate::util::read_json::<Recipe>(&path, 1 << 16, "a study recipe", again)?;
+        if &have != recipe {
+            return Err(Error::bad_input(format!(
+                "{} holds another recipe than this grid's; a study keeps one recipe: use another --out directory",
+                path.display()
+            )));
+        }
+        return Ok(());
+    }
+    let json = serde_json::to_vec_pretty(recipe).map_err(|e| Error::tool(e.to_string()))?;
+    crate::util::write_atomic(&path, &json)
+}
 
 pub fn read_cell(path: &Path) -> Result<CellResult> {
     let again = "; delete it to rerun the cell";

@@ -68,8 +68,8 @@ pub struct Comparison {
     /// Mean 4-bit integer accuracy (percent): LIFB minus LIF.
     pub integer_gain: f64,
     /// Standard error of that difference, sqrt(s_a^2 / n_a + s_b^2 / n_b) from the two groups'
-    /// seed spreads (0 with one seed each: no spread known).
-    pub integer_gain_se: f64,
+    /// seed spreads; None when either group has fewer than two seeds (its spread is unknown).
+    pub integer_gain_se: Option<f64>,
     /// Mean cycles per image, LIFB over LIF.
     pub cycle_ratio: f64,
     /// Mean synaptic operations per image, LIFB over LIF.
@@ -81,6 +81,7 @@ pub struct Comparison {
 pub struct Results {
     pub format: String,
     pub groups: Vec<Group>,
+    #[serde(default)]
     pub comparisons: Vec<Comparison>,
     pub cells: Vec<CellResult>,
 }
@@ -94,13 +95,14 @@ pub fn compare(groups: &[Group]) -> Vec<Comparison> {
             .find(|g| g.burst == 1 && (&g.data, &g.arch, g.steps) == (&b.data, &b.arch, b.steps));
         let Some(a) = lif else { continue };
         let var = |g: &Group| g.integer_accuracy.std.powi(2) / g.seeds.len() as f64;
+        let spread_known = a.seeds.len() > 1 && b.seeds.len() > 1;
         out.push(Comparison {
             data: b.data.clone(),
             arch: b.arch.clone(),
             steps: b.steps,
             burst: b.burst,
             integer_gain: b.integer_accuracy.mean - a.integer_accuracy.mean,
-            integer_gain_se: (var(a) + var(b)).sqrt(),
+            integer_gain_se: spread_known.then(|| (var(a) + var(b)).sqrt()),
             cycle_ratio: b.cycles.mean / a.cycles.mean,
             synaptic_op_ratio: b.synaptic_ops.mean / a.synaptic_ops.mean,
         });
@@ -200,26 +202,22 @@ pub fn markdown(r: &Results) -> String {
         s.push_str(
             "\nLIFB against LIF at the same T (4-bit integer accuracy; ± one standard error of the difference, from the seed spreads):\n\n",
         );
-        s.push_str("| data | arch | T | neuron | accuracy gain (points) | gain / standard error | cycles vs LIF | synaptic ops vs LIF |\n");
+        s.push_str("| data | arch | neuron | T | accuracy gain (points) | gain / standard error | cycles vs LIF | synaptic ops vs LIF |\n");
         s.push_str("|---|---|---|---|---|---|---|---|\n");
         for c in &r.comparisons {
-            let z = if c.integer_gain_se > 0.0 {
-                format!("{:.1}", c.integer_gain / c.integer_gain_se)
-            } else {
-                "-".into()
+            // One seed on either side: no spread to weigh the gain against.
+            let (gain, z) = match c.integer_gain_se {
+                Some(se) if se > 0.0 => (
+                    format!("{:+.2} ± {se:.2}", c.integer_gain),
+                    format!("{:.1}", c.integer_gain / se),
+                ),
+                Some(se) => (format!("{:+.2} ± {se:.2}", c.integer_gain), "-".into()),
+                None => (format!("{:+.2} (one seed)", c.integer_gain), "-".into()),
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | LIFB B={} | {:+.2} ± {:.2} | {} | {:.3} | {:.3} |",
-                c.data,
-                c.arch,
-                c.steps,
-                c.burst,
-                c.integer_gain,
-                c.integer_gain_se,
-                z,
-                c.cycle_ratio,
-                c.synaptic_op_ratio
+                "| {} | {} | LIFB B={} | {} | {gain} | {z} | {:.3} | {:.3} |",
+                c.data, c.arch, c.burst, c.steps, c.cycle_ratio, c.synaptic_op_ratio
             );
         }
     }
@@ -245,7 +243,7 @@ mod tests {
         assert!(Stat::of(&[]).mean.is_nan());
     }
 
-    fn group(burst: u32, steps: u32, accs: &[f64], cycles: f64) -> Group {
+    fn group(burst: u32, steps: u32, accs: &[f64], cycles: f64, ops: f64) -> Group {
         let one = |x: f64| Stat { mean: x, std: 0.0 };
         Group {
             data: "mnist".into(),
@@ -260,7 +258,7 @@ mod tests {
             decoupled_accuracy: Stat::of(accs),
             decoupled_counts_compared: 1,
             decoupled_counts_mismatched: 0,
-            synaptic_ops: one(2.0 * cycles),
+            synaptic_ops: one(ops),
             spikes_per_neuron_step: one(0.5),
             cycles: one(cycles),
             lanes: vec![32, 10],
@@ -271,19 +269,35 @@ mod tests {
     #[test]
     fn burst_groups_are_compared_with_lif_at_the_same_t() {
         let groups = [
-            group(1, 1, &[90.0, 91.0, 92.0], 1000.0),
-            group(1, 4, &[97.0, 97.0, 97.0], 1200.0),
-            group(3, 1, &[93.0, 94.0, 95.0], 1100.0),
-            group(5, 2, &[98.0, 98.0, 98.0], 1500.0),
+            group(1, 1, &[90.0, 92.0, 94.0], 1000.0, 500.0),
+            group(1, 4, &[97.0, 97.0, 97.0], 1200.0, 600.0),
+            group(3, 1, &[93.0, 96.0], 1100.0, 400.0),
+            group(5, 2, &[98.0, 98.0, 98.0], 1500.0, 700.0),
+            group(3, 4, &[98.0], 1300.0, 650.0),
         ];
         let c = compare(&groups);
         // B = 5 at T = 2 has no LIF group at T = 2: not compared.
-        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!((c[0].burst, c[0].steps), (3, 1));
-        assert!((c[0].integer_gain - 3.0).abs() < 1e-12);
-        // Both groups have std 1 over 3 seeds: se = sqrt(1/3 + 1/3).
-        assert!((c[0].integer_gain_se - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        // LIFB T = 1: seeds 93 and 96 (mean 94.5, std sqrt(4.5)); LIF: 90, 92, 94 (mean 92, std 2).
+        assert!((c[0].integer_gain - 2.5).abs() < 1e-12);
+        let se = (4.0f64 / 3.0 + 4.5 / 2.0).sqrt();
+        assert!((c[0].integer_gain_se.unwrap() - se).abs() < 1e-12, "{c:?}");
         assert!((c[0].cycle_ratio - 1.1).abs() < 1e-12);
-        assert!((c[0].synaptic_op_ratio - 1.1).abs() < 1e-12);
+        assert!((c[0].synaptic_op_ratio - 0.8).abs() < 1e-12);
+        // One LIFB seed at T = 4: the gain is known, its spread is not.
+        assert_eq!((c[1].steps, c[1].integer_gain_se), (4, None));
+        assert!((c[1].integer_gain - 1.0).abs() < 1e-12);
+        let md = markdown(&Results {
+            format: RESULTS_FORMAT.into(),
+            groups: groups.to_vec(),
+            comparisons: c,
+            cells: Vec::new(),
+        });
+        assert!(md.contains("| LIFB B=3 | 1 | +2.50 ± "), "{md}");
+        assert!(
+            md.contains("| LIFB B=3 | 4 | +1.00 (one seed) | - |"),
+            "{md}"
+        );
     }
 }

@@ -21,10 +21,23 @@ fn run(grid: &Path, out: &Path) -> std::process::Output {
     run_with(grid, out, &[])
 }
 
-/// `study run --grid GRID --out OUT` and `extra`.
+/// `study run --grid GRID --out OUT` and `extra`, outside any scheduler's job array (whose
+/// variables would pick a shard).
 fn run_with(grid: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let args = ["run", "--grid", grid.to_str().unwrap()];
-    study(&[&args[..], &["--out", out.to_str().unwrap()], extra].concat())
+    run_env(grid, out, extra, &[])
+}
+
+fn run_env(grid: &Path, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = bin();
+    for v in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"] {
+        c.env_remove(v);
+    }
+    c.envs(env.iter().copied());
+    c.args(["study", "run", "--grid", grid.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn cell_files(out: &Path) -> Vec<(String, Vec<u8>)> {
@@ -52,6 +65,8 @@ fn tiny_grid_runs_resumes_and_summarizes() {
         .iter()
         .map(|s| {
             bin()
+                .env_remove("SLURM_ARRAY_TASK_ID")
+                .env_remove("JOB_COMPLETION_INDEX")
                 .args(["study", "run", "--grid", grid.to_str().unwrap()])
                 .args(["--out", out.to_str().unwrap(), "--shard", s])
                 .stdout(std::process::Stdio::piped())
@@ -145,16 +160,14 @@ fn tiny_grid_runs_resumes_and_summarizes() {
         };
         let gain = c["integer_gain"].as_f64().unwrap();
         assert!((gain - (mean(3) - mean(1))).abs() < 1e-9, "{c}");
+        // Two seeds a side: a standard error is given.
+        assert!(c["integer_gain_se"].as_f64().unwrap() >= 0.0, "{c}");
     }
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("LIFB against LIF at the same T"), "{md}");
-    let rows = |table: &str| {
-        md.lines()
-            .filter(|l| l.starts_with("| digits ") && l.contains(table))
-            .count()
-    };
-    assert_eq!(rows("yes ("), 4, "{md}");
-    assert_eq!(rows("| LIFB B=3 | +") + rows("| LIFB B=3 | -"), 2, "{md}");
+    let (groups_md, comps_md) = md.split_once("LIFB against LIF").unwrap();
+    let rows = |t: &str| t.lines().filter(|l| l.starts_with("| digits ")).count();
+    assert_eq!((rows(groups_md), rows(comps_md)), (4, 2), "{md}");
     for fig in ["acc-vs-T", "acc-vs-cycles"] {
         let svg = std::fs::read_to_string(out.join(format!("{fig}_digits_64-32-10.svg"))).unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
@@ -174,6 +187,19 @@ fn tiny_grid_runs_resumes_and_summarizes() {
     let other = run(&grid, &out);
     assert_eq!(other.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&other.stderr).contains("another recipe"));
+    // ... also for a grid whose cells are all new (a shard started with another grid file).
+    let new_seed = TINY
+        .replace("\"epochs\": 2", "\"epochs\": 3")
+        .replace("[0, 1]", "[7]");
+    std::fs::write(&grid, new_seed).unwrap();
+    let other = run(&grid, &out);
+    assert_eq!(other.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        err.contains("recipe.json") && err.contains("another recipe"),
+        "{err}"
+    );
+    assert_eq!(cell_files(&out).len(), 8, "nothing was trained");
 }
 
 #[test]
@@ -225,6 +251,25 @@ fn bad_grid_files_are_clear_errors() {
         assert!(err.contains("--shard") && err.contains(want), "{err}");
         assert!(!dir.join("out").exists());
     }
+    // The shard from a Slurm array's variables is checked the same way.
+    let good = dir.join("good.json");
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "5"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+    ];
+    let o = run_env(&good, &dir.join("out"), &[], &slurm);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("Slurm") && err.contains("not below"), "{err}");
+    assert!(!dir.join("out").exists());
+    // --shard has no meaning with --emit (each task finds its own).
+    let o = run_with(
+        &good,
+        &dir.join("out"),
+        &["--emit", "slurm", "--shard", "0/2"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--shard"));
     let o = run(&dir.join("missing.json"), &dir.join("out"));
     assert_eq!(o.status.code(), Some(2));
     let o = study(&["report", "--out", dir.join("nothing").to_str().unwrap()]);
@@ -244,10 +289,11 @@ fn emitted_job_runs_every_shard_then_reports() {
     assert!(script.contains("--array=0-2"), "{script}");
     // The out folder has a space: quoted for the shell that runs the script.
     let quoted = format!("'{}'", out.display());
-    assert!(
-        script.contains("lifb-hdl study run --grid") && script.contains(&quoted),
-        "{script}"
+    let shard_line = format!(
+        "exec lifb-hdl study run --grid {} --out {quoted} --data-dir data\n",
+        grid.display()
     );
+    assert!(script.contains(&shard_line), "{script}");
     assert!(
         script.contains(&format!("lifb-hdl study report --out {quoted}")),
         "{script}"
