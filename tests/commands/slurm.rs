@@ -1,7 +1,7 @@
 //! On a real Slurm (a single-node cluster started by scripts/setup-slurm.sh): the job files that
-//! `sweep plan --emit slurm` and `verify --emit slurm` print are submitted as 4-task job arrays,
-//! each task finds its shard in Slurm's environment, and the merged results equal the unsharded
-//! runs. Skipped with a message when no Slurm answers, unless LIFB_REQUIRE_SLURM=1 (then a
+//! `sweep plan --emit slurm`, `verify --emit slurm` and `study run --emit slurm` print are
+//! submitted as 4-task job arrays, each task finds its shard in Slurm's environment, and the
+//! merged results equal the unsharded runs. Skipped with a message when no Slurm answers, unless LIFB_REQUIRE_SLURM=1 (then a
 //! failure).
 
 use crate::common::{
@@ -158,18 +158,36 @@ fn four_shard_arrays_on_slurm_equal_the_unsharded_runs() {
     let verify_job = dir.join("verify.sbatch");
     std::fs::write(&verify_job, ok(&lifb(&a))).unwrap();
 
+    // The results study on the tiny grid (8 trainings of seconds each).
+    let grid = dir.join("grid.json");
+    std::fs::write(&grid, crate::study::TINY).unwrap();
+    let (grid_s, st_one, st_sharded) = (s(&grid), dir.join("study-one"), dir.join("study-sharded"));
+    let (st_one_s, st_sharded_s) = (s(&st_one), s(&st_sharded));
+    ok(&lifb(&[
+        "study", "run", "--grid", &grid_s, "--out", &st_one_s,
+    ]));
+    let study_args = ["study", "run", "--grid", &grid_s, "--out", &st_sharded_s];
+    let mut a = study_args.to_vec();
+    a.extend(["--emit", "slurm", "--shards", "4"]);
+    let study_job = dir.join("study.sbatch");
+    std::fs::write(&study_job, ok(&lifb(&a))).unwrap();
+
     let start = Instant::now();
-    let jobs = [submit(&sweep_job, &logs), submit(&verify_job, &logs)];
+    let jobs = [
+        submit(&sweep_job, &logs),
+        submit(&verify_job, &logs),
+        submit(&study_job, &logs),
+    ];
     wait(&jobs, &logs, start);
     eprintln!(
-        "slurm: both 4-task arrays finished in {:.1} s",
+        "slurm: the three 4-task arrays finished in {:.1} s",
         start.elapsed().as_secs_f64()
     );
     let log_text = read_logs(&logs);
     for k in 0..4 {
         let shard = format!("shard {k}/4");
         assert!(
-            log_text.matches(&shard).count() >= 2,
+            log_text.matches(&shard).count() >= 3,
             "{shard} of each array reports: {log_text}"
         );
     }
@@ -194,4 +212,37 @@ fn four_shard_arrays_on_slurm_equal_the_unsharded_runs() {
     assert!(b_out.contains("4 shards"), "{b_out}");
     assert!(a.contains("networks 16 ("), "{a}");
     assert_eq!(campaign_totals(&a), campaign_totals(&b_out));
+
+    // Every cell trained once by some task, with the results of the unsharded study (training
+    // is deterministic; only the wall times differ).
+    let cells = |d: &Path| -> Vec<serde_json::Value> {
+        let mut v: Vec<(String, serde_json::Value)> = std::fs::read_dir(d.join("cells"))
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                let mut c: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+                for k in ["train_seconds", "measure_seconds"] {
+                    c.as_object_mut().unwrap().remove(k);
+                }
+                (p.file_name().unwrap().to_string_lossy().into_owned(), c)
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.into_iter().map(|(_, c)| c).collect()
+    };
+    // Each task trained its own two cells, with the shard from Slurm's variables.
+    for k in 0..4 {
+        let study_shard = format!(", shard {k}/4, results in");
+        assert!(log_text.contains(&study_shard), "{study_shard}: {log_text}");
+    }
+    let trained = log_text
+        .matches("study: 2 cells trained, 0 already done")
+        .count();
+    assert_eq!(trained, 4, "{log_text}");
+    let sharded_cells = cells(&st_sharded);
+    assert_eq!(sharded_cells.len(), 8, "{log_text}");
+    assert_eq!(sharded_cells, cells(&st_one), "Slurm study != unsharded");
+    ok(&lifb(&["study", "report", "--out", &st_sharded_s]));
+    assert!(st_sharded.join("results.json").exists());
 }

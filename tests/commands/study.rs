@@ -8,7 +8,8 @@ use crate::common::{bin, Scratch};
 use serde_json::Value;
 use std::path::Path;
 
-const TINY: &str = r#"{"data": ["digits"], "arch": ["64-32-10"],
+/// The tiny grid (8 cells); also run as a Slurm array in tests/commands/slurm.rs.
+pub(crate) const TINY: &str = r#"{"data": ["digits"], "arch": ["64-32-10"],
  "neurons": [{"burst": 1, "steps": [1, 2]}, {"burst": 3, "steps": [1, 2]}],
  "seeds": [0, 1],
  "recipe": {"epochs": 2, "qat_epochs": 1, "lr": 0.01, "batch": 128, "weight_bits": 4, "input_bits": 4}}"#;
