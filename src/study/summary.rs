@@ -156,7 +156,11 @@ pub fn summarize(cells: &[CellResult]) -> Results {
     }
 }
 
-fn pm(s: Stat, decimals: usize) -> String {
+/// Mean ± std over `seeds` seeds; the mean alone for one seed (its spread is unknown, not 0).
+fn pm(s: Stat, decimals: usize, seeds: usize) -> String {
+    if seeds < 2 {
+        return format!("{:.d$}", s.mean, d = decimals);
+    }
     format!("{:.d$} ± {:.d$}", s.mean, s.std, d = decimals)
 }
 
@@ -168,6 +172,7 @@ pub fn markdown(r: &Results) -> String {
     );
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for g in &r.groups {
+        let n = g.seeds.len();
         let exact = if g.decoupled_counts_mismatched == 0 {
             format!(
                 "yes ({} counts)",
@@ -188,13 +193,13 @@ pub fn markdown(r: &Results) -> String {
             g.burst,
             g.steps,
             g.seeds.len(),
-            pm(g.float_accuracy, 2),
-            pm(g.integer_accuracy, 2),
-            pm(g.decoupled_accuracy, 2),
+            pm(g.float_accuracy, 2, n),
+            pm(g.integer_accuracy, 2, n),
+            pm(g.decoupled_accuracy, 2, n),
             exact,
-            pm(g.synaptic_ops, 0),
-            pm(g.spikes_per_neuron_step, 3),
-            pm(g.cycles, 0),
+            pm(g.synaptic_ops, 0, n),
+            pm(g.spikes_per_neuron_step, 3, n),
+            pm(g.cycles, 0, n),
             g.train_seconds.mean / 60.0
         );
     }
@@ -299,5 +304,11 @@ mod tests {
             md.contains("| LIFB B=3 | 4 | +1.00 (one seed) | - |"),
             "{md}"
         );
+        // A one-seed group shows its mean alone, a group of seeds mean ± std.
+        assert!(
+            md.contains("| LIFB B=3 | 4 | 1 | 98.00 | 98.00 | 98.00 | "),
+            "{md}"
+        );
+        assert!(md.contains("| LIF B=1 | 1 | 3 | 92.00 ± 2.00 | "), "{md}");
     }
 }
