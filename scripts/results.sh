@@ -20,7 +20,8 @@ BIN="${LIFB_HDL:-target/release/lifb-hdl}"
 [ -x "$BIN" ] || cargo build --release
 pids=()
 # Background jobs of a script ignore Ctrl-C: stop them with the script.
-trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
+trap 'kill "${pids[@]}" 2>/dev/null || true; exit 130' INT
+trap 'kill "${pids[@]}" 2>/dev/null || true; exit 143' TERM
 for ((i = 0; i < JOBS; i++)); do
     RAYON_NUM_THREADS=1 "$BIN" study run --grid "$GRID" --out "$OUT" --data-dir data \
         --shard "$i/$JOBS" &

@@ -336,19 +336,7 @@ pub fn run(
     for k in &cells {
         let path = sd.cell(k);
         if path.exists() {
-            let done = read_cell(&path)?;
-            let want = cell::train_config(grid, k)?;
-            // compared as configs, not as JSON: a cell written before a field with a default
-            // existed (a newer trainer's option left at its default) is the same recipe
-            let same =
-                serde_json::from_value::<crate::train::TrainConfig>(done.train_config.clone())
-                    .is_ok_and(|c| c == want);
-            if !same {
-                return Err(Error::bad_input(format!(
-                    "{} was trained with another recipe than this grid's; a study keeps one recipe: use another --out directory, or delete the cell's result to retrain it",
-                    path.display()
-                )));
-            }
+            check_recipe(grid, &read_cell(&path)?, &path)?;
         } else {
             todo.push(k.clone());
         }
@@ -363,7 +351,7 @@ pub fn run(
     for dirp in [sd.cells(), sd.root.join("models")] {
         std::fs::create_dir_all(&dirp).map_err(|e| Error::io(&dirp, e))?;
     }
-    keep_one_recipe(&sd, &grid.recipe)?;
+    keep_one_recipe(&sd, grid)?;
     let mut data: Option<(String, crate::data::Dataset, crate::data::Dataset)> = None;
     for (i, k) in todo.iter().enumerate() {
         if data.as_ref().is_none_or(|d| d.0 != k.data) {
@@ -400,25 +388,49 @@ pub fn run(
 /// Largest cell result read.
 const MAX_CELL_FILE: u64 = 1 << 20;
 
-/// DIR/recipe.json: the recipe of the study's first run, checked by every later run. The cells'
-/// own check covers only the cells a run finds done; this one also stops a shard started with
-/// another grid file from adding cells of another recipe beside the others. Shards starting at
-/// once may both write it: the same bytes, each written atomically.
+/// A finished cell (result file `path`) must have been trained with `grid`'s recipe.
 #[cfg(feature = "train")]
-fn keep_one_recipe(sd: &StudyDir, recipe: &Recipe) -> Result<()> {
+fn check_recipe(grid: &Grid, done: &CellResult, path: &Path) -> Result<()> {
+    let want = cell::train_config(grid, &done.cell)?;
+    // compared as configs, not as JSON: a cell written before a field with a default existed
+    // (a newer trainer's option left at its default) is the same recipe
+    let same = serde_json::from_value::<crate::train::TrainConfig>(done.train_config.clone())
+        .is_ok_and(|c| c == want);
+    if !same {
+        return Err(Error::bad_input(format!(
+            "{} was trained with another recipe than this grid's; a study keeps one recipe: use another --out directory, or delete the cell's result to retrain it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// DIR/recipe.json: the recipe of the study's cells, checked by every run. The check of the
+/// cells a run finds done covers only its own shard's; this one also stops a shard started with
+/// another grid file from adding cells of another recipe beside the others. A folder without it
+/// (from before it existed) has every finished cell checked before it is written; a folder with
+/// no finished cell takes the new grid's recipe (a first run that stopped before training is no
+/// commitment). Shards starting at once may both write it: the same bytes, written atomically.
+#[cfg(feature = "train")]
+fn keep_one_recipe(sd: &StudyDir, grid: &Grid) -> Result<()> {
     let path = sd.root.join("recipe.json");
-    if path.exists() {
+    let done = read_cells(&sd.root)?;
+    if path.exists() && !done.is_empty() {
         let again = "; delete it only if no cell of the folder was trained with it";
         let (have, _) = crate::util::read_json::<Recipe>(&path, 1 << 16, "a study recipe", again)?;
-        if &have != recipe {
+        if have != grid.recipe {
             return Err(Error::bad_input(format!(
-                "{} holds another recipe than this grid's; a study keeps one recipe: use another --out directory",
-                path.display()
+                "{} holds another recipe than this grid's ({} cells of the folder were trained with it); a study keeps one recipe: use another --out directory",
+                path.display(),
+                done.len()
             )));
         }
         return Ok(());
     }
-    let json = serde_json::to_vec_pretty(recipe).map_err(|e| Error::tool(e.to_string()))?;
+    for c in &done {
+        check_recipe(grid, c, &sd.cell(&c.cell))?;
+    }
+    let json = serde_json::to_vec_pretty(&grid.recipe).map_err(|e| Error::tool(e.to_string()))?;
     crate::util::write_atomic(&path, &json)
 }
 

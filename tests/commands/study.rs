@@ -201,6 +201,40 @@ fn tiny_grid_runs_resumes_and_summarizes() {
         "{err}"
     );
     assert_eq!(cell_files(&out).len(), 8, "nothing was trained");
+    // A folder from before recipe.json existed: its finished cells are checked instead.
+    std::fs::remove_file(out.join("recipe.json")).unwrap();
+    let other = run(&grid, &out);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("another recipe"));
+    assert!(!out.join("recipe.json").exists());
+    assert_eq!(cell_files(&out).len(), 8, "nothing was trained");
+}
+
+#[test]
+fn a_study_that_trained_nothing_takes_another_recipe() {
+    let dir = Scratch::new("study-first");
+    let (grid, out) = (dir.join("grid.json"), dir.join("out"));
+    // A first run that stops before any cell is trained (no MNIST in this folder) ...
+    let mnist = TINY
+        .replace("\"digits\"", "\"mnist\"")
+        .replace("64-32-10", "784-16-10");
+    std::fs::write(&grid, mnist).unwrap();
+    let o = run_with(
+        &grid,
+        &out,
+        &["--data-dir", dir.join("none").to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        out.join("recipe.json").exists(),
+        "the first run got as far as the recipe"
+    );
+    // ... commits the folder to nothing: a grid with another recipe runs there.
+    std::fs::write(&grid, TINY.replace("\"epochs\": 2", "\"epochs\": 3")).unwrap();
+    let o = run(&grid, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(cell_files(&out).len(), 8);
 }
 
 #[test]
