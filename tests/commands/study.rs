@@ -29,16 +29,20 @@ fn run_with(grid: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
 }
 
 fn run_env(grid: &Path, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = run_command(grid, out, extra);
+    c.envs(env.iter().copied()).output().unwrap()
+}
+
+/// The `study run` command, with the scheduler variables that pick a shard removed.
+fn run_command(grid: &Path, out: &Path, extra: &[&str]) -> std::process::Command {
     let mut c = bin();
     for v in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"] {
         c.env_remove(v);
     }
-    c.envs(env.iter().copied());
     c.args(["study", "run", "--grid", grid.to_str().unwrap()])
         .args(["--out", out.to_str().unwrap()])
-        .args(extra)
-        .output()
-        .unwrap()
+        .args(extra);
+    c
 }
 
 fn cell_files(out: &Path) -> Vec<(String, Vec<u8>)> {
@@ -65,11 +69,7 @@ fn tiny_grid_runs_resumes_and_summarizes() {
     let shards: Vec<_> = ["0/2", "1/2"]
         .iter()
         .map(|s| {
-            bin()
-                .env_remove("SLURM_ARRAY_TASK_ID")
-                .env_remove("JOB_COMPLETION_INDEX")
-                .args(["study", "run", "--grid", grid.to_str().unwrap()])
-                .args(["--out", out.to_str().unwrap(), "--shard", s])
+            run_command(&grid, &out, &["--shard", s])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
