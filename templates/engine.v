@@ -39,10 +39,14 @@
                             + {{(32 - PASS_BITS){1'b0}}, a_pass};
     /* verilator lint_on UNUSEDSIGNAL */
     wire [LANES*WEIGHT_BITS-1:0] w_q;
-    // One ROM per slice of the word, each as wide as one block RAM is at this depth.
+{% match spram %}{% when Some with (sp) %}    // The weights in single-port RAM, written through the load port before the first sample.
+    lifb_spram #(.W(LANES*WEIGHT_BITS), .AW(WEIGHT_ADDR_BITS), .SLICES({= sp.slices =}), .BANKS({= sp.banks =})) wram (
+        .clk(clk), .addr(w_addr_full[WEIGHT_ADDR_BITS-1:0]), .q(w_q),
+        .ld_en(ld_en), .ld_row(ld_row), .ld_slice(ld_slice), .ld_data(ld_data));
+{% when None %}    // One ROM per slice of the word, each as wide as one block RAM is at this depth.
 {% for s in w_slices %}    lifb_rom #(.W({= s.1 =}), .D(WEIGHT_DEPTH), .AW(WEIGHT_ADDR_BITS), .FILE("{= s.2 =}")) wrom{= loop.index0 =} (
         .clk(clk), .addr(w_addr_full[WEIGHT_ADDR_BITS-1:0]), .q(w_q[{= s.0 =} +: {= s.1 =}]));
-{% endfor %}
+{% endfor %}{% endmatch %}
     // The fire walk (lifb_engine_core): word f_word = (pass f_pass, unit group f_sub).
     wire [PASS_COUNT_BITS-1:0] f_pass;
     wire [GROUP_BITS-1:0]      f_sub;

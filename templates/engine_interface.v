@@ -22,7 +22,12 @@ module {= module =} #(
     output wire [OUT_INDEX_BITS-1:0] out_index,
     output wire [OUT_COUNT_BITS-1:0] out_count,
     output wire [STATE_BITS-1:0]     out_v,
-    output wire                      busy
+    output wire                      busy{% match spram %}{% when Some with (sp) %},
+    // weight load port (lifb_spram): slice ld_slice of weight word ld_row, while idle
+    input  wire                      ld_en,
+    input  wire [{= g.weight_addr_bits - 1 =}:0]   ld_row,
+    input  wire [1:0]                ld_slice,
+    input  wire [15:0]               ld_data{% when None %}{% endmatch %}
 );
     // Structure.
     localparam NEURONS           = {= g.neurons =};

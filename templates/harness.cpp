@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
         top->eval();
     };
     auto reset = [&]() {
-        top->rst = 1;
+{% if load_port %}        top->wl_valid = 0;
+{% endif %}        top->rst = 1;
         top->start = 0;
         top->in_valid = 0;
         top->out_ready = 1;
@@ -83,7 +84,29 @@ int main(int argc, char** argv) {
         tick();
     };
     reset();
-    unsigned long long total_cycles = 0;
+{% if load_port %}    // The weights in single-port RAM: write every (address, data) line of the load file, once.
+    {
+        std::FILE* ld = std::fopen("{= load_file =}", "r");
+        if (!ld) {
+            std::fprintf(stderr, "cannot open {= load_file =}\n");
+            return 2;
+        }
+        unsigned a = 0, d = 0;
+        int got;
+        while ((got = std::fscanf(ld, "%x %x", &a, &d)) == 2) {
+            top->wl_valid = 1;
+            top->wl_addr = a;
+            top->wl_data = d;
+            tick();
+        }
+        top->wl_valid = 0;
+        std::fclose(ld);
+        if (got != EOF) {
+            std::fprintf(stderr, "bad line in {= load_file =}\n");
+            return 2;
+        }
+    }
+{% endif %}    unsigned long long total_cycles = 0;
     for (unsigned s = 0; s < samples; ++s) {
         unsigned nbeats = 0, do_reset = 0;
         if (std::fscanf(in, "%u %u", &nbeats, &do_reset) != 2) {

@@ -26,7 +26,12 @@ module {= top =} (
     output wire [{= t.count_bits - 1 =}:0]  tap{= t.layer =}_count,
     output wire [{= t.state_bits - 1 =}:0]  tap{= t.layer =}_v,
     output wire              tap{= t.layer =}_busy,
-{% endfor %}    output reg               done,
+{% endfor %}{% if load_addr_bits > 0 %}    // weight load port: before the first sample, write every line "address data" of
+    // {= load_file =} (address = {engine, word, slice}), one beat a cycle while wl_valid is high
+    input  wire              wl_valid,
+    input  wire [{= load_addr_bits - 1 =}:0]  wl_addr,
+    input  wire [15:0]       wl_data,
+{% endif %}    output reg               done,
     output reg  [{= class_count_bits - 1 =}:0]  class_out
 );
     reg [15:0] steps_m1;
@@ -88,7 +93,9 @@ module {= top =} (
         .in_eos(f{= loop.index0 =}_data[{= e.source_index_bits + e.in_count_bits =}]),
         .in_index(f{= loop.index0 =}_data[{= e.source_index_bits + e.in_count_bits - 1 =}:{= e.in_count_bits =}]),
         .in_count(f{= loop.index0 =}_data[{= e.in_count_bits - 1 =}:0]),
-{% endmatch %}        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
+{% endmatch %}{% match e.spram_port %}{% when Some with (k) %}        .ld_en(wl_valid && wl_addr[{= load_addr_bits - 1 =}:{= load_addr_bits - 2 =}] == 2'd{= k =}),
+        .ld_row(wl_addr[{= e.weight_addr_bits + 1 =}:2]), .ld_slice(wl_addr[1:0]), .ld_data(wl_data),
+{% when None %}{% endmatch %}        .out_valid(e{= loop.index0 =}_out_valid), .out_ready(e{= loop.index0 =}_out_ready),
         .out_eos(e{= loop.index0 =}_out_eos), .out_index(e{= loop.index0 =}_out_index),
         .out_count(e{= loop.index0 =}_out_count), .out_v(e{= loop.index0 =}_out_v),
         .busy(e{= loop.index0 =}_busy));

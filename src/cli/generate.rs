@@ -52,6 +52,12 @@ pub struct DesignArgs {
     /// neuron instead of one per sub-unit spike.
     #[arg(long, value_enum, default_value = "native")]
     pub form: Form,
+    /// Engines (numbered from 0, comma-separated) whose weights go to the single-port RAM of an
+    /// iCE40 UltraPlus (SB_SPRAM256KA, four 16K x 16 blocks on a UP5K) instead of block RAM.
+    /// Such RAM cannot be initialised by the bitstream: the design gets a load port (wl_valid,
+    /// wl_addr, wl_data) that writes spram_load.hex before the first sample.
+    #[arg(long, value_delimiter = ',')]
+    pub spram: Vec<usize>,
 }
 
 impl DesignArgs {
@@ -65,6 +71,7 @@ impl DesignArgs {
                 .map_or(Ok(Lanes::Default), Lanes::parse)?,
             units: self.units.as_deref().map_or(Ok(Lanes::Default), units)?,
             form: self.form,
+            spram: self.spram.clone(),
         })
     }
 }
@@ -136,14 +143,29 @@ pub fn run(args: Args) -> Result<()> {
         codegen::TOP
     );
     for e in &design.plan.engines {
+        let memory = match &e.memories.spram {
+            Some(sp) => format!("weight SPRAM ({} block(s))", sp.blocks()),
+            None => "weight ROM".to_string(),
+        };
         outln!(
-            "  {}: {} ; {} pass(es), {} fire unit(s), weight ROM {} x {} bits",
+            "  {}: {} ; {} pass(es), {} fire unit(s), {memory} {} x {} bits",
             e.module,
             e.desc,
             e.parallelism.passes,
             e.parallelism.fire_units,
             e.weight_depth(),
             e.parallelism.lanes * e.widths.weight
+        );
+    }
+    if design
+        .plan
+        .engines
+        .iter()
+        .any(|e| e.memories.spram.is_some())
+    {
+        outln!(
+            "  load {} through wl_valid/wl_addr/wl_data before the first sample (one line a cycle; docs/hardware.md)",
+            codegen::SPRAM_LOAD_FILE
         );
     }
     Ok(())

@@ -86,9 +86,22 @@ pub struct Engine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightRom {
     pub files: Vec<String>,
+    /// The weights in iCE40 UltraPlus single-port RAM, written through the load port from
+    /// `files` (the design's load file) before the first sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spram: Option<SpramBlocks>,
     pub words: usize,
     pub word_bits: usize,
     pub bits: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpramBlocks {
+    /// 16-bit columns of the weight word and 16K-word rows of blocks.
+    pub slices: usize,
+    pub banks: usize,
+    /// The engine field of the load address.
+    pub load_port: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,6 +188,26 @@ impl Manifest {
                 doc: Some("trace taps per neuron layer N: valid, eos, index, count, v (membrane after update), busy".into()),
             },
         );
+        let load_bits = super::load_addr_bits(p);
+        if load_bits > 0 {
+            let load = format!(
+                "weight load port: before the first sample, one beat per line \"address data\" of {}",
+                super::SPRAM_LOAD_FILE
+            );
+            add("wl_valid", port("in", 1, Some(&load)));
+            add(
+                "wl_addr",
+                port(
+                    "in",
+                    load_bits,
+                    Some("{engine (2 bits), weight word, slice (2 bits)}"),
+                ),
+            );
+            add(
+                "wl_data",
+                port("in", 16, Some("one 16-bit slice of a weight word")),
+            );
+        }
         let engines = p.engines.iter().map(engine).collect();
         let names: Vec<String> = files.iter().map(|n| n.to_string()).collect();
         let sources = names
@@ -254,12 +287,20 @@ fn engine(e: &super::EnginePlan) -> Engine {
         input_count_bits: e.widths.in_count,
         output_count_bits: e.widths.out_count,
         weight_rom: WeightRom {
-            files: e
-                .memories
-                .weight_slices
-                .iter()
-                .map(|s| s.2.clone())
-                .collect(),
+            files: match e.memories.spram {
+                Some(_) => vec![super::SPRAM_LOAD_FILE.to_string()],
+                None => e
+                    .memories
+                    .weight_slices
+                    .iter()
+                    .map(|s| s.2.clone())
+                    .collect(),
+            },
+            spram: e.memories.spram.as_ref().map(|sp| SpramBlocks {
+                slices: sp.slices,
+                banks: sp.banks,
+                load_port: sp.port,
+            }),
             words: e.weight_depth(),
             word_bits: e.parallelism.lanes * e.widths.weight,
             bits: e.weight_depth() * e.parallelism.lanes * e.widths.weight,

@@ -72,6 +72,9 @@ pub struct Options {
     /// the lanes, at least one.
     pub units: Lanes,
     pub form: Form,
+    /// Engines (numbered from 0) whose weights go to iCE40 UltraPlus single-port RAM, written
+    /// through the load port before the first sample (`plan::SpramPlan`).
+    pub spram: Vec<usize>,
 }
 
 impl Default for Options {
@@ -80,6 +83,7 @@ impl Default for Options {
             lanes: Lanes::Default,
             units: Lanes::Default,
             form: Form::Native,
+            spram: Vec::new(),
         }
     }
 }
@@ -108,6 +112,11 @@ pub const HDL_ACC_LANES: &str = include_str!("../../hdl/lifb_acc_lanes.v");
 pub const HDL_ENGINE_CORE: &str = include_str!("../../hdl/lifb_engine_core.v");
 /// Event routing (decode and pooling); added to a design only when an engine routes.
 pub const HDL_EVENT_ROUTE: &str = include_str!("../../hdl/lifb_event_route.v");
+/// Weights in iCE40 UltraPlus single-port RAM; added only when an engine keeps them there.
+pub const HDL_SPRAM: &str = include_str!("../../hdl/lifb_spram.v");
+/// The load file of a design with weights in SPRAM: one line "address data" (hex) per 16-bit
+/// beat of the top level's load port, address = {engine (2 bits), word, slice (2 bits)}.
+pub const SPRAM_LOAD_FILE: &str = "spram_load.hex";
 
 /// The hand-written modules every design includes, as (file name, text), in a fixed order.
 pub const HDL_MODULES: [(&str, &str); 6] = [
@@ -131,6 +140,7 @@ struct EngineTpl<'a> {
     w_slices: &'a [(usize, usize, String)],
     n_file: &'a str,
     const_in: bool,
+    spram: Option<plan::SpramPlan>,
 }
 
 #[derive(Template)]
@@ -148,6 +158,7 @@ struct ConvEngineTpl<'a> {
     w_slices: &'a [(usize, usize, String)],
     n_file: &'a str,
     const_in: bool,
+    spram: Option<plan::SpramPlan>,
 }
 
 struct TopEngine {
@@ -165,6 +176,9 @@ struct TopEngine {
     fifo_addr_bits: usize,
     tapped: bool,
     layer: usize,
+    /// The engine's number on the weight load port (weights in SPRAM).
+    spram_port: Option<usize>,
+    weight_addr_bits: usize,
 }
 
 struct Tap {
@@ -195,6 +209,9 @@ struct TopTpl<'a> {
     class_count_bits: usize,
     score_bits: usize,
     classes: usize,
+    /// The weight load port's address bits (0: no engine keeps its weights in SPRAM).
+    load_addr_bits: usize,
+    load_file: &'a str,
 }
 
 #[derive(Template)]
@@ -204,6 +221,8 @@ struct HarnessTpl<'a> {
     top: &'a str,
     taps: Vec<Tap>,
     fifos: usize,
+    load_port: bool,
+    load_file: &'a str,
 }
 
 fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
@@ -223,6 +242,7 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
             w_slices: &e.memories.weight_slices,
             n_file: &e.memories.neuron_file,
             const_in: e.const_in,
+            spram: None,
         };
         return t
             .render()
@@ -238,6 +258,7 @@ fn engine_verilog(e: &EnginePlan, i: usize) -> Result<String> {
         w_slices: &e.memories.weight_slices,
         n_file: &e.memories.neuron_file,
         const_in: e.const_in,
+        spram: e.memories.spram.clone(),
     };
     t.render()
         .map(|s| s + "\n")
@@ -290,6 +311,8 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
                 fifo_addr_bits: e.memories.fifo_addr,
                 tapped: e.neuron_layer.is_some(),
                 layer: e.neuron_layer.unwrap_or(0),
+                spram_port: e.memories.spram.as_ref().map(|sp| sp.port),
+                weight_addr_bits: e.widths.weight_addr,
             })
             .collect(),
         last: p.engines.len() - 1,
@@ -299,10 +322,44 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
         class_count_bits: p.class_count_bits,
         score_bits: p.score_bits,
         classes: p.classes,
+        load_addr_bits: load_addr_bits(p),
+        load_file: SPRAM_LOAD_FILE,
     };
     t.render()
         .map(|s| s + "\n")
         .map_err(|err| Error::tool(format!("rendering the top level: {err}")))
+}
+
+/// The weight load port's address: {engine (2 bits), word (the widest SPRAM engine's weight
+/// address), slice (2 bits)}; 0 when no engine keeps its weights in SPRAM.
+pub(crate) fn load_addr_bits(p: &Plan) -> usize {
+    p.engines
+        .iter()
+        .filter(|e| e.memories.spram.is_some())
+        .map(|e| 4 + e.widths.weight_addr.max(1))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The load file's lines for engine `e`, whose weight-word slices are `slices` ($readmemh texts
+/// of 16-bit words): word by word, slice by slice, in the order a loader streams them.
+fn spram_load_lines(p: &Plan, e: &EnginePlan, slices: &[String], out: &mut String) {
+    use std::fmt::Write;
+    let sp = e.memories.spram.as_ref().expect("an SPRAM engine");
+    let row_bits = load_addr_bits(p) - 4;
+    let mut lines: Vec<std::str::Lines> = slices.iter().map(|t| t.lines()).collect();
+    for row in 0..e.weight_depth() {
+        for (s, it) in lines.iter_mut().enumerate() {
+            let word = it.next().expect("one line per weight word");
+            let data = u16::from_str_radix(word, 16).expect("a 16-bit hex word");
+            let addr = (sp.port << (row_bits + 2)) | (row << 2) | s;
+            let _ = writeln!(
+                out,
+                "{addr:0w$x} {data:04x}",
+                w = (row_bits + 4).div_ceil(4)
+            );
+        }
+    }
 }
 
 /// The Verilator C++ harness for a plan (used by cosim).
@@ -312,6 +369,8 @@ pub fn harness_cpp(p: &Plan) -> Result<String> {
         top: TOP,
         taps: taps(p),
         fifos: p.engines.len(),
+        load_port: load_addr_bits(p) > 0,
+        load_file: SPRAM_LOAD_FILE,
     }
     .render()
     .map(|s| s + "\n")
@@ -363,12 +422,23 @@ pub fn generate_with_fifo_depth(
             HDL_EVENT_ROUTE.as_bytes().to_vec(),
         ));
     }
+    if load_addr_bits(&p) > 0 {
+        files.push(("lifb_spram.v".into(), HDL_SPRAM.as_bytes().to_vec()));
+    }
+    let mut load = String::new();
     for (i, e) in p.engines.iter().enumerate() {
         let (w, n) = hex::engine_roms(&net, &p, i)?;
-        for (text, (_, _, name)) in w.into_iter().zip(&e.memories.weight_slices) {
-            files.push((name.clone(), text.into_bytes()));
+        if e.memories.spram.is_some() {
+            spram_load_lines(&p, e, &w, &mut load);
+        } else {
+            for (text, (_, _, name)) in w.into_iter().zip(&e.memories.weight_slices) {
+                files.push((name.clone(), text.into_bytes()));
+            }
         }
         files.push((e.memories.neuron_file.clone(), n.into_bytes()));
+    }
+    if !load.is_empty() {
+        files.push((SPRAM_LOAD_FILE.into(), load.into_bytes()));
     }
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let manifest = Manifest::new(&net, &p, opts, &model_hash, &hw_hash, &names);

@@ -136,6 +136,33 @@ pub struct Memories {
     pub neuron_file: String,
     /// Address width of the FIFO in front of the engine (its depth is 2^fifo_addr words).
     pub fifo_addr: usize,
+    /// The weights in iCE40 UltraPlus single-port RAM instead of a ROM (`--spram`).
+    pub spram: Option<SpramPlan>,
+}
+
+/// Words and bits of one iCE40 UltraPlus single-port RAM block (SB_SPRAM256KA), and the blocks
+/// an iCE40 UP5K has.
+pub const SPRAM_WORDS: usize = 16_384;
+pub const SPRAM_BITS: usize = 16;
+pub const SPRAM_BLOCKS: usize = 4;
+
+/// An engine whose weights live in single-port RAM (docs/hardware.md, "Weights in SPRAM"): the
+/// weight word cut into 16-bit slices, the words into banks of 16K; the blocks cannot be
+/// initialised by the bitstream, so the host (or a flash reader) writes them once through the
+/// top level's load port before the first sample. `weight_slices` then holds one 16-bit slice
+/// per block column, whose texts go into the load file, not into ROM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpramPlan {
+    pub slices: usize,
+    pub banks: usize,
+    /// The engine's number on the load port (the high field of the load address).
+    pub port: usize,
+}
+
+impl SpramPlan {
+    pub fn blocks(&self) -> usize {
+        self.slices * self.banks
+    }
 }
 
 /// The neuron rule the fire units implement.
@@ -603,11 +630,38 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             Some(c) => c.in_channels * c.y.kernel * c.x.kernel * c.channel_groups,
             None => n_in * passes,
         };
+        let spram = if opts.spram.contains(&ei) {
+            if conv.is_some() {
+                return Err(refuse(i, layer, "--spram: only dense engines keep their weights in SPRAM (a conv engine's shared kernel fits block RAM)"));
+            }
+            let port = engines
+                .iter()
+                .filter(|e| e.memories.spram.is_some())
+                .count();
+            Some(SpramPlan {
+                slices: (lanes * weight).div_ceil(SPRAM_BITS),
+                banks: w_depth.div_ceil(SPRAM_WORDS),
+                port,
+            })
+        } else {
+            None
+        };
+        let weight_slices = match &spram {
+            Some(sp) => (0..sp.slices)
+                .map(|s| {
+                    let lo = s * SPRAM_BITS;
+                    let width = SPRAM_BITS.min(lanes * weight - lo);
+                    (lo, width, format!("{module}_w{s}.hex"))
+                })
+                .collect(),
+            None => rom_slices(&module, w_depth, lanes * weight),
+        };
         engines.push(EnginePlan {
             memories: Memories {
-                weight_slices: rom_slices(&module, w_depth, lanes * weight),
+                weight_slices,
                 neuron_file: format!("{module}_n.hex"),
                 fifo_addr: clog2(src_len + 2).clamp(2, 10),
+                spram,
             },
             module,
             desc,
@@ -670,6 +724,32 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 )));
             }
         }
+    }
+    if let Some(&e) = opts.spram.iter().find(|&&e| e >= engines.len()) {
+        return Err(Error::bad_input(format!(
+            "--spram names engine {e}, but the design has {} engine(s), numbered from 0",
+            engines.len()
+        )));
+    }
+    let blocks: usize = engines
+        .iter()
+        .filter_map(|e| e.memories.spram.as_ref().map(SpramPlan::blocks))
+        .sum();
+    if blocks > SPRAM_BLOCKS {
+        let each: Vec<String> = engines
+            .iter()
+            .filter_map(|e| {
+                let sp = e.memories.spram.as_ref()?;
+                Some(format!(
+                    "engine {}: {} lanes x {} bits in {} slice(s) x {} bank(s)",
+                    e.module, e.parallelism.lanes, e.widths.weight, sp.slices, sp.banks
+                ))
+            })
+            .collect();
+        return Err(Error::bad_input(format!(
+            "--spram: the weights need {blocks} SPRAM blocks of {SPRAM_WORDS} x {SPRAM_BITS} bits ({}), an iCE40 UP5K has {SPRAM_BLOCKS}; give the engine fewer lanes (each block is 16 bits of the weight word) or keep an engine's weights in block RAM",
+            each.join("; ")
+        )));
     }
     let last = engines.last().expect("not empty");
     let classes = last.neurons;

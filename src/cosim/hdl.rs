@@ -55,6 +55,12 @@ pub fn read(dir: &Path, net: &IntNetwork) -> Result<HdlDir> {
         lanes: Lanes::List(engines.iter().map(|e| e.lanes).collect()),
         units: Lanes::List(engines.iter().map(|e| e.fire_units).collect()),
         form: manifest.form,
+        spram: engines
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.weight_rom.spram.is_some())
+            .map(|(i, _)| i)
+            .collect(),
     };
     let fifo_depth = engines.iter().map(|e| e.input_fifo_words).max();
     let fresh = codegen::generate_with_fifo_depth(net, &options, fifo_depth)?;

@@ -203,6 +203,13 @@ impl SynthResult {
         row(&mut s, "flip-flops", r.flip_flops);
         row(&mut s, "block RAM", r.block_ram);
         row(&mut s, "DSP", r.dsp);
+        if let Some(&u) = self
+            .utilisation
+            .get("ICESTORM_SPRAM")
+            .filter(|u| u.used > 0)
+        {
+            row(&mut s, "SPRAM", u);
+        }
         row(&mut s, "I/O", r.io);
         if let Some(w) = &self.io_wrapper {
             let _ = writeln!(
@@ -518,8 +525,14 @@ fn yosys_script(
         ),
         None => String::new(),
     };
+    // The iCE40 primitives as black boxes first, so that a design may instantiate them (the
+    // UltraPlus SPRAM of lifb_spram.v) and still be checked before synthesis.
+    let primitives = match target.family() {
+        Family::Ice40 => "read_verilog -lib -specify +/ice40/cells_sim.v; ",
+        Family::Ecp5 => "",
+    };
     format!(
-        "read_verilog -sv {}; hierarchy -check -top {top}; {hierarchical}{synth}; write_json {}; tee -q -o {} stat -json",
+        "{primitives}read_verilog -sv {}; hierarchy -check -top {top}; {hierarchical}{synth}; write_json {}; tee -q -o {} stat -json",
         sources.join(" "),
         netlist.display(),
         stat.display()
@@ -612,6 +625,7 @@ fn resource_label(bel: &str) -> String {
     let label = match bel {
         "ICESTORM_LC" => "logic cells",
         "ICESTORM_RAM" | "DP16KD" => "block RAM",
+        "ICESTORM_SPRAM" => "single-port RAM",
         "ICESTORM_DSP" | "MULT18X18D" => "DSP",
         "SB_IO" | "TRELLIS_IO" => "I/O pins",
         "TRELLIS_COMB" | "TRELLIS_SLICE" => "logic cells",

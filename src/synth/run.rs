@@ -128,6 +128,13 @@ fn setup(req: &SynthRequest) -> Result<Setup> {
     let sources = list_sources(hdl_dir, manifest.sources.as_deref())?;
     let target = req.target;
     let device = target.device();
+    if sources.iter().any(|n| n == "lifb_spram.v") && target != Target::Ice40Up5k {
+        return Err(Error::bad_input(format!(
+            "{}: the design keeps weights in iCE40 UltraPlus single-port RAM (lifb_spram.v, generated with --spram), which {} has not; synthesize it for ice40-up5k, or generate it again without --spram",
+            hdl_dir.display(),
+            target.name()
+        )));
+    }
     let freq = req.freq_mhz.unwrap_or_else(|| target.default_freq_mhz());
     if !(freq.is_finite() && freq > 0.0 && freq < 10_000.0) {
         return Err(Error::bad_input(format!(

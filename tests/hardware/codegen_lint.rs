@@ -108,6 +108,7 @@ fn conv_designs_are_lint_clean_and_snapshotted() {
                 lanes: Lanes::List(lanes.clone()),
                 units: Lanes::List(units.clone()),
                 form,
+                spram: Vec::new(),
             };
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
@@ -129,6 +130,7 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
                 lanes: lanes.clone(),
                 units: units.clone(),
                 form,
+                spram: Vec::new(),
             };
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
@@ -165,6 +167,7 @@ fn generated_rtl_matches_the_reviewed_snapshots() {
             lanes: Lanes::List(vec![8, 0]),
             units: Lanes::Default,
             form,
+            spram: Vec::new(),
         };
         insta::assert_snapshot!(format!("digits_{form}"), generated_rtl(&digits, &opts));
     }
@@ -176,6 +179,7 @@ fn generated_rtl_matches_the_reviewed_snapshots() {
             lanes,
             units,
             form: Form::Native,
+            spram: Vec::new(),
         };
         insta::assert_snapshot!(format!("random_{si}"), generated_rtl(&net, &opts));
     }
@@ -206,6 +210,7 @@ fn engine_params_follow_the_width_rules() {
             lanes: Lanes::List(lanes),
             units: Lanes::List(units),
             form: Form::Native,
+            spram: Vec::new(),
         };
         let p = plan(net, &opts).unwrap();
         p.engines.iter().map(EngineParams::of).collect::<Vec<_>>()

@@ -24,7 +24,12 @@ fn random_structures_match_golden() {
             let units = Lanes::List(vec![1 + (seed as usize) % 3]);
             let opts = CosimOptions {
                 steps: 5,
-                codegen: Options { lanes, units, form },
+                codegen: Options {
+                    lanes,
+                    units,
+                    form,
+                    spram: Vec::new(),
+                },
                 cache_dir: common::cosim_cache(),
                 stimulus: Stimulus::verify(common::stim_seed() ^ seed),
                 fifo_depth: Some(4),

@@ -38,6 +38,7 @@ fn random_networks_match_golden_in_both_forms() {
                     lanes: Lanes::List(lanes.clone()),
                     units: Lanes::List(units.clone()),
                     form,
+                    spram: Vec::new(),
                 },
                 cache_dir: cache.clone(),
                 stimulus: stimulus.clone(),

@@ -180,3 +180,67 @@ fn sweep_compares_variants_and_plots_the_pareto_front() {
         "both points are on the front"
     );
 }
+
+/// A design with its weights in SPRAM (`generate --spram`) places and routes on the UP5K with the
+/// SB_SPRAM256KA blocks it asks for, and any other target is refused before a tool runs.
+#[test]
+fn spram_design_uses_the_up5k_spram_and_is_refused_elsewhere() {
+    let dir = Scratch::new("cli_synth_spram");
+    let rtl = dir.join("rtl");
+    let out = bin()
+        .args(["generate", "--model"])
+        .arg(crate::common::example("digits-lifb.json"))
+        .args(["--lanes", "2,2", "--spram", "0", "--no-sim", "--out"])
+        .arg(&rtl)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("weight SPRAM (1 block(s))"), "{stdout}");
+    let elsewhere = bin()
+        .args(["synth", "--hdl"])
+        .arg(&rtl)
+        .args(["--target", "ecp5-45k", "--out"])
+        .arg(dir.join("ecp5"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&elsewhere.stderr);
+    assert_eq!(elsewhere.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("single-port RAM") && err.contains("ice40-up5k"),
+        "{err}"
+    );
+    if lifb_hdl::synth::tools::resolve(
+        lifb_hdl::synth::Backend::Debian,
+        lifb_hdl::synth::Family::Ice40,
+        None,
+    )
+    .is_err()
+    {
+        skip("cli_synth_spram", "Debian yosys/nextpnr-ice40 missing");
+        return;
+    }
+    let out = bin()
+        .args(["synth", "--hdl"])
+        .arg(&rtl)
+        .args(["--target", "ice40-up5k", "--backend", "debian", "--out"])
+        .arg(dir.join("up5k"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("SPRAM"), "{stdout}");
+    let saved: lifb_hdl::synth::SynthResult =
+        serde_json::from_slice(&std::fs::read(dir.join("up5k").join("synth.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved.utilisation["ICESTORM_SPRAM"].used, 1);
+    assert_eq!(saved.yosys_cells["SB_SPRAM256KA"], 1);
+}
