@@ -14,6 +14,11 @@
 // (the shape Yosys maps to distributed RAM): the fire process reads a bank only while the
 // accumulation leaves it alone.
 //
+// SYNC = 1 keeps each bank in block RAM (lifb_ram: all lanes in one word per entry, a registered
+// read): the caller then also gives every read address a cycle ahead, add_next/add_next_bank/
+// add_next_pass (the accumulation's add of the next cycle) and fire_next_pass (the entry the fire
+// process reads in the next cycle), and the sums and additions are those of the asynchronous read.
+//
 // ACC_BITS must exceed a single product (WEIGHT_BITS + COUNT_BITS); the caller guarantees that
 // every sum fits (the accumulator bound of the network's legality check).
 `default_nettype none
@@ -24,7 +29,8 @@ module lifb_acc_lanes #(
     parameter ACC_BITS    = 16,
     parameter PASSES      = 1,
     parameter PASS_BITS   = 1,
-    parameter BANKS       = 2
+    parameter BANKS       = 2,
+    parameter SYNC        = 0
 ) (
     input  wire                          clk,
     input  wire [LANES*WEIGHT_BITS-1:0]  weights,
@@ -37,6 +43,10 @@ module lifb_acc_lanes #(
     input  wire [PASS_BITS-1:0]          fire_pass,
     input  wire                          init,
     input  wire                          clear,
+    input  wire                          add_next,
+    input  wire                          add_next_bank,
+    input  wire [PASS_BITS-1:0]          add_next_pass,
+    input  wire [PASS_BITS-1:0]          fire_next_pass,
     output wire [LANES*ACC_BITS-1:0]     sums
 );
     localparam PRODUCT_BITS = WEIGHT_BITS + COUNT_BITS;
@@ -55,6 +65,9 @@ module lifb_acc_lanes #(
         end
         if (BANKS != 1 && BANKS != 2) begin : bad_banks
             lifb_acc_lanes_BANKS_must_be_1_or_2 bad();
+        end
+        if (SYNC != 0 && SYNC != 1) begin : bad_sync
+            lifb_acc_lanes_SYNC_must_be_0_or_1 bad();
         end
     endgenerate
 
@@ -92,11 +105,12 @@ module lifb_acc_lanes #(
     wire [PASS_BITS-1:0] a1_waddr = a1_add ? add_pass : fire_pass;
     /* verilator lint_on UNUSEDSIGNAL */
 
+    // The lanes' products, registered: count * weight at its exact width, then sign-extended.
+    wire [LANES*ACC_BITS-1:0] prod;
     genvar l;
     generate
         for (l = 0; l < LANES; l = l + 1) begin : lane
             wire signed [WEIGHT_BITS-1:0] w = weights[l*WEIGHT_BITS +: WEIGHT_BITS];
-            // count * weight at its exact width, then sign-extended
             wire signed [PRODUCT_BITS-1:0] w_x = {{COUNT_BITS{w[WEIGHT_BITS-1]}}, w};
             wire signed [PRODUCT_BITS-1:0] prod_x;
             if (COUNT_BITS == 1) begin : shift_add1
@@ -113,23 +127,65 @@ module lifb_acc_lanes #(
             end
             reg signed [PRODUCT_BITS-1:0] prod_r;
             always @(posedge clk) prod_r <= prod_x;
-            wire signed [ACC_BITS-1:0] prod = {{(ACC_BITS - PRODUCT_BITS){prod_r[PRODUCT_BITS-1]}}, prod_r};
-
-            reg signed [ACC_BITS-1:0] acc0 [0:PASSES-1];
-            wire signed [ACC_BITS-1:0] rd0 = acc0[a0_raddr];
-            // init and the fire process's clear write zeros; the accumulation writes its sum
-            always @(posedge clk)
-                if (a0_we) acc0[a0_waddr] <= a0_add ? rd0 + prod : {ACC_BITS{1'b0}};
-            if (BANKS == 1) begin : one_bank
-                assign sums[l*ACC_BITS +: ACC_BITS] = rd0;
-            end else begin : two_banks
-                reg signed [ACC_BITS-1:0] acc1 [0:PASSES-1];
-                wire signed [ACC_BITS-1:0] rd1 = acc1[a1_raddr];
-                always @(posedge clk)
-                    if (a1_we) acc1[a1_waddr] <= a1_add ? rd1 + prod : {ACC_BITS{1'b0}};
-                assign sums[l*ACC_BITS +: ACC_BITS] = fire_bank ? rd1 : rd0;
-            end
+            assign prod[l*ACC_BITS +: ACC_BITS] = {{(ACC_BITS - PRODUCT_BITS){prod_r[PRODUCT_BITS-1]}}, prod_r};
         end
     endgenerate
+
+    // The entries: rd0/rd1 are the words at the read addresses, wd0/wd1 what the write ports write
+    // (the sum, or zeros for init and clear).
+    wire [LANES*ACC_BITS-1:0] rd0;
+    wire [LANES*ACC_BITS-1:0] rd1;
+    wire [LANES*ACC_BITS-1:0] wd0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [LANES*ACC_BITS-1:0] wd1;      // (unused with one bank)
+    /* verilator lint_on UNUSEDSIGNAL */
+    generate
+        for (l = 0; l < LANES; l = l + 1) begin : sum
+            assign wd0[l*ACC_BITS +: ACC_BITS] = a0_add ? rd0[l*ACC_BITS +: ACC_BITS] + prod[l*ACC_BITS +: ACC_BITS] : {ACC_BITS{1'b0}};
+            assign wd1[l*ACC_BITS +: ACC_BITS] = a1_add ? rd1[l*ACC_BITS +: ACC_BITS] + prod[l*ACC_BITS +: ACC_BITS] : {ACC_BITS{1'b0}};
+        end
+        if (SYNC == 0) begin : distributed
+            // one memory per lane and bank, read asynchronously (distributed RAM)
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire unused_next = add_next | add_next_bank | (|add_next_pass) | (|fire_next_pass);
+            /* verilator lint_on UNUSEDSIGNAL */
+            for (l = 0; l < LANES; l = l + 1) begin : lane_mem
+                reg signed [ACC_BITS-1:0] acc0 [0:PASSES-1];
+                assign rd0[l*ACC_BITS +: ACC_BITS] = acc0[a0_raddr];
+                always @(posedge clk)
+                    if (a0_we) acc0[a0_waddr] <= wd0[l*ACC_BITS +: ACC_BITS];
+                if (BANKS == 2) begin : bank1
+                    reg signed [ACC_BITS-1:0] acc1 [0:PASSES-1];
+                    assign rd1[l*ACC_BITS +: ACC_BITS] = acc1[a1_raddr];
+                    always @(posedge clk)
+                        if (a1_we) acc1[a1_waddr] <= wd1[l*ACC_BITS +: ACC_BITS];
+                end else begin : no_bank1
+                    assign rd1[l*ACC_BITS +: ACC_BITS] = {ACC_BITS{1'b0}};
+                end
+            end
+        end else begin : block
+            // one block RAM per bank, every lane in one word; each read is given a cycle ahead:
+            // the add of the next cycle if it goes to this bank, else the fire process's entry
+            wire n0_add = add_next && (BANKS == 1 || !add_next_bank);
+            wire n1_add = add_next && add_next_bank;
+            lifb_ram #(.W(LANES*ACC_BITS), .D(PASSES), .AW(PASS_BITS)) bank0 (
+                .clk(clk), .raddr(n0_add ? add_next_pass : fire_next_pass), .q(rd0),
+                .we(a0_we), .waddr(a0_waddr), .wdata(wd0));
+            if (BANKS == 2) begin : bank1
+                lifb_ram #(.W(LANES*ACC_BITS), .D(PASSES), .AW(PASS_BITS)) bank1 (
+                    .clk(clk), .raddr(n1_add ? add_next_pass : fire_next_pass), .q(rd1),
+                    .we(a1_we), .waddr(a1_waddr), .wdata(wd1));
+            end else begin : no_bank1
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire unused_n1 = n1_add;
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign rd1 = {(LANES*ACC_BITS){1'b0}};
+            end
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [2*PASS_BITS-1:0] unused_raddr = {a0_raddr, a1_raddr};
+            /* verilator lint_on UNUSEDSIGNAL */
+        end
+    endgenerate
+    assign sums = (BANKS == 2 && fire_bank) ? rd1 : rd0;
 endmodule
 `default_nettype wire

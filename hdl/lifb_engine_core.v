@@ -20,7 +20,9 @@
 // The walk of the fire words is visible to the wrapper (f_pass, f_sub, f_word, walk_next,
 // walk_zero) so that it can walk its own coordinates (channel group, position) in step with it.
 // fire_partial = 1 marks a fire word in a partial lane group: only its first LAST_LANES lanes
-// hold neurons.
+// hold neurons. f_ahead is the fire word stage A reads in the next cycle: the wrapper addresses
+// its neuron ROM with it (a registered read); SYNC_STATE = 1 reads the accumulators and the
+// membranes from block RAM the same way (lifb_ram), for FPGAs without distributed RAM.
 `default_nettype none
 module lifb_engine_core #(
     // the neuron (lifb_fire_unit)
@@ -36,6 +38,7 @@ module lifb_engine_core #(
     parameter RHO_PREFIX      = 0,
     // structure
     parameter CONST_IN        = 0,
+    parameter SYNC_STATE      = 0,
     parameter LANES           = 1,
     parameter PASSES          = 1,
     parameter LAST_LANES      = 1,
@@ -87,6 +90,7 @@ module lifb_engine_core #(
     output wire                             compute_now,
     output wire                             walk_next,
     output wire                             walk_zero,
+    output wire [WORD_COUNT_BITS-1:0]       f_ahead,
     input  wire                             fire_partial,
     input  wire [UNITS*PARAM_BITS-1:0]      params,
     input  wire [TAG_BITS-1:0]              word_tag,
@@ -216,6 +220,15 @@ module lifb_engine_core #(
     wire init_last = init_we && (f_word == LAST_WORD);
     assign walk_next = !start && ((init_we && !init_last) || compute_now);
     assign walk_zero = start || init_last || (!emit_now && fire_done);
+    // The word (and its pass) stage A reads in the next cycle: the next one after a compute, word
+    // 0 after the last (or between steps), else the current one.
+    wire f_at_end = (f_word == ALL_WORDS);
+    wire [WORD_COUNT_BITS-1:0] f_next = (f_word == LAST_WORD || f_at_end) ? {WORD_COUNT_BITS{1'b0}} : f_word + 1'b1;
+    assign f_ahead = compute_now ? f_next : (f_at_end ? {WORD_COUNT_BITS{1'b0}} : f_word);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [PASS_COUNT_BITS-1:0] f_pass_ahead = compute_now ? ((f_word == LAST_WORD) ? {PASS_COUNT_BITS{1'b0}} : f_pass_adv)
+                                                          : (f_at_end ? {PASS_COUNT_BITS{1'b0}} : f_pass);
+    /* verilator lint_on UNUSEDSIGNAL */
 
     wire [PENDING-1:0]              fire_mask;
     wire [UNITS*OUT_COUNT_BITS-1:0] fire_cnt;
@@ -225,12 +238,14 @@ module lifb_engine_core #(
 
     lifb_acc_lanes #(
         .LANES(LANES), .WEIGHT_BITS(WEIGHT_BITS), .COUNT_BITS(IN_COUNT_BITS), .ACC_BITS(ACC_BITS),
-        .PASSES(PASSES), .PASS_BITS(PASS_BITS), .BANKS(BANKS)
+        .PASSES(PASSES), .PASS_BITS(PASS_BITS), .BANKS(BANKS), .SYNC(SYNC_STATE)
     ) lanes (
         .clk(clk), .weights(w_r), .count(r_cnt),
         .add(c_valid), .add_bank(c_bank), .add_pass(c_idx),
         .fire(fire_active), .fire_bank(f_bank), .fire_pass(f_idx),
-        .init(init_we), .clear(clear_now), .sums(lane_acc));
+        .init(init_we), .clear(clear_now),
+        .add_next(r_valid), .add_next_bank(r_bank), .add_next_pass(r_idx),
+        .fire_next_pass(f_pass_ahead[PASS_BITS-1:0]), .sums(lane_acc));
 
     genvar u;
     generate
@@ -271,11 +286,11 @@ module lifb_engine_core #(
                 .LEAK_SHIFT(LEAK_SHIFT), .LEAK_MUL(LEAK_MUL), .LEAK_MUL_BITS(LEAK_MUL_BITS), .LEAK_FRAC(LEAK_FRAC),
                 .ACC_BITS(ACC_BITS), .MEMBRANE_BITS(MEMBRANE_BITS), .STATE_BITS(STATE_BITS), .SUM_BITS(SUM_BITS),
                 .THRESHOLDS(THRESHOLDS), .RHO_BITS(RHO_BITS), .RHO_PREFIX(RHO_PREFIX), .COUNT_BITS(OUT_COUNT_BITS), .EVENTS(EVENTS),
-                .PARAM_BITS(PARAM_BITS), .WORDS(WORDS), .WORD_BITS(WORD_BITS)
+                .PARAM_BITS(PARAM_BITS), .WORDS(WORDS), .WORD_BITS(WORD_BITS), .SYNC(SYNC_STATE)
             ) fu (
                 .clk(clk), .compute(compute_now), .ok(unit_ok), .acc(x_acc),
                 .params(params[u*PARAM_BITS +: PARAM_BITS]),
-                .rd_word(f_widx), .v_we(vm_we), .v_init(init_we), .wr_word(vm_waddr),
+                .rd_word(f_widx), .rd_next(f_ahead[WORD_BITS-1:0]), .v_we(vm_we), .v_init(init_we), .wr_word(vm_waddr),
                 .fire_mask(fire_mask[u*EVENTS +: EVENTS]),
                 .count(fire_cnt[u*OUT_COUNT_BITS +: OUT_COUNT_BITS]),
                 .v_next(fire_v[u*STATE_BITS +: STATE_BITS]));

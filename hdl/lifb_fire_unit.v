@@ -22,6 +22,9 @@
 // LEAK = "none" | "shift" (V - (V >>> LEAK_SHIFT)) | "mul" (V - ((V * LEAK_MUL) >>> LEAK_FRAC),
 // a floor shift; LEAK_MUL < 2**LEAK_MUL_BITS).
 //
+// SYNC = 1 keeps the membranes in block RAM (lifb_ram, a registered read): the caller gives the
+// word stage A reads a cycle ahead in rd_next, and rd_word is unused.
+//
 // The neuron-parameter word (PARAM_BITS), least significant field first: bias (MEMBRANE_BITS),
 // THRESHOLDS thresholds (MEMBRANE_BITS each), then for a subtract-reset group THRESHOLDS rho
 // values (RHO_BITS each); all signed except rho.
@@ -45,7 +48,8 @@ module lifb_fire_unit #(
     parameter EVENTS        = 1,
     parameter PARAM_BITS    = 16,
     parameter WORDS         = 1,
-    parameter WORD_BITS     = 1
+    parameter WORD_BITS     = 1,
+    parameter SYNC          = 0
 ) (
     input  wire                         clk,
     input  wire                         compute,
@@ -53,6 +57,7 @@ module lifb_fire_unit #(
     input  wire signed [ACC_BITS-1:0]   acc,
     input  wire [PARAM_BITS-1:0]        params,
     input  wire [WORD_BITS-1:0]         rd_word,
+    input  wire [WORD_BITS-1:0]         rd_next,
     input  wire                         v_we,
     input  wire                         v_init,
     input  wire [WORD_BITS-1:0]         wr_word,
@@ -126,7 +131,7 @@ module lifb_fire_unit #(
             // (X fits ACC_BITS: the accumulator width bounds |acc + bias|)
             /* verilator lint_off UNUSEDSIGNAL */
             reg signed [SUM_BITS-1:0] s_xb;
-            wire unused = v_we | v_init | (|rd_word) | (|wr_word);
+            wire unused = v_we | v_init | (|rd_word) | (|rd_next) | (|wr_word);
             /* verilator lint_on UNUSEDSIGNAL */
             always @(posedge clk) begin
                 if (compute) begin
@@ -139,8 +144,26 @@ module lifb_fire_unit #(
             assign count = s_xb[COUNT_BITS-1:0];
             assign v_next = 1'b0;
         end else begin : neuron
-            reg signed [STATE_BITS-1:0] vm [0:WORDS-1];
-            wire signed [STATE_BITS-1:0] v_old = vm[rd_word];
+            wire signed [STATE_BITS-1:0] v_old;
+            wire signed [STATE_BITS-1:0] v_upd;
+            wire [STATE_BITS-1:0] v_wdata = v_init ? {STATE_BITS{1'b0}} : v_upd;
+            // one write port: init writes zeros, stage B writes the updated membrane
+            if (SYNC == 0) begin : distributed
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [WORD_BITS-1:0] unused_next = rd_next;
+                /* verilator lint_on UNUSEDSIGNAL */
+                reg signed [STATE_BITS-1:0] vm [0:WORDS-1];
+                assign v_old = vm[rd_word];
+                always @(posedge clk)
+                    if (v_we) vm[wr_word] <= v_wdata;
+            end else begin : block
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [WORD_BITS-1:0] unused_word = rd_word;
+                /* verilator lint_on UNUSEDSIGNAL */
+                lifb_ram #(.W(STATE_BITS), .D(WORDS), .AW(WORD_BITS)) vm (
+                    .clk(clk), .raddr(rd_next), .q(v_old),
+                    .we(v_we), .waddr(wr_word), .wdata(v_wdata));
+            end
             wire signed [STATE_BITS-1:0] v_lk;
             if (LEAK_SHIFTS) begin : leak_shift
                 // leak: V - ((V * 2^k) >> f) = V - (V >>> LEAK_SHIFT)
@@ -184,7 +207,6 @@ module lifb_fire_unit #(
                 assign d[k*(MB+1) +: MB+1] = {h[MB-1], h} - {th[MB-1], th};
                 assign fired[k] = !d[k*(MB+1) + MB];
             end
-            wire signed [STATE_BITS-1:0] v_upd;
             if (IS_LIFB) begin : lifb
                 // c = number of burst thresholds theta + (k-1)D that H reaches (a thermometer code).
                 reg [COUNT_BITS-1:0] c;
@@ -247,9 +269,6 @@ module lifb_fire_unit #(
                 assign count = 1'b1;
             end
             assign v_next = v_upd;
-            // one write port: init writes zeros, stage B writes the updated membrane
-            always @(posedge clk)
-                if (v_we) vm[wr_word] <= v_init ? {STATE_BITS{1'b0}} : v_upd;
         end
     endgenerate
 endmodule

@@ -7,6 +7,7 @@
 `default_nettype none
 module lifb_spram #(
     parameter W      = 16,
+    parameter D      = 2,
     parameter AW     = 1,
     parameter SLICES = 1,
     parameter BANKS  = 1
@@ -21,7 +22,8 @@ module lifb_spram #(
 );
     localparam BANK_BITS = (BANKS > 1) ? AW - 14 : 1;
     generate
-        if (SLICES * 16 < W || SLICES > 4 || (BANKS > 1 && AW <= 14) || (BANKS == 1 && AW > 14)) begin : bad_sizes
+        if (SLICES * 16 < W || SLICES > 4 || BANKS * 16384 < D || D > (1 << AW)
+            || (BANKS > 1 && AW <= 14) || (BANKS == 1 && AW > 14)) begin : bad_sizes
             lifb_spram_sizes_disagree_W_AW_SLICES_BANKS bad();
         end
     endgenerate
@@ -61,6 +63,7 @@ module lifb_spram #(
     assign q = row[W-1:0];
 endmodule
 
+/* verilator lint_off DECLFILENAME */
 // One 16K x 16 block: the SB_SPRAM256KA primitive in synthesis (always selected and powered),
 // its behaviour in simulation (read registered; a write cycle leaves the output as it was).
 module lifb_spram_block (
@@ -84,4 +87,5 @@ module lifb_spram_block (
     assign dout = q;
 `endif
 endmodule
+/* verilator lint_on DECLFILENAME */
 `default_nettype wire

@@ -132,11 +132,13 @@
     // The fire walk (lifb_engine_core): word f_word = (pass f_pass, unit group f_sub), pass =
     // position f_pos * CGROUPS + channel group f_cg, walked here in step with the core.
     wire [GROUP_BITS-1:0]      f_sub;
-    wire                       f_sub_last, compute_now, walk_next, walk_zero;
+    wire                       f_sub_last, walk_next, walk_zero;
     /* verilator lint_off UNUSEDSIGNAL */
+    wire                       compute_now;  // (the per-channel neuron ROM's address only)
     wire [PASS_COUNT_BITS-1:0] f_pass;
     wire [WORD_COUNT_BITS-1:0] f_word;
     wire [GROUP_BITS-1:0]      f_sub_adv;
+    wire [WORD_COUNT_BITS-1:0] f_ahead;    // the word the core reads next
     /* verilator lint_on UNUSEDSIGNAL */
     reg  [CG_BITS-1:0]         f_cg;
     reg  [POS_BITS-1:0]        f_pos;
@@ -159,13 +161,9 @@
         ? {{(32 - CG_BITS){1'b0}}, f_cg_adv} * UNIT_GROUPS + {{(32 - GROUP_BITS){1'b0}}, f_sub_adv}
         : {{(32 - CG_BITS){1'b0}}, f_cg} * UNIT_GROUPS + {{(32 - GROUP_BITS){1'b0}}, f_sub};
     /* verilator lint_on UNUSEDSIGNAL */
-{% else %}    // Neuron ROM: one word per fire word, PARAM_BITS per unit (lifb_fire_unit's parameter word).
-    localparam [WORD_COUNT_BITS-1:0] ALL_WORDS = WORDS;
-    localparam [WORD_COUNT_BITS-1:0] LAST_WORD = {= g.last_word =};
-    wire [WORD_COUNT_BITS-1:0] f_next = (f_word == LAST_WORD || f_word == ALL_WORDS) ? {WORD_COUNT_BITS{1'b0}} : f_word + 1'b1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [WORD_COUNT_BITS-1:0] n_addr_w = compute_now ? f_next : ((f_word == ALL_WORDS) ? {WORD_COUNT_BITS{1'b0}} : f_word);
-    /* verilator lint_on UNUSEDSIGNAL */
+{% else %}    // Neuron ROM: one word per fire word, PARAM_BITS per unit (lifb_fire_unit's parameter word),
+    // addressed with the word the core reads next (a registered read).
+    wire [WORD_COUNT_BITS-1:0] n_addr_w = f_ahead;
 {% endif %}    wire [UNITS*PARAM_BITS-1:0] n_q;
     lifb_rom #(.W(UNITS*PARAM_BITS), .D(NROM_DEPTH), .AW(NROM_ADDR_BITS), .FILE("{= n_file =}"), .BLOCK(NEURON_ROM_BLOCK)) nrom (
         .clk(clk), .addr(n_addr_w[NROM_ADDR_BITS-1:0]), .q(n_q));
@@ -190,7 +188,7 @@
         .ev_entry(a_entry_full[PASS_BITS-1:0]), .ev_count(rt_count), .ev_take(ev_take), .ev_ready(rt_ready),
         .weights(w_q),
         .f_pass(f_pass), .f_sub(f_sub), .f_word(f_word), .f_sub_last(f_sub_last), .f_sub_adv(f_sub_adv),
-        .compute_now(compute_now), .walk_next(walk_next), .walk_zero(walk_zero),
+        .compute_now(compute_now), .walk_next(walk_next), .walk_zero(walk_zero), .f_ahead(f_ahead),
         .fire_partial(f_cg_last), .params(n_q),
         .word_tag({f_cg, f_pos, f_sub}), .pend_tag(pend_tag), .pend_event(pe_idx),
         .event_index(ev_index_full[OUT_INDEX_BITS-1:0]),

@@ -18,8 +18,6 @@
 
     localparam [PASS_COUNT_BITS-1:0] LAST_PASS = {= g.last_pass =};
     localparam [PASS_BITS-1:0] LAST_PASS_INDEX = {= g.last_pass =};
-    localparam [WORD_COUNT_BITS-1:0] ALL_WORDS = WORDS;
-    localparam [WORD_COUNT_BITS-1:0] LAST_WORD = {= g.last_word =};
     localparam TAG_BITS = PASS_COUNT_BITS + GROUP_BITS;     // a fire word's tag: (pass, unit group)
 
     // The pass walker: an input event reads its PASSES weight words, one per cycle.
@@ -40,7 +38,7 @@
     /* verilator lint_on UNUSEDSIGNAL */
     wire [LANES*WEIGHT_BITS-1:0] w_q;
 {% match spram %}{% when Some with (sp) %}    // The weights in single-port RAM, written through the load port before the first sample.
-    lifb_spram #(.W(LANES*WEIGHT_BITS), .AW(WEIGHT_ADDR_BITS), .SLICES({= sp.slices =}), .BANKS({= sp.banks =})) wram (
+    lifb_spram #(.W(LANES*WEIGHT_BITS), .D(WEIGHT_DEPTH), .AW(WEIGHT_ADDR_BITS), .SLICES({= sp.slices =}), .BANKS({= sp.banks =})) wram (
         .clk(clk), .addr(w_addr_full[WEIGHT_ADDR_BITS-1:0]), .q(w_q),
         .ld_en(ld_en), .ld_row(ld_row), .ld_slice(ld_slice), .ld_data(ld_data));
 {% when None %}    // One ROM per slice of the word, each as wide as one block RAM is at this depth.
@@ -50,20 +48,17 @@
     // The fire walk (lifb_engine_core): word f_word = (pass f_pass, unit group f_sub).
     wire [PASS_COUNT_BITS-1:0] f_pass;
     wire [GROUP_BITS-1:0]      f_sub;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [WORD_COUNT_BITS-1:0] f_word;
-    wire                       compute_now;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire                       f_sub_last, walk_next, walk_zero;
+    wire                       compute_now, f_sub_last, walk_next, walk_zero;
     wire [GROUP_BITS-1:0]      f_sub_adv;
+    wire [WORD_COUNT_BITS-1:0] f_ahead;     // the word the core reads next
     /* verilator lint_on UNUSEDSIGNAL */
-    // Neuron ROM: one word per fire word, PARAM_BITS per unit (lifb_fire_unit's parameter word).
-    wire [WORD_COUNT_BITS-1:0] f_next = (f_word == LAST_WORD || f_word == ALL_WORDS) ? {WORD_COUNT_BITS{1'b0}} : f_word + 1'b1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [WORD_COUNT_BITS-1:0] n_addr_w = compute_now ? f_next : ((f_word == ALL_WORDS) ? {WORD_COUNT_BITS{1'b0}} : f_word);
-    /* verilator lint_on UNUSEDSIGNAL */
+    // Neuron ROM: one word per fire word, PARAM_BITS per unit (lifb_fire_unit's parameter word),
+    // addressed with the word the core reads next (a registered read).
     wire [UNITS*PARAM_BITS-1:0] n_q;
     lifb_rom #(.W(UNITS*PARAM_BITS), .D(WORDS), .AW(WORD_BITS), .FILE("{= n_file =}"), .BLOCK(NEURON_ROM_BLOCK)) nrom (
-        .clk(clk), .addr(n_addr_w[WORD_BITS-1:0]), .q(n_q));
+        .clk(clk), .addr(f_ahead[WORD_BITS-1:0]), .q(n_q));
 
     // event index = (neuron of unit 0 of the word) * EVENTS + position in the pending word
     wire [TAG_BITS-1:0] pend_tag;
@@ -82,7 +77,7 @@
         .ev_valid(in_valid), .ev_eos(in_eos), .ev_last(a_last), .ev_word(1'b1), .ev_entry(a_pass),
         .ev_count(in_count), .ev_take(ev_take), .ev_ready(ev_ready), .weights(w_q),
         .f_pass(f_pass), .f_sub(f_sub), .f_word(f_word), .f_sub_last(f_sub_last), .f_sub_adv(f_sub_adv),
-        .compute_now(compute_now), .walk_next(walk_next), .walk_zero(walk_zero),
+        .compute_now(compute_now), .walk_next(walk_next), .walk_zero(walk_zero), .f_ahead(f_ahead),
         .fire_partial(f_pass == LAST_PASS), .params(n_q),
         .word_tag({f_pass, f_sub}), .pend_tag(pend_tag), .pend_event(pe_idx),
         .event_index(ev_index_full[OUT_INDEX_BITS-1:0]),

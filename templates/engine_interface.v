@@ -66,3 +66,4 @@ module {= module =} #(
     localparam WEIGHT_DEPTH      = {= g.weight_depth =};     // weight words: inputs * PASSES
     localparam WEIGHT_ADDR_BITS  = {= g.weight_addr_bits =};
     localparam NEURON_ROM_BLOCK  = {= g.neuron_rom_block =};     // 1: the neuron ROM goes to block RAM
+    localparam SYNC_STATE        = {= g.sync_state =};     // 1: accumulators and membranes in block RAM (lifb_ram)

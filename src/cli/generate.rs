@@ -58,6 +58,11 @@ pub struct DesignArgs {
     /// wl_addr, wl_data) that writes spram_load.hex before the first sample.
     #[arg(long, value_delimiter = ',')]
     pub spram: Vec<usize>,
+    /// Engines (numbered from 0, comma-separated) whose accumulators and membranes go to block
+    /// RAM with a registered read instead of distributed RAM: for FPGAs that have none (iCE40),
+    /// where they would otherwise take flip-flops. Same cycles, same results.
+    #[arg(long, value_delimiter = ',')]
+    pub state_bram: Vec<usize>,
 }
 
 impl DesignArgs {
@@ -72,6 +77,7 @@ impl DesignArgs {
             units: self.units.as_deref().map_or(Ok(Lanes::Default), units)?,
             form: self.form,
             spram: self.spram.clone(),
+            state_bram: self.state_bram.clone(),
         })
     }
 }

@@ -81,6 +81,9 @@ pub struct Engine {
     pub leak: String,
     pub reset: String,
     pub constant_input: bool,
+    /// Accumulators and membranes in block RAM (`generate --state-bram`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub state_in_block_ram: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -334,5 +337,6 @@ fn engine(e: &super::EnginePlan) -> Engine {
         }
         .into(),
         constant_input: e.const_in,
+        state_in_block_ram: e.memories.state_in_block_ram,
     }
 }

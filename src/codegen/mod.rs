@@ -75,6 +75,9 @@ pub struct Options {
     /// Engines (numbered from 0) whose weights go to iCE40 UltraPlus single-port RAM, written
     /// through the load port before the first sample (`plan::SpramPlan`).
     pub spram: Vec<usize>,
+    /// Engines whose accumulators and membranes go to block RAM with a registered read
+    /// (`plan::Memories::state_in_block_ram`).
+    pub state_bram: Vec<usize>,
 }
 
 impl Default for Options {
@@ -84,6 +87,7 @@ impl Default for Options {
             units: Lanes::Default,
             form: Form::Native,
             spram: Vec::new(),
+            state_bram: Vec::new(),
         }
     }
 }
@@ -110,6 +114,8 @@ pub const HDL_FIRE_UNIT: &str = include_str!("../../hdl/lifb_fire_unit.v");
 pub const HDL_ACC_LANES: &str = include_str!("../../hdl/lifb_acc_lanes.v");
 /// The accumulation, fire process and output stream every engine wrapper instantiates.
 pub const HDL_ENGINE_CORE: &str = include_str!("../../hdl/lifb_engine_core.v");
+/// The block RAM with a registered read that `SYNC_STATE` engines keep their state in.
+pub const HDL_RAM: &str = include_str!("../../hdl/lifb_ram.v");
 /// Event routing (decode and pooling); added to a design only when an engine routes.
 pub const HDL_EVENT_ROUTE: &str = include_str!("../../hdl/lifb_event_route.v");
 /// Weights in iCE40 UltraPlus single-port RAM; added only when an engine keeps them there.
@@ -119,9 +125,10 @@ pub const HDL_SPRAM: &str = include_str!("../../hdl/lifb_spram.v");
 pub const SPRAM_LOAD_FILE: &str = "spram_load.hex";
 
 /// The hand-written modules every design includes, as (file name, text), in a fixed order.
-pub const HDL_MODULES: [(&str, &str); 6] = [
+pub const HDL_MODULES: [(&str, &str); 7] = [
     ("lifb_fifo.v", HDL_FIFO),
     ("lifb_rom.v", HDL_ROM),
+    ("lifb_ram.v", HDL_RAM),
     ("lifb_prienc.v", HDL_PRIENC),
     ("lifb_acc_lanes.v", HDL_ACC_LANES),
     ("lifb_fire_unit.v", HDL_FIRE_UNIT),

@@ -138,6 +138,9 @@ pub struct Memories {
     pub fifo_addr: usize,
     /// The weights in iCE40 UltraPlus single-port RAM instead of a ROM (`--spram`).
     pub spram: Option<SpramPlan>,
+    /// The accumulators and membranes in block RAM with a registered read instead of distributed
+    /// RAM (`--state-bram`; for FPGAs without distributed RAM, such as the iCE40).
+    pub state_in_block_ram: bool,
 }
 
 /// Words and bits of one iCE40 UltraPlus single-port RAM block (SB_SPRAM256KA), and the blocks
@@ -646,6 +649,10 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         } else {
             None
         };
+        let state_in_block_ram = opts.state_bram.contains(&ei);
+        if state_in_block_ram && conv.is_some() {
+            return Err(refuse(i, layer, "--state-bram: only dense engines keep their accumulators and membranes in block RAM"));
+        }
         let weight_slices = match &spram {
             Some(sp) => (0..sp.slices)
                 .map(|s| {
@@ -662,6 +669,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
                 neuron_file: format!("{module}_n.hex"),
                 fifo_addr: clog2(src_len + 2).clamp(2, 10),
                 spram,
+                state_in_block_ram,
             },
             module,
             desc,
@@ -725,11 +733,13 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             }
         }
     }
-    if let Some(&e) = opts.spram.iter().find(|&&e| e >= engines.len()) {
-        return Err(Error::bad_input(format!(
-            "--spram names engine {e}, but the design has {} engine(s), numbered from 0",
-            engines.len()
-        )));
+    for (list, flag) in [(&opts.spram, "--spram"), (&opts.state_bram, "--state-bram")] {
+        if let Some(&e) = list.iter().find(|&&e| e >= engines.len()) {
+            return Err(Error::bad_input(format!(
+                "{flag} names engine {e}, but the design has {} engine(s), numbered from 0",
+                engines.len()
+            )));
+        }
     }
     let blocks: usize = engines
         .iter()

@@ -56,6 +56,8 @@ pub struct EngineParams {
     pub weight_depth: usize,
     pub weight_addr_bits: usize,
     pub neuron_rom_block: u8,
+    /// 1: the accumulators and membranes in block RAM (`lifb_ram`, a registered read).
+    pub sync_state: u8,
 }
 
 impl EngineParams {
@@ -118,6 +120,7 @@ impl EngineParams {
             weight_addr_bits: w.weight_addr,
             // a wide neuron ROM of many fire units is cheaper in block RAM than in logic
             neuron_rom_block: u8::from(par.fire_words * par.fire_units * w.neuron_params >= 8192),
+            sync_state: u8::from(e.memories.state_in_block_ram),
         }
     }
 }

@@ -61,6 +61,12 @@ pub fn read(dir: &Path, net: &IntNetwork) -> Result<HdlDir> {
             .filter(|(_, e)| e.weight_rom.spram.is_some())
             .map(|(i, _)| i)
             .collect(),
+        state_bram: engines
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.state_in_block_ram)
+            .map(|(i, _)| i)
+            .collect(),
     };
     let fifo_depth = engines.iter().map(|e| e.input_fifo_words).max();
     let fresh = codegen::generate_with_fifo_depth(net, &options, fifo_depth)?;

@@ -454,7 +454,7 @@ pub fn conv_campaign_codegen() -> Options {
         lanes: Lanes::List(vec![2, 3, 3]),
         units: Lanes::List(vec![1, 3, 3]),
         form: Form::Native,
-        spram: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -531,7 +531,7 @@ pub fn campaign_codegen() -> Options {
         lanes: Lanes::List(vec![3, 3]),
         units: Lanes::List(vec![2, 3]),
         form: Form::Native,
-        spram: Vec::new(),
+        ..Default::default()
     }
 }
 

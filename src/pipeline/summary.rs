@@ -88,6 +88,9 @@ pub fn rows(a: &Artifacts, o: &FlowOptions, elapsed: Duration) -> Vec<(String, S
                 format!("{} of {}", res.block_ram.used, res.block_ram.available),
             ));
             rows.push(("DSP".into(), res.dsp.used.to_string()));
+            if let Some(u) = r.utilisation.get("ICESTORM_SPRAM").filter(|u| u.used > 0) {
+                rows.push(("SPRAM".into(), format!("{} of {}", u.used, u.available)));
+            }
             if let Some(f) = r.min_fmax_mhz() {
                 rows.push(("fmax".into(), format!("{f:.1} MHz")));
                 if let Some(c) = cycles {

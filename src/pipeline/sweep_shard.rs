@@ -274,7 +274,7 @@ fn variant(int: &IntNetwork, p: &PlanPoint, units: &Lanes) -> Result<Variant> {
         lanes,
         units: units.clone(),
         form: p.form,
-        spram: Vec::new(),
+        ..Default::default()
     };
     let design = codegen::generate(int, &opts)
         .map_err(|e| e.context(format!("sweep variant {} (--lanes '{}')", p.label, p.lanes)))?;

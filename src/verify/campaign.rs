@@ -70,7 +70,7 @@ impl Case {
                 lanes: Lanes::List(self.lanes.clone()),
                 units: Lanes::List(self.units.clone()),
                 form: self.form,
-                spram: Vec::new(),
+                ..Default::default()
             },
             cache_dir: cosim::default_cache_dir(),
             stimulus: self.stimulus.clone(),

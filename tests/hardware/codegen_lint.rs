@@ -1,4 +1,5 @@
-//! The generated Verilog is lint-clean (Verilator -Wall, zero warnings), accepted by Icarus in
+//! The generated Verilog is lint-clean (Verilator -Wall, zero warnings; also with weights in SPRAM
+//! and state in block RAM), accepted by Icarus in
 //! Verilog-2005 mode, byte-identical when generated twice, and equal to the reviewed snapshots in
 //! tests/hardware/snapshots (`cargo insta review` after an intended change shows the difference).
 
@@ -108,7 +109,7 @@ fn conv_designs_are_lint_clean_and_snapshotted() {
                 lanes: Lanes::List(lanes.clone()),
                 units: Lanes::List(units.clone()),
                 form,
-                spram: Vec::new(),
+                ..Default::default()
             };
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
@@ -130,12 +131,23 @@ fn generated_verilog_is_lint_clean_and_deterministic() {
                 lanes: lanes.clone(),
                 units: units.clone(),
                 form,
-                spram: Vec::new(),
+                ..Default::default()
             };
             let a = generate(&net, &opts).unwrap();
             let b = generate(&net, &opts).unwrap();
             assert_eq!(a.files, b.files, "generation is not deterministic");
             lint(&a, &format!("lint-{si}-{form}"));
+            // every engine's weights in SPRAM and its state in block RAM (the iCE40 UltraPlus shape)
+            let all: Vec<usize> = (0..spec.layers.len()).collect();
+            let opts = Options {
+                spram: all.clone(),
+                state_bram: all,
+                ..opts
+            };
+            lint(
+                &generate(&net, &opts).unwrap(),
+                &format!("lint-{si}-{form}-bram"),
+            );
         }
     }
 }
@@ -167,7 +179,7 @@ fn generated_rtl_matches_the_reviewed_snapshots() {
             lanes: Lanes::List(vec![8, 0]),
             units: Lanes::Default,
             form,
-            spram: Vec::new(),
+            ..Default::default()
         };
         insta::assert_snapshot!(format!("digits_{form}"), generated_rtl(&digits, &opts));
     }
@@ -179,7 +191,7 @@ fn generated_rtl_matches_the_reviewed_snapshots() {
             lanes,
             units,
             form: Form::Native,
-            spram: Vec::new(),
+            ..Default::default()
         };
         insta::assert_snapshot!(format!("random_{si}"), generated_rtl(&net, &opts));
     }
@@ -210,7 +222,7 @@ fn engine_params_follow_the_width_rules() {
             lanes: Lanes::List(lanes),
             units: Lanes::List(units),
             form: Form::Native,
-            spram: Vec::new(),
+            ..Default::default()
         };
         let p = plan(net, &opts).unwrap();
         p.engines.iter().map(EngineParams::of).collect::<Vec<_>>()

@@ -23,7 +23,7 @@ fn opts(
             lanes: Lanes::List(lanes.to_vec()),
             units: Lanes::List(units.to_vec()),
             form,
-            spram: Vec::new(),
+            ..Default::default()
         },
         cache_dir: std::path::PathBuf::from("target").join("lifb-cosim-conv-test"),
         stimulus,

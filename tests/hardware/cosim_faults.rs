@@ -34,7 +34,7 @@ fn options() -> CosimOptions {
             lanes: Lanes::List(vec![2, 0]),
             units: Lanes::List(vec![1, 2]),
             form: Form::Native,
-            spram: Vec::new(),
+            ..Default::default()
         },
         cache_dir: common::cosim_cache(),
         stimulus: Stimulus::verify(common::stim_seed()),

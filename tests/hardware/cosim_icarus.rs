@@ -63,7 +63,7 @@ fn digits_example_same_verdict_as_verilator() {
         lanes: Lanes::List(vec![16, 10]),
         units: Lanes::Default,
         form: Form::Native,
-        spram: Vec::new(),
+        ..Default::default()
     };
     let r = same_verdict(
         "digits",
@@ -93,7 +93,7 @@ fn random_structures_same_verdict_as_verilator() {
                 lanes: Lanes::List(vec![1 + (seed as usize + fi) % 5]),
                 units: Lanes::List(vec![1 + (seed as usize) % 3]),
                 form,
-                spram: Vec::new(),
+                ..Default::default()
             };
             let o = opts(5, codegen, 4, common::stim_seed() ^ seed);
             let r = cosim_with(Simulator::Icarus, &net, &inputs, &o)
@@ -131,7 +131,7 @@ fn planted_faults_are_caught_by_icarus_too() {
         lanes: Lanes::List(vec![2, 0]),
         units: Lanes::List(vec![1, 2]),
         form: Form::Native,
-        spram: Vec::new(),
+        ..Default::default()
     };
     let o = opts(5, codegen.clone(), 2, common::stim_seed());
     let clean = generate_with_fifo_depth(&net, &codegen, Some(2)).unwrap();

@@ -28,7 +28,7 @@ fn random_structures_match_golden() {
                     lanes,
                     units,
                     form,
-                    spram: Vec::new(),
+                    ..Default::default()
                 },
                 cache_dir: common::cosim_cache(),
                 stimulus: Stimulus::verify(common::stim_seed() ^ seed),

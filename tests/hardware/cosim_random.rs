@@ -1,5 +1,6 @@
-//! Random networks co-simulated in Verilator against the golden model, in both neuron forms:
-//! zero mismatches at every layer and step. LIFB_COSIM_NETWORKS raises the count (default 100).
+//! Random networks co-simulated in Verilator against the golden model, in both neuron forms, every
+//! other one with its engines' state in block RAM (`--state-bram`): zero mismatches at every layer
+//! and step. LIFB_COSIM_NETWORKS raises the count (default 100).
 //! Networks of one structure share one Verilator build (the RTL text depends only on structure).
 
 use crate::common;
@@ -30,6 +31,12 @@ fn random_networks_match_golden_in_both_forms() {
         let (spec, lanes, units) = &structs[si];
         let net = random_net(spec, 1000 + i as u64);
         let inputs = random_inputs(&net, 3, i as u64);
+        // every other network keeps its accumulators and membranes in block RAM (lifb_ram)
+        let state_bram: Vec<usize> = if i % 2 == 1 {
+            (0..spec.layers.len()).collect()
+        } else {
+            Vec::new()
+        };
         for (fi, form) in [Form::Native, Form::Decoupled].into_iter().enumerate() {
             let stimulus = Stimulus::verify(seed ^ (i as u64) << 1 ^ fi as u64);
             let opts = CosimOptions {
@@ -38,7 +45,8 @@ fn random_networks_match_golden_in_both_forms() {
                     lanes: Lanes::List(lanes.clone()),
                     units: Lanes::List(units.clone()),
                     form,
-                    spram: Vec::new(),
+                    state_bram: state_bram.clone(),
+                    ..Default::default()
                 },
                 cache_dir: cache.clone(),
                 stimulus: stimulus.clone(),
@@ -49,15 +57,17 @@ fn random_networks_match_golden_in_both_forms() {
             apply_form(&net, form).unwrap();
             let report = cosim(&net, &inputs, &opts).unwrap_or_else(|e| {
                 panic!(
-                    "network {i} ({}, {}): {e}",
+                    "network {i} ({}, state in block RAM: {}, {}): {e}",
                     form.name(),
+                    !state_bram.is_empty(),
                     stimulus.describe()
                 )
             });
             assert!(
                 report.divergence.is_none(),
-                "network {i} ({} form, structure {si}, {}): {}",
+                "network {i} ({} form, structure {si}, state in block RAM: {}, {}): {}",
                 form.name(),
+                !state_bram.is_empty(),
                 stimulus.describe(),
                 report.divergence.unwrap()
             );

@@ -59,7 +59,7 @@ fn cycle_model_holds_within_the_budget() {
                     lanes: Lanes::List(lanes.clone()),
                     units: Lanes::List(units.clone()),
                     form,
-                    spram: Vec::new(),
+                    ..Default::default()
                 };
                 check(
                     &format!("structure {si} net {k} ({})", form.name()),
@@ -77,7 +77,7 @@ fn cycle_model_holds_within_the_budget() {
                 lanes: Lanes::List(vec![lanes, 10]),
                 units: Lanes::Default,
                 form,
-                spram: Vec::new(),
+                ..Default::default()
             };
             check(
                 &format!("digits, lanes {lanes} ({})", form.name()),
@@ -103,7 +103,7 @@ fn handshake_bubble_fails_the_cycle_budget() {
         lanes: Lanes::List(vec![32, 10]),
         units: Lanes::Default,
         form: Form::Native,
-        spram: Vec::new(),
+        ..Default::default()
     };
     let opts = quiet(steps, codegen.clone());
     let clean = cosim(&net, inputs, &opts).unwrap();
@@ -355,7 +355,7 @@ fn directed_corners_match_and_are_reached() {
                     lanes: Lanes::List(vec![3, 0]),
                     units: Lanes::List(vec![2, 1]),
                     form,
-                    spram: Vec::new(),
+                    ..Default::default()
                 },
                 cache_dir: common::cosim_cache(),
                 stimulus: stimulus.clone(),
@@ -435,7 +435,7 @@ fn escaped_fault_classes_are_caught() {
         lanes: Lanes::List(vec![3, 0]),
         units: Lanes::List(vec![2, 1]),
         form: Form::Native,
-        spram: Vec::new(),
+        ..Default::default()
     };
     let stimulus = Stimulus::verify(common::stim_seed() ^ 0xFA);
     let opts = CosimOptions {

@@ -19,7 +19,7 @@ mod cosim_icarus;
 mod cosim_ir_random;
 mod cosim_mutants;
 mod cosim_random;
-mod cosim_spram;
+mod cosim_ultraplus;
 mod cosim_verify;
 mod hardening_engine;
 mod synth_cli;

@@ -1,8 +1,12 @@
-//! Weights in iCE40 UltraPlus single-port RAM (`--spram`): the RAM starts with random contents
-//! (the verification stimulus), the harness writes the load file through the top level's load
-//! port, and co-simulation must then be spike-exact: several 16-bit slices of a weight word, two
-//! engines on one load port, two banks of 16K words. Planted faults in the load path must be
-//! caught, and impossible requests refused with the numbers.
+//! The iCE40 UltraPlus shape of the hardware: weights in single-port RAM (`--spram`) and engine
+//! state in block RAM with a registered read (`--state-bram`).
+//!
+//! SPRAM starts with random contents (the verification stimulus), the harness writes the load
+//! file through the top level's load port, and co-simulation must then be spike-exact: several
+//! 16-bit slices of a weight word, two engines on one load port, two banks of 16K words. The state
+//! memories read every word a cycle ahead; they must give the same spikes, membranes and cycles,
+//! also when an entry is written and read in one cycle (the bypass). Planted faults in both must
+//! be caught, and impossible requests refused with the numbers.
 
 use crate::common;
 
@@ -30,6 +34,7 @@ fn two_engines() -> (IntNetwork, Options) {
         units: Lanes::List(vec![2, 1]),
         form: Form::Native,
         spram: vec![0, 1],
+        ..Default::default()
     };
     (random_net(&spec, 11), opts)
 }
@@ -53,6 +58,7 @@ fn two_banks() -> (IntNetwork, Options) {
         units: Lanes::List(vec![1, 2]),
         form: Form::Native,
         spram: vec![0],
+        ..Default::default()
     };
     (random_net(&spec, 12), opts)
 }
@@ -219,5 +225,96 @@ fn impossible_spram_requests_are_refused() {
     assert!(
         e.contains("names engine 2") && e.contains("2 engine(s)"),
         "{e}"
+    );
+    codegen.spram = Vec::new();
+    codegen.state_bram = vec![0, 5];
+    let e = generate(&net, &codegen).unwrap_err().to_string();
+    assert!(e.contains("--state-bram names engine 5"), "{e}");
+}
+
+/// Accumulators and membranes in block RAM: engine 0 with 3 passes and 12 fire words, engine 1 with
+/// every neuron in one pass (the same accumulator entry added in consecutive cycles) and two banks.
+fn state_in_bram() -> (IntNetwork, Options) {
+    let (net, _) = two_engines();
+    let opts = Options {
+        lanes: Lanes::List(vec![8, 0]),
+        units: Lanes::List(vec![2, 3]),
+        form: Form::Native,
+        state_bram: vec![0, 1],
+        ..Default::default()
+    };
+    (net, opts)
+}
+
+#[test]
+fn state_in_block_ram_is_spike_exact_and_its_faults_are_caught() {
+    if !common::have_tool("verilator") {
+        return;
+    }
+    let (net, mut codegen) = state_in_bram();
+    let inputs = common::random_inputs(&net, 12, 3);
+    for form in [Form::Native, Form::Decoupled] {
+        codegen.form = form;
+        clean_run(&net, &cosim_options(codegen.clone()), &inputs, form.name());
+    }
+    codegen.form = Form::Native;
+    let opts = cosim_options(codegen.clone());
+    let clean = generate(&net, &codegen).unwrap();
+    let faults = [
+        (
+            "lifb_ram.v",
+            "assign q = byp ? q_byp : q_ram;",
+            "assign q = q_ram;",
+            "write-first bypass removed",
+        ),
+        (
+            "lifb_engine_core.v",
+            ".fire_next_pass(f_pass_ahead[PASS_BITS-1:0])",
+            ".fire_next_pass(f_idx)",
+            "accumulator read for the fire process not a cycle ahead",
+        ),
+        (
+            "lifb_engine_core.v",
+            ".add_next_pass(r_idx)",
+            ".add_next_pass(c_idx)",
+            "accumulator read for the add not a cycle ahead",
+        ),
+        (
+            "lifb_engine_core.v",
+            ".rd_next(f_ahead[WORD_BITS-1:0])",
+            ".rd_next(f_widx)",
+            "membrane read not a cycle ahead",
+        ),
+    ];
+    for (file, from, to, what) in faults {
+        let mut d = clean.clone();
+        plant(&mut d, file, from, to);
+        caught(&d, &opts, &inputs, what);
+    }
+    eprintln!(
+        "{n} of {n} planted faults in the block-RAM state caught",
+        n = faults.len()
+    );
+}
+
+#[test]
+fn state_in_block_ram_takes_the_same_cycles() {
+    if !common::have_tool("verilator") {
+        return;
+    }
+    let (net, bram) = state_in_bram();
+    let inputs = common::random_inputs(&net, 6, 4);
+    let plain = Options {
+        state_bram: Vec::new(),
+        ..bram.clone()
+    };
+    let mut opts = cosim_options(bram);
+    opts.stimulus = Stimulus::quiet();
+    let a = cosim_design(&generate(&net, &opts.codegen).unwrap(), &inputs, &opts).unwrap();
+    let b = cosim_design(&generate(&net, &plain).unwrap(), &inputs, &opts).unwrap();
+    assert!(a.divergence.is_none() && b.divergence.is_none());
+    assert_eq!(
+        a.cycles, b.cycles,
+        "block-RAM state changed the cycle counts"
     );
 }
