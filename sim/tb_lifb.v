@@ -152,6 +152,24 @@ module tb_lifb;
         total_cycles = 0;
         unknown = 1'b0;
         do_reset;
+`ifdef LIFB_LOAD_PORT
+        // weights in SPRAM (generate --spram): every "address data" line of the load file through
+        // the load port, one a cycle, before the first sample
+        ld_fd = $fopen(`LIFB_LOAD_PORT, "r");
+        if (ld_fd == 0) begin
+            $display("cannot open %s", `LIFB_LOAD_PORT);
+            $finish;
+        end
+        while ($fscanf(ld_fd, "%h %h\n", ld_addr, ld_data) == 2) begin
+            wl_valid = 1'b1;
+            wl_addr = ld_addr;
+            wl_data = ld_data;
+            #1;
+            rise;
+        end
+        wl_valid = 1'b0;
+        $fclose(ld_fd);
+`endif
         for (s = 0; s < samples && !unknown; s = s + 1) begin
             nbeats = stim[sp];
             if (stim[sp + 1] != 64'd0) do_reset;

@@ -136,6 +136,21 @@ pub fn run(args: Args) -> Result<()> {
                     h.options.form.name()
                 )));
             }
+            for (flag, given, held) in [
+                ("--spram", &args.design.spram, &h.options.spram),
+                (
+                    "--state-bram",
+                    &args.design.state_bram,
+                    &h.options.state_bram,
+                ),
+            ] {
+                if !given.is_empty() && given != held {
+                    return Err(Error::bad_input(format!(
+                        "{flag} {given:?} disagrees with {}, which was generated with {flag} {held:?}; leave it out (the folder's options are used) or generate the folder again",
+                        dir.display()
+                    )));
+                }
+            }
             opts.codegen = h.options.clone();
             opts.fifo_depth = h.fifo_depth;
             outln!(

@@ -58,6 +58,17 @@ pub struct Args {
 }
 
 fn options(a: &Args) -> Result<FlowOptions> {
+    let to = Step::parse(&a.to).map_err(|e| e.context("--to"))?;
+    if !a.design.spram.is_empty()
+        && a.target != Target::Ice40Up5k
+        && !a.synth.no_synth
+        && to >= Step::Synth
+    {
+        return Err(crate::error::Error::bad_input(format!(
+            "--spram keeps weights in iCE40 UltraPlus single-port RAM, which --target {} has not; give --target ice40-up5k, stop before synthesis (--to cosim or --no-synth), or drop --spram",
+            a.target.name()
+        )));
+    }
     Ok(FlowOptions {
         model: a.model.clone(),
         target: a.target,
@@ -78,7 +89,7 @@ fn options(a: &Args) -> Result<FlowOptions> {
         synth: !a.synth.no_synth,
         synth_timeout: a.synth.timeout(),
         from: Step::parse(&a.from).map_err(|e| e.context("--from"))?,
-        to: Step::parse(&a.to).map_err(|e| e.context("--to"))?,
+        to,
         keep: a.keep.clone(),
         verify: Verify::parse(&a.verify)?,
     })

@@ -85,6 +85,11 @@ impl DesignArgs {
 pub fn run(args: Args) -> Result<()> {
     let mut net = super::hardware_model(&args.model)?;
     let opts = args.design.options()?;
+    if args.axis && !opts.spram.is_empty() {
+        return Err(crate::error::Error::bad_input(
+            "--axis with --spram: the AXI4-Stream wrapper has no weight load port; generate the SPRAM design without --axis and drive wl_valid/wl_addr/wl_data beside the stream",
+        ));
+    }
     // The testbench's samples come first: per-step trains make a design that takes its input
     // per step.
     let mut samples = None;

@@ -91,10 +91,16 @@ pub fn run(args: Args) -> Result<()> {
         ),
         None => (mutate::campaign_network(), mutate::campaign_codegen()),
     };
+    if !args.design.spram.is_empty() {
+        return Err(Error::bad_input(
+            "mutate: --spram is not supported: the catalogue's weight mutant edits weight ROM files, which an SPRAM engine does not have (the load path's planted faults are in tests/hardware/cosim_ultraplus.rs); run mutate without --spram",
+        ));
+    }
     if args.model.is_none() && (args.design.lanes.is_some() || args.design.units.is_some()) {
         codegen = args.design.options()?;
     }
     codegen.form = args.design.form;
+    codegen.state_bram = args.design.state_bram.clone();
     let inputs = mutate::campaign_inputs(&net, args.random, args.seed);
     let opts = mutate::campaign_options(
         args.steps,

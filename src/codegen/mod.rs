@@ -339,7 +339,7 @@ fn top_verilog(p: &Plan, form: Form) -> Result<String> {
 
 /// The weight load port's address: {engine (2 bits), word (the widest SPRAM engine's weight
 /// address), slice (2 bits)}; 0 when no engine keeps its weights in SPRAM.
-pub(crate) fn load_addr_bits(p: &Plan) -> usize {
+pub fn load_addr_bits(p: &Plan) -> usize {
     p.engines
         .iter()
         .filter(|e| e.memories.spram.is_some())

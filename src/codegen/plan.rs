@@ -635,7 +635,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         let spram = if opts.spram.contains(&ei) {
             if conv.is_some() {
-                return Err(refuse(i, layer, "--spram: only dense engines keep their weights in SPRAM (a conv engine's shared kernel fits block RAM)"));
+                return Err(refuse(i, layer, &format!("--spram: only dense engines keep their weights in SPRAM (a conv engine's shared kernel fits block RAM); drop engine {ei} from --spram")));
             }
             let port = engines
                 .iter()
@@ -651,7 +651,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
         };
         let state_in_block_ram = opts.state_bram.contains(&ei);
         if state_in_block_ram && conv.is_some() {
-            return Err(refuse(i, layer, "--state-bram: only dense engines keep their accumulators and membranes in block RAM"));
+            return Err(refuse(i, layer, &format!("--state-bram: only dense engines keep their accumulators and membranes in block RAM; drop engine {ei} from --state-bram")));
         }
         let weight_slices = match &spram {
             Some(sp) => (0..sp.slices)
@@ -757,7 +757,7 @@ pub fn plan(net: &IntNetwork, opts: &Options) -> Result<Plan> {
             })
             .collect();
         return Err(Error::bad_input(format!(
-            "--spram: the weights need {blocks} SPRAM blocks of {SPRAM_WORDS} x {SPRAM_BITS} bits ({}), an iCE40 UP5K has {SPRAM_BLOCKS}; give the engine fewer lanes (each block is 16 bits of the weight word) or keep an engine's weights in block RAM",
+            "--spram: the weights need {blocks} SPRAM blocks of {SPRAM_WORDS} x {SPRAM_BITS} bits ({}), an iCE40 UP5K has {SPRAM_BLOCKS}: a block holds one 16-bit slice of the weight word for {SPRAM_WORDS} words, so choose --lanes with ceil(lanes x weight bits / 16) x ceil(inputs x passes / {SPRAM_WORDS}) <= {SPRAM_BLOCKS} in all (fewer lanes give narrower but more words), or keep an engine's weights in block RAM",
             each.join("; ")
         )));
     }

@@ -84,6 +84,16 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
             "    assign tap_index[{k}*32 +: 32] = t{l}_index;\n    assign tap_count[{k}*32 +: 32] = t{l}_count;\n    assign tap_v[{k}*64 +: 64] = t{l}_v;"
         );
     }
+    let load_bits = codegen::load_addr_bits(plan);
+    if load_bits > 0 {
+        // the load port and the file the testbench streams through it (sim/tb_lifb.v)
+        let _ = writeln!(
+            s,
+            "    reg wl_valid = 1'b0;\n    reg [{}:0] wl_addr = 0;\n    reg [15:0] wl_data = 16'd0;\n    integer ld_fd;\n    reg [31:0] ld_addr, ld_data;\n`define LIFB_LOAD_PORT \"{}\"",
+            load_bits - 1,
+            codegen::SPRAM_LOAD_FILE
+        );
+    }
     let _ = write!(
         s,
         "    {} dut (\n        .clk(clk), .rst(rst), .start(start), .steps(steps_in),\n        .in_valid(in_valid), .in_ready(in_ready), .in_eos(in_eos), .in_index(in_index), .in_value(in_value),\n        .out_valid(out_valid), .out_ready(out_ready), .out_eos(out_eos), .out_index(out_index), .out_value(out_value),\n",
@@ -95,6 +105,9 @@ pub fn dut_include(plan: &Plan) -> Result<String> {
             s,
             "        .tap{l}_valid(tap_valid[{k}]), .tap{l}_eos(tap_eos[{k}]), .tap{l}_index(t{l}_index), .tap{l}_count(t{l}_count), .tap{l}_v(t{l}_v), .tap{l}_busy(tap_busy[{k}]),"
         );
+    }
+    if load_bits > 0 {
+        s.push_str("        .wl_valid(wl_valid), .wl_addr(wl_addr), .wl_data(wl_data),\n");
     }
     s.push_str("        .done(done), .class_out(class_out));\n");
     Ok(s)

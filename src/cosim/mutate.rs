@@ -257,7 +257,7 @@ pub fn catalogue() -> Vec<Mutant> {
         m("cnt-scores-kept", Top, Counter, "ro_argmax <= 1'b0;\n                for (c = 0; c < ", "ro_argmax <= 1'b0;\n                for (c = 0; c < 0 && c < ", "the class scores are not cleared at start (only by reset)"),
         m("idx-event-index", Engine, Index, "ev_index_full = ({", "ev_index_full = 32'd1 + ({", "every output event's index is one too high"),
         m("idx-weight-addr", Engine, Index, "w_addr_full = {", "w_addr_full = 32'd1 + {", "the weight ROM is read one word too far"),
-        m("idx-neuron-addr", Engine, Index, "n_addr_w = compute_now ? f_next : ", "n_addr_w = compute_now ? f_word : ", "the neuron ROM address does not advance with the fire word"),
+        m("idx-neuron-addr", Core, Index, "assign f_ahead = compute_now ? f_next : ", "assign f_ahead = compute_now ? f_word : ", "the neuron ROM address (the word read next) does not advance with the fire word"),
         m("idx-pending-clear", Core, Index, "(pend_mask & (pend_mask - FIRST_PENDING))", "(pend_mask & ~(pend_mask - FIRST_PENDING))", "sending an event clears the other pending events"),
         m("idx-prienc-order", Prienc, Index, "for (i = W - 1; i >= 0; i = i - 1)", "for (i = 0; i < W; i = i + 1)", "the encoder names the highest pending event while the queue clears the lowest: one event sent twice, another never"),
         m("idx-fifo-read-ptr", Fifo, Index, "assign rd_data  = mem[rptr[AW-1:0]];", "assign rd_data  = mem[wptr[AW-1:0]];", "the FIFO reads at its write pointer"),
@@ -266,7 +266,7 @@ pub fn catalogue() -> Vec<Mutant> {
         // bank selects
         on(m("bank-acc", Core, BankSelect, "assign a_bank = a_step[0];", "assign a_bank = 1'b0;", "every step accumulates into bank 0"), TwoBanks),
         on(m("bank-fire", Core, BankSelect, "assign f_bank = step[0];", "assign f_bank = ~step[0];", "the fire process reads the other bank"), TwoBanks),
-        on(m("bank-lane-read", Lanes, BankSelect, "= fire_bank ? rd1 : rd0;", "= fire_bank ? rd0 : rd1;", "the lanes hand the fire process the wrong bank"), TwoBanks),
+        on(m("bank-lane-read", Lanes, BankSelect, "fire_bank) ? rd1 : rd0;", "fire_bank) ? rd0 : rd1;", "the lanes hand the fire process the wrong bank"), TwoBanks),
         on(m("bank-add", Lanes, BankSelect, "assign a1_add = add && add_bank;", "assign a1_add = add && !add_bank;", "bank 1 adds the products meant for bank 0"), TwoBanks),
         m("bank-eos", Core, BankSelect, "eos_bank <= a_bank;", "eos_bank <= ~a_bank;", "the end of a step marks the other bank complete"),
         on(m("bank-next-full", Core, BankSelect, "assign next_full = full[~f_bank];", "assign next_full = full[f_bank];", "the fire process checks the bank it just fired"), TwoBanks),
@@ -321,7 +321,7 @@ pub fn catalogue() -> Vec<Mutant> {
         on(m("leak-shift-dropped", FireUnit, Leak, "v_lk = v_old - (v_old >>> ", "v_lk = v_old; // (v_old >>> ", "the (shift) leak is dropped"), LeakShift),
         on(m("leak-shift-logical", FireUnit, Leak, "v_lk = v_old - (v_old >>> ", "v_lk = v_old - (v_old >> ", "the (shift) leak shifts logically (wrong for negative V)"), LeakShift),
         // arithmetic
-        m("arith-acc-sub", Lanes, Arithmetic, "? rd0 + prod :", "? rd0 - prod :", "the accumulator subtracts the products"),
+        m("arith-acc-sub", Lanes, Arithmetic, "? rd0[l*ACC_BITS +: ACC_BITS] + prod", "? rd0[l*ACC_BITS +: ACC_BITS] - prod", "the accumulator subtracts the products"),
         on(m("arith-mul-add", Lanes, Arithmetic, "prod_x = cnt_x * w_x;", "prod_x = cnt_x + w_x;", "count * weight becomes count + weight"), Multiplier),
         on(m("arith-shift-add", Lanes, Arithmetic, " ? (w_x <<< ", " ? (w_x <<< 1 + ", "the shift-and-add product shifts the first partial product once too far"), OneBitCounts),
         // equivalent by argument
@@ -330,8 +330,8 @@ pub fn catalogue() -> Vec<Mutant> {
             "a_on only lets input beats in; the protocol sends none after the T-th end-of-step beat, and start clears a_on before the next sample",
         ),
         eq(
-            m("eq-neuron-prefetch", Engine, Index, "(f_word == LAST_WORD || f_word == ALL_WORDS)", "(f_word == ALL_WORDS)", "after the last fire word the neuron ROM prefetches word WORDS instead of word 0"),
-            "that prefetch is never used: no word is computed after the last one, and word 0 of the next step is addressed while f_word = WORDS (n_addr_w = 0 then)",
+            m("eq-neuron-prefetch", Core, Index, "(f_word == LAST_WORD || f_at_end)", "(f_at_end)", "after the last fire word the neuron ROM prefetches word WORDS instead of word 0"),
+            "that prefetch is never used: no word is computed after the last one, and word 0 of the next step is addressed while f_word = WORDS (f_ahead = 0 then)",
         ),
         eq(
             m("eq-busy", Core, Observability, "assign busy = (state == S_INIT) || (state == S_FIRE)", "assign busy = (state == S_FIRE)", "the busy output ignores the init phase"),

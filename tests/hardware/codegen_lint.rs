@@ -283,3 +283,36 @@ fn engine_params_follow_the_width_rules() {
     }
     assert_eq!(params(&net, vec![1, 0], vec![1, 2]), e);
 }
+
+/// lifb_spram's shapes: words in two banks (17,500 words), exactly 16,384 words (a 14-bit
+/// address), and a 64-bit weight word in four slices; each with its state in block RAM.
+#[test]
+fn spram_shapes_are_lint_clean() {
+    for (k, (inputs, neurons, lanes, weight_bits)) in
+        [(700, 50, 2, 6), (512, 64, 2, 6), (20, 16, 16, 4)]
+            .into_iter()
+            .enumerate()
+    {
+        let spec = Spec {
+            inputs,
+            layers: vec![(neurons, Neuron::Lifb(3, Reset::Subtract, 2))],
+            encoding: Encoding::Direct,
+            weight_bits,
+            membrane_bits: 14,
+            input_bits: 4,
+            leak_frac_bits: 4,
+        };
+        let net = random_net(&spec, 40 + k as u64);
+        let opts = Options {
+            lanes: Lanes::List(vec![lanes]),
+            spram: vec![0],
+            state_bram: vec![0],
+            ..Default::default()
+        };
+        let d = generate(&net, &opts).unwrap();
+        let sp = d.plan.engines[0].memories.spram.clone().unwrap();
+        let shape = [(1, 2), (1, 1), (4, 1)][k];
+        assert_eq!((sp.slices, sp.banks), shape, "case {k}");
+        lint(&d, &format!("lint-spram-{k}"));
+    }
+}

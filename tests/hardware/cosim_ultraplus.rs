@@ -12,7 +12,7 @@ use crate::common;
 
 use crate::common::{random_net, Neuron, Spec};
 use lifb_hdl::codegen::{generate, Design, Form, Lanes, Options, SPRAM_LOAD_FILE};
-use lifb_hdl::cosim::{cosim_design, CosimOptions, Stimulus};
+use lifb_hdl::cosim::{cosim_design, cosim_design_with, CosimOptions, Simulator, Stimulus};
 use lifb_hdl::ir::{Encoding, IntNetwork, Reset};
 
 /// Two engines, both in SPRAM: 8 lanes x 6 bits = 3 slices, 2 lanes x 6 bits = 1 slice (4 blocks).
@@ -186,15 +186,15 @@ fn faults_in_the_load_path_are_caught() {
     );
     caught(&d, &opts, &inputs, "word address shifted");
     n += 1;
-    // one data word of the load file corrupted (the last line: a weight of the last engine)
+    // one data word of the load file corrupted (the first line: input 0's weights of engine 0's
+    // first lanes, an input active in about half of the samples)
     let mut d = clean.clone();
     let f = file_mut(&mut d, SPRAM_LOAD_FILE);
     let text = String::from_utf8(f.clone()).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let last = lines.len() - 1;
-    let (addr, data) = lines[last].split_once(' ').unwrap();
+    let (addr, data) = lines[0].split_once(' ').unwrap();
     let v = u16::from_str_radix(data, 16).unwrap();
-    lines[last] = format!("{addr} {:04x}", v ^ 0x0fff);
+    lines[0] = format!("{addr} {:04x}", v ^ 0x0fff);
     *f = (lines.join("\n") + "\n").into_bytes();
     caught(&d, &opts, &inputs, "corrupted load word");
     n += 1;
@@ -216,7 +216,7 @@ fn impossible_spram_requests_are_refused() {
     codegen.lanes = Lanes::List(vec![24, 2]);
     let e = generate(&net, &codegen).unwrap_err().to_string();
     assert!(
-        e.contains("10 SPRAM blocks") && e.contains("UP5K has 4") && e.contains("fewer lanes"),
+        e.contains("10 SPRAM blocks") && e.contains("UP5K has 4") && e.contains("--lanes"),
         "{e}"
     );
     codegen.lanes = Lanes::List(vec![8, 2]);
@@ -317,4 +317,24 @@ fn state_in_block_ram_takes_the_same_cycles() {
         a.cycles, b.cycles,
         "block-RAM state changed the cycle counts"
     );
+}
+
+/// The plain Verilog testbench (Icarus) drives the load port too: the SPRAM + block-RAM-state
+/// design is spike-exact there with the cycles Verilator counts.
+#[test]
+fn icarus_loads_the_spram_too() {
+    if !common::have_tools(&["verilator", "iverilog"]) {
+        return;
+    }
+    let (net, mut codegen) = two_engines();
+    codegen.state_bram = vec![0, 1];
+    let mut opts = cosim_options(codegen);
+    opts.stimulus = Stimulus::quiet();
+    let inputs = common::random_inputs(&net, 3, 3);
+    let d = generate(&net, &opts.codegen).unwrap();
+    let v = cosim_design_with(Simulator::Verilator, &d, &inputs, &opts).unwrap();
+    let i = cosim_design_with(Simulator::Icarus, &d, &inputs, &opts).unwrap();
+    assert!(v.divergence.is_none(), "{:?}", v.divergence);
+    assert!(i.divergence.is_none(), "{:?}", i.divergence);
+    assert_eq!(v.cycles, i.cycles);
 }
