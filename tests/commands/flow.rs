@@ -145,3 +145,50 @@ fn report_counts_synaptic_operations_as_events_times_fan_out() {
     let got = data["synaptic_ops_per_image"].as_f64().unwrap();
     assert!((got - want).abs() < 1e-9, "report {got}, counted {want}");
 }
+
+/// The README's iCE40 UP5K claim: the shipped MNIST model with its first layer's weights in the
+/// four SPRAM blocks and its state in block RAM co-simulates spike-exact and fits the part.
+#[test]
+fn mnist_fits_the_up5k_with_spram_and_block_ram_state() {
+    if !have_tools(&["verilator", "yosys", "nextpnr-ice40"]) {
+        return;
+    }
+    let out = Scratch::file("flow-mnist-up5k", "out");
+    let stdout = ok(&lifb(&[
+        "flow",
+        "--target",
+        "ice40-up5k",
+        "--backend",
+        "debian",
+        "--lanes",
+        "8,10",
+        "--units",
+        "2,2",
+        "--spram",
+        "0",
+        "--state-bram",
+        "0",
+        "--cosim-images",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    for row in ["spike-exact on 20 samples", "of 5280"] {
+        assert!(stdout.contains(row), "summary lacks {row:?}:\n{stdout}");
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("SPRAM ") && l.trim_end().ends_with("4 of 4")),
+        "summary lacks the SPRAM row:\n{stdout}"
+    );
+    let report = checked_report(&out);
+    let synth = &report["synth"];
+    assert_eq!(synth["utilisation"]["ICESTORM_SPRAM"]["used"], 4, "{synth}");
+    let cells = &synth["resources"]["logic_cells"];
+    assert!(
+        cells["used"].as_u64().unwrap() <= cells["available"].as_u64().unwrap(),
+        "{cells}"
+    );
+    assert_eq!(report["verification"]["spike_exact"], true);
+}
