@@ -29,6 +29,16 @@ pub fn lifb(args: &[&str]) -> Output {
     bin().current_dir(ROOT).args(args).output().unwrap()
 }
 
+/// A generated design's file, to plant a fault in (the file must exist).
+pub fn design_file_mut<'a>(d: &'a mut lifb_hdl::codegen::Design, name: &str) -> &'a mut Vec<u8> {
+    &mut d
+        .files
+        .iter_mut()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("the design has no file {name}"))
+        .1
+}
+
 /// The standard output of a run that must have succeeded; a failure shows both streams.
 pub fn ok(o: &Output) -> String {
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();

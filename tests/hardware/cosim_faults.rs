@@ -71,10 +71,6 @@ fn observable(net: &IntNetwork, faulty: &IntNetwork, candidates: &[Vec<u32>]) ->
     picked
 }
 
-fn file_mut<'a>(d: &'a mut Design, name: &str) -> &'a mut Vec<u8> {
-    &mut d.files.iter_mut().find(|(n, _)| n == name).unwrap().1
-}
-
 fn check_caught(net: &IntNetwork, design: &Design, inputs: &[Vec<u32>], what: &str) {
     let clean = generate(net, &options().codegen).unwrap();
     let ok = cosim_design(&clean, inputs, &options()).unwrap();
@@ -109,7 +105,7 @@ fn corrupted_rom_word_is_caught() {
     let (net, inputs) = setup();
     let mut d = generate(&net, &options().codegen).unwrap();
     // Word 0 of the first weight ROM (input 0, lanes 0-1): invert every bit.
-    let hex = file_mut(&mut d, "lifb_top_l0_w.hex");
+    let hex = common::design_file_mut(&mut d, "lifb_top_l0_w.hex");
     let text = String::from_utf8(hex.clone()).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let digits = lines[0].len();
@@ -160,8 +156,8 @@ fn wrong_threshold_is_caught() {
         .unwrap()
         .1
         .clone();
-    assert_ne!(&wrong, file_mut(&mut d, "lifb_top_l0_n.hex"));
-    *file_mut(&mut d, "lifb_top_l0_n.hex") = wrong;
+    assert_ne!(&wrong, common::design_file_mut(&mut d, "lifb_top_l0_n.hex"));
+    *common::design_file_mut(&mut d, "lifb_top_l0_n.hex") = wrong;
     let inputs = observable(&net, &other, &inputs);
     check_caught(&net, &d, &inputs, "wrong threshold");
 }
@@ -174,7 +170,7 @@ fn step_counter_off_by_one_is_caught() {
     let (net, inputs) = setup();
     let mut d = generate(&net, &options().codegen).unwrap();
     // the step counter is in the engine core every engine instantiates
-    let v = file_mut(&mut d, "lifb_engine_core.v");
+    let v = common::design_file_mut(&mut d, "lifb_engine_core.v");
     let text = String::from_utf8(v.clone()).unwrap();
     let good = "wire last_step = (step == steps_m1);";
     assert!(text.contains(good));
@@ -227,7 +223,7 @@ fn prefix_rho_faults_are_caught() {
     ];
     for (what, find, replace) in faults {
         let mut d = clean.clone();
-        let f = file_mut(&mut d, "lifb_fire_unit.v");
+        let f = common::design_file_mut(&mut d, "lifb_fire_unit.v");
         let text = String::from_utf8(f.clone()).unwrap();
         // the first occurrence of each text is in the subtract_prefix branch
         let at = text.find(find).unwrap_or_else(|| panic!("{what}: {find}"));

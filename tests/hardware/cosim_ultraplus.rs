@@ -74,13 +74,9 @@ fn cosim_options(codegen: Options) -> CosimOptions {
     }
 }
 
-fn file_mut<'a>(d: &'a mut Design, name: &str) -> &'a mut Vec<u8> {
-    &mut d.files.iter_mut().find(|(n, _)| n == name).unwrap().1
-}
-
 /// Replace the first `from` by `to` in a design file.
 fn plant(d: &mut Design, file: &str, from: &str, to: &str) {
-    let f = file_mut(d, file);
+    let f = common::design_file_mut(d, file);
     let text = String::from_utf8(f.clone()).unwrap();
     assert!(text.contains(from), "{file}: '{from}'");
     *f = text.replacen(from, to, 1).into_bytes();
@@ -189,7 +185,7 @@ fn faults_in_the_load_path_are_caught() {
     // one data word of the load file corrupted (the first line: input 0's weights of engine 0's
     // first lanes, an input active in about half of the samples)
     let mut d = clean.clone();
-    let f = file_mut(&mut d, SPRAM_LOAD_FILE);
+    let f = common::design_file_mut(&mut d, SPRAM_LOAD_FILE);
     let text = String::from_utf8(f.clone()).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let (addr, data) = lines[0].split_once(' ').unwrap();

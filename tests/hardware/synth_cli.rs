@@ -1,6 +1,6 @@
 //! `lifb-hdl synth` as a user runs it: exit codes and messages.
 
-use crate::common::{bin, fixture, skip, Scratch};
+use crate::common::{bin, fixture, ok, skip, Scratch};
 
 #[test]
 fn missing_tools_name_the_install_command() {
@@ -59,16 +59,23 @@ fn bad_arguments_exit_2() {
     );
 }
 
-#[test]
-fn synth_command_prints_table_and_writes_synth_json() {
-    if lifb_hdl::synth::tools::resolve(
+/// Whether the Debian yosys and nextpnr-ice40 run; if not, `test` is skipped by the one policy.
+fn debian_ice40_tools(test: &str) -> bool {
+    let found = lifb_hdl::synth::tools::resolve(
         lifb_hdl::synth::Backend::Debian,
         lifb_hdl::synth::Family::Ice40,
         None,
     )
-    .is_err()
-    {
-        skip("cli_synth", "Debian yosys/nextpnr-ice40 missing");
+    .is_ok();
+    if !found {
+        skip(test, "Debian yosys/nextpnr-ice40 missing");
+    }
+    found
+}
+
+#[test]
+fn synth_command_prints_table_and_writes_synth_json() {
+    if !debian_ice40_tools("cli_synth") {
         return;
     }
     let dir = Scratch::new("cli_synth");
@@ -194,12 +201,7 @@ fn spram_design_uses_the_up5k_spram_and_is_refused_elsewhere() {
         .arg(&rtl)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = ok(&out);
     assert!(stdout.contains("weight SPRAM (1 block(s))"), "{stdout}");
     let elsewhere = bin()
         .args(["synth", "--hdl"])
@@ -214,14 +216,7 @@ fn spram_design_uses_the_up5k_spram_and_is_refused_elsewhere() {
         err.contains("single-port RAM") && err.contains("ice40-up5k"),
         "{err}"
     );
-    if lifb_hdl::synth::tools::resolve(
-        lifb_hdl::synth::Backend::Debian,
-        lifb_hdl::synth::Family::Ice40,
-        None,
-    )
-    .is_err()
-    {
-        skip("cli_synth_spram", "Debian yosys/nextpnr-ice40 missing");
+    if !debian_ice40_tools("cli_synth_spram") {
         return;
     }
     let out = bin()
@@ -231,12 +226,7 @@ fn spram_design_uses_the_up5k_spram_and_is_refused_elsewhere() {
         .arg(dir.join("up5k"))
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = ok(&out);
     assert!(stdout.contains("SPRAM"), "{stdout}");
     let saved: lifb_hdl::synth::SynthResult =
         serde_json::from_slice(&std::fs::read(dir.join("up5k").join("synth.json")).unwrap())
